@@ -1,0 +1,552 @@
+"""The Python API for school software: open a journal, record work, read progress.
+
+:class:`Journal` ties the stages together — the registry's referentials, the journal's
+storage, the engine's pure functions — and keeps each trainee's leaf states up to date as
+evidence arrives: a write recomputes only the (trainee, competency) pairs it touched, inside
+the same transaction, so that reading progress never re-reads the evidence.
+:meth:`Journal.recompute` rebuilds every state from the evidence and must give the same result.
+
+Example::
+
+    from ep_skills import open_journal
+
+    with open_journal("atelier.db", create=True) as journal:
+        journal.add_trainee("Léa Martin", diploma="cap-cip", cohort="2026")
+        journal.record(["Léa Martin"], task="conduire-ligne-mode-normal")
+        print(journal.progress("Léa Martin").readiness)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from attrs import frozen
+
+from ep_skills.engine.compute import CompetencyState, compute_state
+from ep_skills.engine.explain import Explanation
+from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
+from ep_skills.engine.rollup import Progress, build_progress
+from ep_skills.errors import EpSkillsError
+from ep_skills.i18n import _
+from ep_skills.journal.model import Assessment, AssessmentInput, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.storage import StateRow, Storage
+from ep_skills.plugins.registry import Registry
+from ep_skills.referential.defaults import DEFAULT_SCALE
+from ep_skills.referential.model import CatalogueTask, Competency, Referential
+from ep_skills.referential.settings import Scale
+
+__all__ = ["EvidenceError", "Journal", "open_journal"]
+
+
+class EvidenceError(EpSkillsError):
+    """A record or assessment refers to something that does not exist or is not allowed."""
+
+
+@frozen
+class _Diploma:
+    """What the journal needs of one diploma, computed once per journal."""
+
+    referential: Referential
+    scale: Scale
+    settings: EffectiveSettings
+    leaves: Mapping[str, Competency]
+    tasks: Mapping[str, CatalogueTask]
+
+
+def _leaves(referential: Referential) -> dict[str, Competency]:
+    found: dict[str, Competency] = {}
+
+    def walk(items: Iterable[Competency]) -> None:
+        for item in items:
+            if item.children:
+                walk(item.children)
+            else:
+                found[item.code] = item
+
+    for bloc in referential.blocs:
+        walk(bloc.competencies)
+    return found
+
+
+def _suggest(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
+    return _(" (did you mean: {names}?)").format(names=", ".join(close)) if close else ""
+
+
+class Journal:
+    """A journal of evidence with the diplomas of its trainees: the library's main object."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        registry: Registry,
+        *,
+        school: SchoolConfig | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.storage = storage
+        self.registry = registry
+        self.school = school or SchoolConfig()
+        self._today = today
+        self._diplomas: dict[str, _Diploma] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the storage."""
+        self.storage.close()
+
+    @property
+    def today(self) -> date:
+        """The date used for "in the future" checks and recency rules."""
+        return self._today or date.today()
+
+    # -- diplomas ----------------------------------------------------------------------------
+
+    def diploma(self, diploma_id: str) -> _Diploma:
+        """The referential, scale, settings, leaves and tasks of a diploma (cached)."""
+        if diploma_id not in self._diplomas:
+            referential = self.registry.get(diploma_id)
+            layers = [*self.registry.settings_layers(diploma_id),
+                      *self.school.layer_for(diploma_id)]
+            settings = resolve(layers, self.registry.methods())
+            self._diplomas[diploma_id] = _Diploma(
+                referential=referential,
+                scale=referential.scale or DEFAULT_SCALE,
+                settings=settings,
+                leaves=_leaves(referential),
+                tasks={t.id: t for t in referential.tasks},
+            )
+        return self._diplomas[diploma_id]
+
+    def settings(self, diploma_id: str) -> EffectiveSettings:
+        """The calculation settings in force for a diploma, all layers resolved."""
+        return self.diploma(diploma_id).settings
+
+    # -- trainees and orders -----------------------------------------------------------------
+
+    def add_trainee(
+        self,
+        name: str,
+        *,
+        diploma: str,
+        cohort: str | None = None,
+        start_date: date | None = None,
+    ) -> Trainee:
+        """Add a trainee preparing ``diploma``."""
+        name = name.strip()
+        if not name:
+            raise EvidenceError(_("a trainee needs a name"))
+        self.registry.get(diploma)
+        if start_date is not None and start_date > self.today:
+            raise EvidenceError(_("start date {day} is in the future").format(day=start_date))
+        if self.storage.trainee_by_name(name) is not None:
+            raise EvidenceError(_("a trainee named {name!r} already exists").format(name=name))
+        with self.storage.transaction():
+            return self.storage.add_trainee(Trainee(0, name, diploma, cohort, start_date))
+
+    def trainee(self, who: str | int) -> Trainee:
+        """A trainee by id or name (case-insensitive).
+
+        :raises EvidenceError: no such trainee; the message suggests close names.
+        """
+        found = None
+        if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
+            found = self.storage.trainee_by_id(int(who))
+        if found is None and isinstance(who, str):
+            found = self.storage.trainee_by_name(who.strip())
+        if found is None:
+            names = [t.name for t in self.storage.trainees()]
+            raise EvidenceError(_("unknown trainee {name!r}").format(name=str(who))
+                                + _suggest(str(who), names))
+        return found
+
+    def trainees(self, cohort: str | None = None) -> list[Trainee]:
+        """Trainees by name, of one cohort if given."""
+        return self.storage.trainees(cohort)
+
+    def add_order(
+        self,
+        ref: str,
+        *,
+        customer: str,
+        title: str,
+        quantity: int | None = None,
+        received: date | None = None,
+        due: date | None = None,
+    ) -> Order:
+        """Add a production order from a customer."""
+        if not ref.strip() or not customer.strip() or not title.strip():
+            raise EvidenceError(_("an order needs a reference, a customer and a title"))
+        if self.storage.order(ref) is not None:
+            raise EvidenceError(_("order {ref!r} already exists").format(ref=ref))
+        if quantity is not None and quantity <= 0:
+            raise EvidenceError(_("the quantity must be positive"))
+        with self.storage.transaction():
+            return self.storage.add_order(Order(ref, customer, title, quantity, received, due))
+
+    def orders(self) -> list[Order]:
+        """Every order, newest first."""
+        return self.storage.orders()
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def build_record(
+        self,
+        trainees: Sequence[str | int],
+        *,
+        task: str | None = None,
+        description: str | None = None,
+        day: date | None = None,
+        order: str | None = None,
+        level: str | None = None,
+        levels: Mapping[str, str] | None = None,
+        autonomy: int | None = None,
+        assessor: str | None = None,
+        role: Role | str = Role.MAITRE,
+        note: str | None = None,
+        minutes: int | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> TaskRecord:
+        """Check and assemble a task record without writing it (what ``--dry-run`` shows).
+
+        The catalogue task proposes its default levels; ``level`` replaces them all and
+        ``levels`` (competency → level) replaces or adds single ones.
+        """
+        if not trainees:
+            raise EvidenceError(_("name at least one trainee"))
+        people = [self.trainee(t) for t in trainees]
+        diplomas = {p.diploma for p in people}
+        if len(diplomas) > 1:
+            raise EvidenceError(_("trainees of different diplomas cannot share one record: {ids}")
+                                .format(ids=", ".join(sorted(diplomas))))
+        info = self.diploma(people[0].diploma)
+        try:
+            role = Role(role)
+        except ValueError:
+            raise EvidenceError(_("unknown role {role!r} (known: {known})").format(
+                role=role, known=", ".join(r.value for r in Role))) from None
+        day = day or self.today
+        if day > self.today:
+            raise EvidenceError(_("date {day} is in the future").format(day=day))
+        for person in people:
+            if person.start_date and day < person.start_date:
+                raise EvidenceError(_("date {day} is before {name} started ({start})").format(
+                    day=day, name=person.name, start=person.start_date))
+        if order is not None and self.storage.order(order) is None:
+            raise EvidenceError(_("unknown order {ref!r}").format(ref=order)
+                                + _suggest(order, [o.ref for o in self.storage.orders()]))
+        if autonomy is not None and not 1 <= autonomy <= 4:
+            raise EvidenceError(_("autonomy must be between 1 and 4"))
+        if minutes is not None and minutes <= 0:
+            raise EvidenceError(_("the time spent must be positive"))
+
+        chosen: dict[str, str] = {}
+        catalogue = None
+        if task is not None:
+            catalogue = info.tasks.get(task)
+            if catalogue is None:
+                raise EvidenceError(
+                    _("unknown task {task!r} for {diploma}").format(task=task,
+                                                                    diploma=info.referential.id)
+                    + _suggest(task, info.tasks))
+            default = info.scale.default_level
+            for link in catalogue.competencies:
+                proposed = link.level or default
+                if proposed is None:
+                    raise EvidenceError(_("task {task!r} proposes no level for {code}; give one")
+                                        .format(task=task, code=link.code))
+                chosen[link.code] = proposed
+        elif not description:
+            raise EvidenceError(_("give a catalogue task or a description of the work"))
+        if level is not None:
+            chosen = dict.fromkeys(chosen, level)
+        for code, value in (levels or {}).items():
+            chosen[code] = value
+        if not chosen:
+            raise EvidenceError(_("the record assesses no competency"))
+        for code, value in chosen.items():
+            if code not in info.leaves:
+                raise EvidenceError(
+                    _("unknown competency {code!r} for {diploma}").format(
+                        code=code, diploma=info.referential.id) + _suggest(code, info.leaves))
+            if info.scale.level(value) is None:
+                known = ", ".join(lv.code for lv in info.scale.levels)
+                raise EvidenceError(_("unknown level {level!r} for {code} (the scale of {diploma} "
+                                      "has: {known})").format(level=value, code=code,
+                                                              diploma=info.referential.id,
+                                                              known=known))
+        context = context or {}
+        if catalogue is not None:
+            context = {
+                "process": context.get("process") or catalogue.context.process,
+                "machine": context.get("machine") or catalogue.context.machine,
+                "material": context.get("material") or catalogue.context.material,
+            }
+        record = TaskRecord(
+            trainees=tuple(p.id for p in people),
+            day=day,
+            assessments=tuple(AssessmentInput(code, value, autonomy) for code, value
+                              in chosen.items()),
+            task=task,
+            description=description,
+            order=order,
+            minutes=minutes,
+            process=tuple(context.get("process", ())),
+            machine=tuple(context.get("machine", ())),
+            material=tuple(context.get("material", ())),
+            assessor=assessor,
+            role=role,
+            note=note,
+        )
+        problems = [
+            message
+            for answer in self.registry.plugin_manager.hook.ep_skills_validate_evidence(
+                record=record, referential=info.referential)
+            if answer
+            for message in answer
+        ]
+        if problems:
+            raise EvidenceError("; ".join(problems))
+        return record
+
+    def record(self, trainees: Sequence[str | int], **kwargs: Any) -> TaskRecord:
+        """Record a task done by one or more trainees; see :meth:`build_record` for arguments.
+
+        Everything is checked first; then the record, its assessments and the updated states
+        are written in one transaction.
+        """
+        record = self.build_record(trainees, **kwargs)
+        return self.write_records([record])[0]
+
+    def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
+        """Write already-checked records in one transaction (all or nothing)."""
+        written = []
+        touched: set[tuple[int, str]] = set()
+        with self.storage.transaction():
+            for record in records:
+                saved, rows = self.storage.add_record(record)
+                written.append(saved)
+                touched.update((row.trainee, row.competency) for row in rows)
+            self._refresh(touched)
+        return written
+
+    def correct(
+        self,
+        assessment_id: int,
+        *,
+        level: str | None = None,
+        withdraw: bool = False,
+        assessor: str | None = None,
+        role: Role | str = Role.MAITRE,
+        note: str | None = None,
+    ) -> Assessment:
+        """Correct an assessment with a new level, or withdraw it; the original stays."""
+        original = self.storage.assessment(assessment_id)
+        if original is None:
+            raise EvidenceError(_("no assessment #{id} to correct").format(id=assessment_id))
+        if withdraw == (level is not None):
+            raise EvidenceError(_("give either a new level or withdraw, not both"))
+        trainee = self.trainee(original.trainee)
+        info = self.diploma(trainee.diploma)
+        if level is not None and info.scale.level(level) is None:
+            raise EvidenceError(_("unknown level {level!r}").format(level=level))
+        with self.storage.transaction():
+            row = self.storage.add_correction(original, level, assessor=assessor,
+                                              role=Role(role), note=note)
+            self._refresh({(row.trainee, row.competency)})
+        return row
+
+    # -- states ------------------------------------------------------------------------------
+
+    def _compute(self, trainee: Trainee, competency: str,
+                 rows: Iterable[Assessment]) -> CompetencyState:
+        info = self.diploma(trainee.diploma)
+        return compute_state(competency, rows, scale=info.scale, settings=info.settings,
+                             methods=self.registry.methods(), today=self.today)
+
+    @staticmethod
+    def _row(trainee: int, state: CompetencyState) -> StateRow:
+        return StateRow(
+            trainee=trainee, competency=state.competency, state=state.state, score=state.score,
+            acquired=state.acquired, count=state.count, contexts=state.contexts,
+            last_day=state.last_day.isoformat() if state.last_day else None,
+            max_autonomy=state.max_autonomy, non_scoring=state.non_scoring,
+            self_score=state.self_score, self_state=state.self_state, history=state.history,
+        )
+
+    def _refresh(self, pairs: Iterable[tuple[int, str]]) -> None:
+        pairs = sorted(pairs)
+        people = {t: self.trainee(t) for t in {trainee for trainee, _c in pairs}}
+        self._ensure_fresh({p.diploma for p in people.values()})
+        rows = []
+        for trainee_id, competency in pairs:
+            trainee = people[trainee_id]
+            state = self._compute(trainee, competency,
+                                  self.storage.assessments(trainee_id, competency))
+            rows.append(self._row(trainee_id, state))
+        self.storage.save_states(rows)
+
+    def recompute(self) -> int:
+        """Rebuild every stored state from the evidence; returns how many were computed."""
+        trainees = {t.id: t for t in self.storage.trainees()}
+        count = 0
+        with self.storage.transaction():
+            self.storage.clear_states()
+            batch: list[StateRow] = []
+            current: tuple[int, str] | None = None
+            rows: list[Assessment] = []
+            for row in self.storage.iter_assessments():
+                key = (row.trainee, row.competency)
+                if key != current and current is not None:
+                    batch.append(self._row(current[0], self._compute(trainees[current[0]],
+                                                                     current[1], rows)))
+                    rows = []
+                current = key
+                rows.append(row)
+                if len(batch) >= 2000:
+                    self.storage.save_states(batch)
+                    count += len(batch)
+                    batch = []
+            if current is not None:
+                batch.append(self._row(current[0], self._compute(trainees[current[0]],
+                                                                 current[1], rows)))
+            self.storage.save_states(batch)
+            count += len(batch)
+            for diploma in {t.diploma for t in trainees.values()}:
+                self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
+        return count
+
+    def _fingerprint(self, diploma_id: str) -> str:
+        info = self.diploma(diploma_id)
+        return f"{info.referential.version}:{info.settings.fingerprint()}"
+
+    def _ensure_fresh(self, diplomas: Iterable[str]) -> None:
+        """Recompute everything if the settings or referential changed since states were stored."""
+        stale = [d for d in sorted(diplomas)
+                 if self.storage.get_meta(f"states:{d}") != self._fingerprint(d)]
+        if stale:
+            self.recompute()
+
+    def leaf_states(self, trainee: str | int) -> dict[str, CompetencyState]:
+        """The state of each assessed leaf competency of a trainee."""
+        person = self.trainee(trainee)
+        return self._leaf_states([person])[person.id]
+
+    def _leaf_states(self, people: Sequence[Trainee]) -> dict[int, dict[str, CompetencyState]]:
+        result: dict[int, dict[str, CompetencyState]] = {p.id: {} for p in people}
+        live = [p for p in people if self.diploma(p.diploma).settings.time_dependent]
+        stored = [p for p in people if not self.diploma(p.diploma).settings.time_dependent]
+        for person in live:
+            # Recency and school-year rules depend on today's date: compute on read.
+            grouped: dict[str, list[Assessment]] = defaultdict(list)
+            for row in self.storage.assessments(person.id):
+                grouped[row.competency].append(row)
+            result[person.id] = {c: self._compute(person, c, rows) for c, rows in grouped.items()}
+        self._ensure_fresh({p.diploma for p in stored})
+        diploma_of = {p.id: p.diploma for p in stored}
+        for row in self.storage.states(list(diploma_of)):
+            diploma = self.diploma(diploma_of[row.trainee])
+            result[row.trainee][row.competency] = CompetencyState(
+                competency=row.competency, state=row.state, score=row.score,
+                acquired=row.acquired, score_state=None, method=diploma.settings.method,
+                limit=diploma.settings.limit, count=row.count, contexts=row.contexts,
+                last_day=date.fromisoformat(row.last_day) if row.last_day else None,
+                max_autonomy=row.max_autonomy, non_scoring=row.non_scoring,
+                self_score=row.self_score, self_state=row.self_state, history=row.history,
+            )
+        return result
+
+    def progress(self, trainee: str | int) -> Progress:
+        """A trainee's progress: competencies, blocs, épreuve readiness."""
+        person = self.trainee(trainee)
+        info = self.diploma(person.diploma)
+        leaves = self._leaf_states([person])[person.id]
+        return build_progress(info.referential, leaves, scale=info.scale, settings=info.settings)
+
+    def cohort_progress(
+        self, cohort: str | None = None, *, diploma: str | None = None
+    ) -> list[tuple[Trainee, Progress]]:
+        """Progress of every trainee of a cohort (or all), by name."""
+        people = [p for p in self.storage.trainees(cohort)
+                  if diploma is None or p.diploma == diploma]
+        states = self._leaf_states(people)
+        result = []
+        for person in people:
+            info = self.diploma(person.diploma)
+            result.append((person, build_progress(info.referential, states[person.id],
+                                                  scale=info.scale, settings=info.settings)))
+        return result
+
+    def explain(self, trainee: str | int, competency: str) -> Explanation:
+        """Everything behind a trainee's state on one competency."""
+        person = self.trainee(trainee)
+        info = self.diploma(person.diploma)
+        referential = info.referential
+        codes = {c for c in info.leaves}
+        parents = {node.code for node in _all_nodes(referential)}
+        if competency not in codes and competency not in parents:
+            raise EvidenceError(_("unknown competency {code!r} for {diploma}").format(
+                code=competency, diploma=referential.id) + _suggest(competency, parents))
+        if competency not in codes:
+            progress = self.progress(person.id)
+            node = progress.node(competency)
+            assert node is not None
+            return Explanation(person, referential, info.scale, info.settings, None, (), node)
+        rows = self.storage.assessments(person.id, competency)
+        state = self._compute(person, competency, rows)
+        return Explanation(person, referential, info.scale, info.settings, state, tuple(rows),
+                           None)
+
+
+def _all_nodes(referential: Referential) -> list[Competency]:
+    found: list[Competency] = []
+
+    def walk(items: Iterable[Competency]) -> None:
+        for item in items:
+            found.append(item)
+            walk(item.children)
+
+    for bloc in referential.blocs:
+        walk(bloc.competencies)
+    return found
+
+
+def open_journal(
+    path: str | Path,
+    *,
+    create: bool = False,
+    registry: Registry | None = None,
+    school: SchoolConfig | None = None,
+    today: date | None = None,
+) -> Journal:
+    """Open (or with ``create``, create) a SQLite journal.
+
+    :param registry: the diplomas to use; by default every installed plugin.
+    :param school: the school's calculation settings, if it has a configuration file.
+    :param today: the date to use as today (tests, or replaying a past day).
+    """
+    from ep_skills.journal.sqlite import SqliteStorage
+
+    if registry is None:
+        from ep_skills.plugins.manager import make_plugin_manager
+
+        registry = Registry(make_plugin_manager())
+    storage = SqliteStorage(path, create=create)
+    journal = Journal(storage, registry, school=school, today=today)
+    if create and storage.get_meta("created") is None:
+        with storage.transaction():
+            storage.set_meta("created", date.today().isoformat())
+    return journal

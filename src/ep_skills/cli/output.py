@@ -1,0 +1,38 @@
+"""Output helpers: rich tables on a terminal, plain text in pipes, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["console", "echo_json", "use_colour"]
+
+
+def use_colour() -> bool:
+    """Colours only on a terminal and when ``NO_COLOR`` is not set."""
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def console() -> Any:
+    """A rich console writing to click's current stdout (so CliRunner captures it)."""
+    from rich.console import Console
+
+    stream = click.get_text_stream("stdout")
+    colour = use_colour()
+    return Console(
+        file=stream,
+        no_color=not colour,
+        highlight=False,
+        soft_wrap=False,
+        force_terminal=colour,
+        width=None if colour else 120,
+    )
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON, keeping accents readable."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

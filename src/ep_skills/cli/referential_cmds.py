@@ -1,0 +1,177 @@
+"""Commands about diplomas and their referentials: ``diplomas``, ``referential``, ``plugins``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from ep_skills.cli.app import AppContext, pass_app
+from ep_skills.cli.output import console, echo_json
+from ep_skills.i18n import _
+
+__all__ = ["register"]
+
+FORMATS = ("text", "json")
+
+
+def _current_rncp(referential: Any, today: date) -> str:
+    """The RNCP number valid today, else the most recent one, else an empty string."""
+    registrations = list(referential.rncp)
+    for reg in registrations:
+        starts = reg.valid_from is None or reg.valid_from <= today
+        ends = reg.valid_until is None or today <= reg.valid_until
+        if starts and ends:
+            return str(reg.number)
+    dated = sorted(registrations, key=lambda r: r.valid_until or date.max)
+    return str(dated[-1].number) if dated else ""
+
+
+def _summary(app: AppContext, referential: Any) -> dict[str, Any]:
+    from ep_skills.referential.model import ProvenanceStatus
+    from ep_skills.referential.provenance import count_by_status
+
+    counts = count_by_status(referential)
+    return {
+        "id": referential.id,
+        "title": referential.title,
+        "kind": str(referential.kind),
+        "level": referential.level,
+        "rncp": _current_rncp(referential, date.today()),
+        "version": referential.version,
+        "status": str(referential.status),
+        "plugin": app.registry.plugin_of(referential.id),
+        "provenance": {str(s): counts.get(s, 0) for s in ProvenanceStatus if s != "authored"},
+        "tasks": len(referential.tasks),
+    }
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@pass_app
+def diplomas(app: AppContext, fmt: str) -> None:
+    """List the installed diplomas and how much of each referential is verified."""
+    rows = [_summary(app, r) for r in app.registry.all()]
+    if fmt == "json":
+        echo_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Installed diplomas"), title_justify="left")
+    for header in (_("id"), _("diploma"), _("level"), "RNCP", _("version"), _("verified"),
+                   _("secondary"), _("draft"), _("tasks")):
+        table.add_column(header)
+    for row in rows:
+        p = row["provenance"]
+        table.add_row(row["id"], f"{row['kind']} {row['title']}", str(row["level"]),
+                      row["rncp"] or "—", row["version"], str(p["verified"]),
+                      str(p["secondary"]), str(p["draft"]), str(row["tasks"]))
+    console().print(table)
+
+
+@click.group()
+def referential() -> None:
+    """Show and check diploma referentials."""
+
+
+@referential.command("show")
+@click.argument("diploma")
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "toml")), default="text",
+              show_default=True, help="Output format.")
+@pass_app
+def show(app: AppContext, diploma: str, fmt: str) -> None:
+    """Show the referential of DIPLOMA: blocs, competencies, épreuves, tasks."""
+    ref = app.registry.get(diploma)
+    if fmt == "json":
+        from ep_skills.referential.codec import unstructure
+
+        echo_json(unstructure(ref))
+    elif fmt == "toml":
+        from ep_skills.referential.codec import dumps_referential
+
+        click.echo(dumps_referential(ref), nl=False)
+    else:
+        _print_referential(ref)
+
+
+def _print_referential(ref: Any) -> None:
+    from rich.tree import Tree
+
+    from ep_skills.referential.provenance import effective_provenance_map
+
+    provenance = effective_provenance_map(ref)
+    marks = {"verified": "", "secondary": " [secondaire]", "draft": " [brouillon]",
+             "school": " [école]", "authored": ""}
+
+    def mark(path: str) -> str:
+        return marks.get(str(provenance[path].status), "")
+
+    root = Tree(f"{ref.kind} {ref.title} — {ref.legal_source}")
+    for b, bloc in enumerate(ref.blocs):
+        node = root.add(f"{bloc.id} {bloc.title}{mark(f'blocs[{b}]')}")
+
+        def add(parent: Any, items: Any, prefix: str) -> None:
+            for i, c in enumerate(items):
+                here = f"{prefix}[{i}]"
+                child = parent.add(f"{c.code} {c.title}{mark(here)}")
+                add(child, c.children, f"{here}.children")
+
+        add(node, bloc.competencies, f"blocs[{b}].competencies")
+    exams = root.add(_("Épreuves"))
+    for e, ep in enumerate(ref.epreuves):
+        coef = ep.coefficient_note or (f"{ep.coefficient:g}" if ep.coefficient else "?")
+        codes = ", ".join(ep.competencies)
+        exams.add(f"{ep.code} {ep.title} (coef. {coef}){' — ' + codes if codes else ''}"
+                  f"{mark(f'epreuves[{e}]')}")
+    tasks = root.add(_("Catalogue tasks ({n})").format(n=len(ref.tasks)))
+    for task in ref.tasks:
+        codes = ", ".join(f"{link.code}" for link in task.competencies)
+        tasks.add(f"{task.id}: {task.title} → {codes}")
+    console().print(root)
+
+
+@referential.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check(files: tuple[str, ...]) -> None:
+    """Check referential TOML files; print every problem, exit 1 if any file has an error."""
+    from ep_skills.errors import ReferentialError
+    from ep_skills.referential.codec import load_referential
+
+    failed = False
+    for name in files:
+        try:
+            _ref, warnings = load_referential(name)
+        except ReferentialError as exc:
+            failed = True
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            continue
+        for problem in warnings:
+            click.echo(str(problem), err=True)
+        click.echo(_("{file}: OK").format(file=name))
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@pass_app
+def plugins(app: AppContext) -> None:
+    """List the loaded plugins and the hooks each implements, as JSON."""
+    pm = app.registry.plugin_manager
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        dist = next((d for p, d in pm.list_plugin_distinfo() if p is plugin), None)
+        version = getattr(dist, "version", None) if dist else None
+        rows.append({"name": name, "hooks": hooks, "version": version})
+    echo_json(rows)
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
+    cli.add_command(diplomas)
+    cli.add_command(referential)
+    cli.add_command(plugins)

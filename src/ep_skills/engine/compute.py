@@ -1,0 +1,247 @@
+"""From one trainee's assessments on one competency to its state: pure functions.
+
+The steps, each visible in the result so that :mod:`ep_skills.engine.explain` can say them:
+
+1. keep the effective assessments (a correction replaces what it supersedes; withdrawn rows
+   and self-assessments are set aside, the latter computed on their own);
+2. keep the scoring ones (non-scoring codes never count) within the time scope;
+3. order them oldest first — by day, then by content, so that records of the same day give
+   the same state whatever order they were typed in — and keep the last ``limit``;
+4. combine their values with the method and the assessors' role weights, round, map to a
+   state by the scale's thresholds;
+5. apply the coverage rules: an "acquired" score that lacks count, diversity, recency or
+   autonomy stays at the highest state below acquired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+from attrs import frozen
+
+from ep_skills.engine.layers import EffectiveSettings
+from ep_skills.engine.methods import Method, round_score
+from ep_skills.journal.model import Assessment, Role
+from ep_skills.referential.settings import AcquisitionState, Scale
+
+__all__ = [
+    "CompetencyState",
+    "CoverageCheck",
+    "UsedAssessment",
+    "compute_state",
+    "effective_assessments",
+    "school_year_start",
+]
+
+
+@frozen
+class UsedAssessment:
+    """An assessment that entered the calculation, with the weight it was given."""
+
+    id: int
+    day: date
+    level: str
+    value: int
+    role: str
+    weight: float
+    """The weight it had in the method (the method's weight × the role's weight)."""
+    context: str
+
+
+@frozen
+class CoverageCheck:
+    """One coverage rule and whether the evidence meets it."""
+
+    rule: str
+    required: int
+    actual: int
+    ok: bool
+
+
+@frozen
+class CompetencyState:
+    """Where a trainee stands on one competency, and everything needed to say why."""
+
+    competency: str
+    state: str | None
+    """Code of the acquisition state; None while there is no scoring assessment."""
+    score: int | None
+    acquired: bool
+    score_state: str | None
+    """The state the score alone reaches, before coverage rules."""
+    method: str
+    limit: int
+    used: tuple[UsedAssessment, ...] = ()
+    count: int = 0
+    """Scoring assessments in scope (before the limit)."""
+    contexts: int = 0
+    last_day: date | None = None
+    max_autonomy: int | None = None
+    coverage: tuple[CoverageCheck, ...] = ()
+    non_scoring: int = 0
+    self_score: int | None = None
+    self_state: str | None = None
+    history: int = 0
+    """Every row considered, corrections and withdrawn ones included."""
+
+    @property
+    def assessed(self) -> bool:
+        """Whether any scoring assessment exists."""
+        return self.score is not None
+
+
+def school_year_start(today: date) -> date:
+    """1 September of the school year ``today`` belongs to."""
+    year = today.year if today.month >= 9 else today.year - 1
+    return date(year, 9, 1)
+
+
+def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:
+    """The rows that still count: not superseded by a correction, not withdrawn."""
+    rows = list(rows)
+    superseded = {row.supersedes for row in rows if row.supersedes is not None}
+    return [row for row in rows if row.id not in superseded and not row.withdrawn]
+
+
+def _months_between(earlier: date, later: date) -> int:
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return months - (1 if later.day < earlier.day else 0)
+
+
+def _best_below_acquired(scale: Scale, state: AcquisitionState) -> AcquisitionState:
+    below = [s for s in scale.states if not s.acquired and s.min_score <= state.min_score]
+    return max(below, key=lambda s: s.min_score) if below else state
+
+
+def _combine(
+    rows: Sequence[Assessment],
+    scale: Scale,
+    settings: EffectiveSettings,
+    method: Method,
+) -> tuple[int | None, list[UsedAssessment], int]:
+    """(score, the assessments used, how many scoring ones were in scope)."""
+    scoring = []
+    for row in rows:
+        level = scale.level(row.level)
+        if level is not None and level.value is not None:
+            weight = settings.role_weights.get(str(row.role), 1.0)
+            scoring.append((row, level.value, weight))
+    # Oldest first; same-day rows ordered by content, never by insertion.
+    scoring.sort(key=lambda item: (item[0].day, item[1], item[2], item[0].level))
+    in_scope = len(scoring)
+    window = scoring[-settings.limit :] if settings.limit else scoring
+    if not window:
+        return None, [], 0
+    values = [value for _row, value, _w in window]
+    role_weights = [w for _row, _value, w in window]
+    score = round_score(method(values, role_weights))
+    method_weights = _method_weights(settings.method, len(window))
+    used = [
+        UsedAssessment(row.id, row.day, row.level, value, str(row.role), mw * w, row.context)
+        for (row, value, w), mw in zip(window, method_weights, strict=True)
+    ]
+    return score, used, in_scope
+
+
+def _method_weights(method: str, n: int) -> list[float]:
+    # For the explanation only: how much each position weighs in the built-in methods.
+    if method == "geometrique":
+        return [float(2**i) for i in range(n)]
+    if method == "arithmetique":
+        return [float(i + 1) for i in range(n)]
+    return [1.0] * n
+
+
+def compute_state(
+    competency: str,
+    rows: Iterable[Assessment],
+    *,
+    scale: Scale,
+    settings: EffectiveSettings,
+    methods: Mapping[str, Method],
+    today: date,
+) -> CompetencyState:
+    """The state of one competency for one trainee, from all their rows on it."""
+    all_rows = list(rows)
+    effective = effective_assessments(all_rows)
+    if settings.scope == "school-year":
+        start = school_year_start(today)
+        effective = [row for row in effective if row.day >= start]
+    official = [row for row in effective if row.role != Role.AUTO]
+    own = [row for row in effective if row.role == Role.AUTO]
+    method = methods[settings.method]
+
+    score, used, in_scope = _combine(official, scale, settings, method)
+    self_score, _self_used, _n = _combine(own, scale, settings, method)
+    non_scoring = sum(
+        1 for row in official if (lv := scale.level(row.level)) is None or lv.value is None
+    )
+    scoring_rows = [
+        row for row in official if (lv := scale.level(row.level)) is not None and lv.scoring
+    ]
+    contexts = len({row.context for row in scoring_rows})
+    last_day = max((row.day for row in scoring_rows), default=None)
+    autonomies = [row.autonomy for row in scoring_rows if row.autonomy is not None]
+    max_autonomy = max(autonomies) if autonomies else None
+
+    if score is None:
+        return CompetencyState(
+            competency=competency, state=None, score=None, acquired=False, score_state=None,
+            method=settings.method, limit=settings.limit, non_scoring=non_scoring,
+            self_score=self_score,
+            self_state=scale.state_for(self_score).code if self_score is not None else None,
+            history=len(all_rows),
+        )
+
+    reached = scale.state_for(score)
+    checks = _coverage_checks(settings, in_scope, contexts, last_day, max_autonomy, today)
+    final = reached
+    if reached.acquired and not all(check.ok for check in checks):
+        final = _best_below_acquired(scale, reached)
+    return CompetencyState(
+        competency=competency,
+        state=final.code,
+        score=score,
+        acquired=final.acquired,
+        score_state=reached.code,
+        method=settings.method,
+        limit=settings.limit,
+        used=tuple(used),
+        count=in_scope,
+        contexts=contexts,
+        last_day=last_day,
+        max_autonomy=max_autonomy,
+        coverage=tuple(checks),
+        non_scoring=non_scoring,
+        self_score=self_score,
+        self_state=scale.state_for(self_score).code if self_score is not None else None,
+        history=len(all_rows),
+    )
+
+
+def _coverage_checks(
+    settings: EffectiveSettings,
+    count: int,
+    contexts: int,
+    last_day: date | None,
+    max_autonomy: int | None,
+    today: date,
+) -> list[CoverageCheck]:
+    rules = settings.coverage
+    checks = []
+    if rules.min_assessments is not None:
+        checks.append(CoverageCheck("min_assessments", rules.min_assessments, count,
+                                    count >= rules.min_assessments))
+    if rules.min_contexts is not None:
+        checks.append(CoverageCheck("min_contexts", rules.min_contexts, contexts,
+                                    contexts >= rules.min_contexts))
+    if rules.max_age_months is not None:
+        age = _months_between(last_day, today) if last_day else 10**6
+        checks.append(CoverageCheck("max_age_months", rules.max_age_months, age,
+                                    age <= rules.max_age_months))
+    if rules.min_autonomy is not None:
+        actual = max_autonomy or 0
+        checks.append(CoverageCheck("min_autonomy", rules.min_autonomy, actual,
+                                    actual >= rules.min_autonomy))
+    return checks

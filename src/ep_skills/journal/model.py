@@ -1,0 +1,121 @@
+"""What the journal records: trainees, production orders, task records and assessments.
+
+Evidence is append-only. A correction is a new :class:`Assessment` whose ``supersedes``
+names the one it replaces (``withdrawn`` for one that should not have been recorded); the
+replaced row stays in the journal and in every explanation's history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from attrs import frozen
+
+__all__ = [
+    "Assessment",
+    "AssessmentInput",
+    "Order",
+    "Role",
+    "TaskRecord",
+    "Trainee",
+]
+
+
+class Role(StrEnum):
+    """The assessor's role (« rôle de l'évaluateur »)."""
+
+    MAITRE = "maitre"
+    """Maître professionnel: the workshop instructor."""
+    ENSEIGNANT = "enseignant"
+    """Teacher of general or technical subjects."""
+    TUTEUR = "tuteur"
+    """Company tutor during a PFMP."""
+    AUTO = "auto"
+    """Self-assessment by the trainee: shown beside the official state, never mixed in."""
+
+
+@frozen
+class Trainee:
+    """A trainee (« jeune », « apprenant ») preparing one diploma."""
+
+    id: int
+    name: str
+    diploma: str
+    cohort: str | None = None
+    start_date: date | None = None
+
+
+@frozen
+class Order:
+    """A production order from a real customer (« commande », « ordre de fabrication »)."""
+
+    ref: str
+    customer: str
+    title: str
+    quantity: int | None = None
+    received: date | None = None
+    due: date | None = None
+
+
+@frozen
+class AssessmentInput:
+    """One assessment to record: a competency, a level, optionally who and how autonomous."""
+
+    competency: str
+    level: str
+    autonomy: int | None = None
+    """1 guided … 4 autonomous (« niveau d'autonomie »)."""
+    note: str | None = None
+
+
+@frozen
+class TaskRecord:
+    """A task done on a day by one or more trainees, possibly on an order, with assessments.
+
+    ``assessments`` apply to each trainee of ``trainees`` alike; ``id`` is 0 until written.
+    """
+
+    trainees: tuple[int, ...]
+    day: date
+    assessments: tuple[AssessmentInput, ...]
+    task: str | None = None
+    """Id of the catalogue task, when the record is one."""
+    description: str | None = None
+    order: str | None = None
+    minutes: int | None = None
+    process: tuple[str, ...] = ()
+    machine: tuple[str, ...] = ()
+    material: tuple[str, ...] = ()
+    assessor: str | None = None
+    role: Role = Role.MAITRE
+    note: str | None = None
+    id: int = 0
+
+
+@frozen
+class Assessment:
+    """One assessment as stored: a trainee's level on a competency, on a given day."""
+
+    id: int
+    record: int
+    trainee: int
+    competency: str
+    level: str
+    day: date
+    role: Role
+    assessor: str | None = None
+    autonomy: int | None = None
+    note: str | None = None
+    order: str | None = None
+    task: str | None = None
+    supersedes: int | None = None
+    withdrawn: bool = False
+    recorded_at: datetime | None = None
+
+    @property
+    def context(self) -> str:
+        """What makes two assessments different situations: the order, else the task."""
+        if self.order:
+            return f"order:{self.order}"
+        return f"task:{self.task or self.record}"

@@ -1,0 +1,493 @@
+"""The embedded default journal: one SQLite file.
+
+WAL mode so that readers never wait for a writer, foreign keys on, a busy timeout so that two
+writers on the same file take turns instead of failing, ``BEGIN IMMEDIATE`` for every write
+transaction, and triggers that refuse any UPDATE or DELETE of evidence: the journal is
+append-only at the database level, not only by convention.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from attrs import evolve
+
+from ep_skills.errors import EpSkillsError
+from ep_skills.i18n import _
+from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.storage import StateRow
+
+__all__ = ["JournalFileError", "SqliteStorage"]
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+# Each entry migrates from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE trainee (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        diploma TEXT NOT NULL,
+        cohort TEXT,
+        start_date TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX trainee_by_cohort ON trainee (cohort);
+    CREATE TABLE production_order (
+        ref TEXT PRIMARY KEY,
+        customer TEXT NOT NULL,
+        title TEXT NOT NULL,
+        quantity INTEGER,
+        received TEXT,
+        due TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE task_record (
+        id INTEGER PRIMARY KEY,
+        day TEXT NOT NULL,
+        task TEXT,
+        description TEXT,
+        order_ref TEXT REFERENCES production_order (ref),
+        minutes INTEGER,
+        context TEXT NOT NULL DEFAULT '{}',
+        assessor TEXT,
+        role TEXT NOT NULL,
+        note TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE record_trainee (
+        record INTEGER NOT NULL REFERENCES task_record (id),
+        trainee INTEGER NOT NULL REFERENCES trainee (id),
+        PRIMARY KEY (record, trainee)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_trainee_by_trainee ON record_trainee (trainee, record);
+    CREATE TABLE assessment (
+        id INTEGER PRIMARY KEY,
+        record INTEGER NOT NULL REFERENCES task_record (id),
+        trainee INTEGER NOT NULL REFERENCES trainee (id),
+        competency TEXT NOT NULL,
+        level TEXT NOT NULL,
+        day TEXT NOT NULL,
+        role TEXT NOT NULL,
+        assessor TEXT,
+        autonomy INTEGER,
+        note TEXT,
+        order_ref TEXT,
+        task TEXT,
+        supersedes INTEGER REFERENCES assessment (id),
+        withdrawn INTEGER NOT NULL DEFAULT 0,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX assessment_by_pair ON assessment (trainee, competency, day);
+    CREATE TABLE competency_state (
+        trainee INTEGER NOT NULL REFERENCES trainee (id),
+        competency TEXT NOT NULL,
+        state TEXT,
+        score INTEGER,
+        acquired INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        contexts INTEGER NOT NULL,
+        last_day TEXT,
+        max_autonomy INTEGER,
+        non_scoring INTEGER NOT NULL,
+        self_score INTEGER,
+        self_state TEXT,
+        history INTEGER NOT NULL,
+        PRIMARY KEY (trainee, competency)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER assessment_append_only_update BEFORE UPDATE ON assessment
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER assessment_append_only_delete BEFORE DELETE ON assessment
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER task_record_append_only_update BEFORE UPDATE ON task_record
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER task_record_append_only_delete BEFORE DELETE ON task_record
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
+)
+
+
+class JournalFileError(EpSkillsError):
+    """The journal file is missing, locked, read-only or not a journal."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        message = _("the journal {path} is locked by another program; try again").format(
+            path=path)
+    elif "readonly" in text or "read-only" in text:
+        message = _("the journal {path} is read-only: check the file's permissions").format(
+            path=path)
+    elif "not a database" in text or "malformed" in text:
+        message = _("{path} is not an ep-skills journal (or it is damaged)").format(path=path)
+    elif "unable to open" in text:
+        message = _("cannot open the journal {path}").format(path=path)
+    else:
+        message = _("journal error on {path}: {error}").format(path=path, error=exc)
+    return JournalFileError(message)
+
+
+class SqliteStorage:
+    """A journal kept in one SQLite file (see :class:`~ep_skills.journal.storage.Storage`)."""
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = str(path)
+        self._depth = 0
+        if self.path != ":memory:" and not create and not Path(self.path).exists():
+            raise JournalFileError(
+                _("no journal at {path}; create one with: ep-skills init").format(path=self.path)
+            )
+        try:
+            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                       timeout=BUSY_TIMEOUT_MS / 1000)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate(create)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _migrate(self, create: bool) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and not create:
+            tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise JournalFileError(
+                    _("{path} is not an ep-skills journal (or it is damaged)").format(
+                        path=self.path))
+        if version > SCHEMA_VERSION:
+            raise JournalFileError(_(
+                "the journal {path} was written by a newer ep-skills (schema {found}); "
+                "upgrade ep-skills").format(path=self.path, found=version))
+        while version < SCHEMA_VERSION:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(MIGRATIONS[version]):
+                    self._db.execute(statement)
+                version += 1
+                self._db.execute(f"PRAGMA user_version = {version}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise _translate(exc, self.path) from None
+        finally:
+            self._depth = 0
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._depth:
+            raise RuntimeError("writes must happen inside Storage.transaction()")
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for benchmarks and SQLite-only tools."""
+        return self._db
+
+    # -- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write("INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- trainees and orders -----------------------------------------------------------------
+
+    @staticmethod
+    def _trainee(row: sqlite3.Row) -> Trainee:
+        return Trainee(row["id"], row["name"], row["diploma"], row["cohort"],
+                       _date(row["start_date"]))
+
+    def add_trainee(self, trainee: Trainee) -> Trainee:
+        cursor = self._write(
+            "INSERT INTO trainee (name, diploma, cohort, start_date, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (trainee.name, trainee.diploma, trainee.cohort, _iso(trainee.start_date), _now()),
+        )
+        return Trainee(int(cursor.lastrowid or 0), trainee.name, trainee.diploma,
+                       trainee.cohort, trainee.start_date)
+
+    def trainees(self, cohort: str | None = None) -> list[Trainee]:
+        if cohort is None:
+            rows = self._read("SELECT * FROM trainee ORDER BY name")
+        else:
+            rows = self._read("SELECT * FROM trainee WHERE cohort = ? ORDER BY name", (cohort,))
+        return [self._trainee(r) for r in rows]
+
+    def trainee_by_id(self, trainee_id: int) -> Trainee | None:
+        rows = self._read("SELECT * FROM trainee WHERE id = ?", (trainee_id,))
+        return self._trainee(rows[0]) if rows else None
+
+    def trainee_by_name(self, name: str) -> Trainee | None:
+        rows = self._read("SELECT * FROM trainee WHERE name = ?", (name,))
+        return self._trainee(rows[0]) if rows else None
+
+    @staticmethod
+    def _order(row: sqlite3.Row) -> Order:
+        return Order(row["ref"], row["customer"], row["title"], row["quantity"],
+                     _date(row["received"]), _date(row["due"]))
+
+    def add_order(self, order: Order) -> Order:
+        self._write(
+            "INSERT INTO production_order (ref, customer, title, quantity, received, due, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (order.ref, order.customer, order.title, order.quantity, _iso(order.received),
+             _iso(order.due), _now()),
+        )
+        return order
+
+    def order(self, ref: str) -> Order | None:
+        rows = self._read("SELECT * FROM production_order WHERE ref = ?", (ref,))
+        return self._order(rows[0]) if rows else None
+
+    def orders(self) -> list[Order]:
+        rows = self._read("SELECT * FROM production_order "
+                          "ORDER BY coalesce(received, created_at) DESC, ref")
+        return [self._order(r) for r in rows]
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _assessment(row: sqlite3.Row) -> Assessment:
+        return Assessment(
+            id=row["id"], record=row["record"], trainee=row["trainee"],
+            competency=row["competency"], level=row["level"], day=date.fromisoformat(row["day"]),
+            role=Role(row["role"]), assessor=row["assessor"], autonomy=row["autonomy"],
+            note=row["note"], order=row["order_ref"], task=row["task"],
+            supersedes=row["supersedes"], withdrawn=bool(row["withdrawn"]),
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
+
+    def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
+        now = _now()
+        context = json.dumps({"process": list(record.process), "machine": list(record.machine),
+                              "material": list(record.material)}, ensure_ascii=False)
+        cursor = self._write(
+            "INSERT INTO task_record (day, task, description, order_ref, minutes, context, "
+            "assessor, role, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.day.isoformat(), record.task, record.description, record.order,
+             record.minutes, context, record.assessor, str(record.role), record.note, now),
+        )
+        record_id = int(cursor.lastrowid or 0)
+        rows = []
+        for trainee in record.trainees:
+            self._write("INSERT INTO record_trainee (record, trainee) VALUES (?, ?)",
+                        (record_id, trainee))
+            for item in record.assessments:
+                cur = self._write(
+                    "INSERT INTO assessment (record, trainee, competency, level, day, role, "
+                    "assessor, autonomy, note, order_ref, task, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record_id, trainee, item.competency, item.level, record.day.isoformat(),
+                     str(record.role), record.assessor, item.autonomy,
+                     item.note, record.order, record.task, now),
+                )
+                rows.append(Assessment(
+                    id=int(cur.lastrowid or 0), record=record_id, trainee=trainee,
+                    competency=item.competency, level=item.level, day=record.day,
+                    role=record.role, assessor=record.assessor, autonomy=item.autonomy,
+                    note=item.note, order=record.order, task=record.task,
+                    recorded_at=datetime.fromisoformat(now),
+                ))
+        return evolve(record, id=record_id), rows
+
+    def add_correction(
+        self,
+        original: Assessment,
+        level: str | None,
+        *,
+        assessor: str | None,
+        role: Role,
+        note: str | None,
+    ) -> Assessment:
+        now = _now()
+        cursor = self._write(
+            "INSERT INTO assessment (record, trainee, competency, level, day, role, assessor, "
+            "autonomy, note, order_ref, task, supersedes, withdrawn, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (original.record, original.trainee, original.competency, level or original.level,
+             original.day.isoformat(), str(role), assessor, original.autonomy, note,
+             original.order, original.task, original.id, int(level is None), now),
+        )
+        return Assessment(
+            id=int(cursor.lastrowid or 0), record=original.record, trainee=original.trainee,
+            competency=original.competency, level=level or original.level, day=original.day,
+            role=role, assessor=assessor, autonomy=original.autonomy, note=note,
+            order=original.order, task=original.task, supersedes=original.id,
+            withdrawn=level is None, recorded_at=datetime.fromisoformat(now),
+        )
+
+    def assessment(self, assessment_id: int) -> Assessment | None:
+        rows = self._read("SELECT * FROM assessment WHERE id = ?", (assessment_id,))
+        return self._assessment(rows[0]) if rows else None
+
+    def assessments(self, trainee: int, competency: str | None = None) -> list[Assessment]:
+        if competency is None:
+            rows = self._read("SELECT * FROM assessment WHERE trainee = ? "
+                              "ORDER BY competency, day, id", (trainee,))
+        else:
+            rows = self._read("SELECT * FROM assessment WHERE trainee = ? AND competency = ? "
+                              "ORDER BY day, id", (trainee, competency))
+        return [self._assessment(r) for r in rows]
+
+    def iter_assessments(self, trainees: Sequence[int] | None = None) -> Iterator[Assessment]:
+        sql = "SELECT * FROM assessment"
+        params: list[Any] = []
+        if trainees is not None:
+            sql += f" WHERE trainee IN ({','.join('?' * len(trainees))})"
+            params = list(trainees)
+        sql += " ORDER BY trainee, competency, day, id"
+        try:
+            cursor = self._db.execute(sql, params)
+            while batch := cursor.fetchmany(5000):
+                for row in batch:
+                    yield self._assessment(row)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def records(self, trainee: int) -> list[TaskRecord]:
+        rows = self._read(
+            "SELECT r.* FROM task_record r JOIN record_trainee rt ON rt.record = r.id "
+            "WHERE rt.trainee = ? ORDER BY r.day, r.id", (trainee,))
+        result = []
+        for row in rows:
+            context = json.loads(row["context"])
+            result.append(TaskRecord(
+                trainees=(trainee,), day=date.fromisoformat(row["day"]), assessments=(),
+                task=row["task"], description=row["description"], order=row["order_ref"],
+                minutes=row["minutes"], process=tuple(context.get("process", ())),
+                machine=tuple(context.get("machine", ())),
+                material=tuple(context.get("material", ())), assessor=row["assessor"],
+                role=Role(row["role"]), note=row["note"], id=row["id"],
+            ))
+        return result
+
+    def count_assessments(self) -> int:
+        return int(self._read("SELECT count(*) AS n FROM assessment")[0]["n"])
+
+    # -- derived states ----------------------------------------------------------------------
+
+    def save_states(self, rows: Iterable[StateRow]) -> None:
+        if not self._depth:
+            raise RuntimeError("writes must happen inside Storage.transaction()")
+        self._db.executemany(
+            "INSERT OR REPLACE INTO competency_state (trainee, competency, state, score, "
+            "acquired, count, contexts, last_day, max_autonomy, non_scoring, self_score, "
+            "self_state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((r.trainee, r.competency, r.state, r.score, int(r.acquired), r.count, r.contexts,
+              r.last_day, r.max_autonomy, r.non_scoring, r.self_score, r.self_state, r.history)
+             for r in rows),
+        )
+
+    def states(self, trainees: Sequence[int]) -> list[StateRow]:
+        if not trainees:
+            return []
+        rows = self._read(
+            f"SELECT * FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
+            list(trainees),
+        )
+        return [StateRow(r["trainee"], r["competency"], r["state"], r["score"],
+                         bool(r["acquired"]), r["count"], r["contexts"], r["last_day"],
+                         r["max_autonomy"], r["non_scoring"], r["self_score"], r["self_state"],
+                         r["history"]) for r in rows]
+
+    def clear_states(self, trainees: Sequence[int] | None = None) -> None:
+        if trainees is None:
+            self._write("DELETE FROM competency_state")
+        else:
+            self._write(
+                f"DELETE FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
+                list(trainees),
+            )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        joined = "\n".join(current).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            current = []
+    if "".join(current).strip():
+        statements.append("\n".join(current))
+    return statements

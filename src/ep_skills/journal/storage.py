@@ -1,0 +1,115 @@
+"""The storage interface every journal backend implements (SQLite now, PostgreSQL next).
+
+It speaks in journal model objects and plain values; SQL of one database stays inside its
+backend. Every method that writes must be called inside :meth:`Storage.transaction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from attrs import frozen
+
+from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
+
+__all__ = ["StateRow", "Storage"]
+
+
+@frozen
+class StateRow:
+    """A stored leaf state: what progress views read without touching the evidence."""
+
+    trainee: int
+    competency: str
+    state: str | None
+    score: int | None
+    acquired: bool
+    count: int
+    contexts: int
+    last_day: str | None
+    max_autonomy: int | None
+    non_scoring: int
+    self_score: int | None
+    self_state: str | None
+    history: int
+
+
+class Storage(Protocol):
+    """What the journal needs from a database."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all."""
+
+    def close(self) -> None:
+        """Release the database."""
+
+    # meta
+    def get_meta(self, key: str) -> str | None:
+        """A value of the journal's own settings (school name, schema…)."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the journal's own settings."""
+
+    # people and orders
+    def add_trainee(self, trainee: Trainee) -> Trainee:
+        """Insert a trainee (``id`` 0 means: allocate one); returns it with its id."""
+
+    def trainees(self, cohort: str | None = None) -> list[Trainee]:
+        """Trainees, by name, optionally of one cohort."""
+
+    def trainee_by_id(self, trainee_id: int) -> Trainee | None:
+        """One trainee by id."""
+
+    def trainee_by_name(self, name: str) -> Trainee | None:
+        """One trainee by exact name (case-insensitive)."""
+
+    def add_order(self, order: Order) -> Order:
+        """Insert a production order."""
+
+    def order(self, ref: str) -> Order | None:
+        """One order by reference."""
+
+    def orders(self) -> list[Order]:
+        """Every order, newest first."""
+
+    # evidence
+    def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
+        """Insert a task record and one assessment per trainee and competency."""
+
+    def add_correction(
+        self,
+        original: Assessment,
+        level: str | None,
+        *,
+        assessor: str | None,
+        role: Role,
+        note: str | None,
+    ) -> Assessment:
+        """Append a row superseding ``original`` (``level`` None withdraws it)."""
+
+    def assessment(self, assessment_id: int) -> Assessment | None:
+        """One assessment row by id."""
+
+    def assessments(self, trainee: int, competency: str | None = None) -> list[Assessment]:
+        """A trainee's rows (on one competency, if given), oldest first."""
+
+    def iter_assessments(self, trainees: Sequence[int] | None = None) -> Iterator[Assessment]:
+        """Every row, grouped by trainee then competency, streamed (never all in memory)."""
+
+    def records(self, trainee: int) -> list[TaskRecord]:
+        """A trainee's task records, oldest first."""
+
+    def count_assessments(self) -> int:
+        """How many assessment rows the journal holds."""
+
+    # derived states (a cache of the engine's results, rebuilt by a full recompute)
+    def save_states(self, rows: Iterable[StateRow]) -> None:
+        """Insert or replace stored leaf states."""
+
+    def states(self, trainees: Sequence[int]) -> list[StateRow]:
+        """The stored leaf states of these trainees."""
+
+    def clear_states(self, trainees: Sequence[int] | None = None) -> None:
+        """Forget stored states (of these trainees, or all)."""

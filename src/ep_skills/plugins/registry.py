@@ -1,0 +1,202 @@
+"""The diplomas the installed plugins provide, resolved and checked, loaded on first use.
+
+The registry asks the plugins for their referentials, fragments, extra catalogue tasks and
+calculation methods, merges included fragments into each referential, and refuses two plugins
+that declare the same diploma id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import pluggy
+
+from ep_skills.errors import PluginError, Problem, ReferentialError, UnknownDiplomaError
+from ep_skills.i18n import _
+from ep_skills.plugins.hookspecs import ReferentialSource
+from ep_skills.referential.codec import load_fragment, load_referential
+from ep_skills.referential.model import CatalogueTask, Fragment, Referential
+from ep_skills.referential.settings import CalculationSettings
+from ep_skills.referential.validate import check_referential
+
+if TYPE_CHECKING:
+    from ep_skills.engine.methods import Method
+
+__all__ = ["Registry"]
+
+
+@attrs.define
+class _Entry:
+    referential: Referential
+    plugin: str
+    warnings: list[Problem]
+
+
+def _source_name(source: ReferentialSource) -> str:
+    return source.id if isinstance(source, Referential) else str(source)
+
+
+class Registry:
+    """Referentials by diploma id, as the plugins of one plugin manager provide them."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._pm = pm
+        self._entries: dict[str, _Entry] | None = None
+        self._methods: dict[str, Method] | None = None
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The plugin manager this registry reads from."""
+        return self._pm
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _collect(self) -> dict[str, _Entry]:
+        if self._entries is not None:
+            return self._entries
+        fragments: dict[str, Fragment] = {}
+
+        def add_fragment(source: Path | Traversable) -> None:
+            fragment = load_fragment(source)
+            fragments[fragment.id] = fragment
+
+        self._pm.hook.ep_skills_register_fragments(register=add_fragment)
+
+        entries: dict[str, _Entry] = {}
+        for impl in self._pm.hook.ep_skills_register_referentials.get_hookimpls():
+            plugin_name = self._pm.get_name(impl.plugin) or repr(impl.plugin)
+
+            def add(source: ReferentialSource, _plugin: str = plugin_name) -> None:
+                if isinstance(source, Referential):
+                    referential, warnings = source, []
+                    errors = [p for p in check_referential(source) if p.severity == "error"]
+                    if errors:
+                        raise ReferentialError(errors)
+                else:
+                    referential, warnings = load_referential(source)
+                if referential.id in entries:
+                    raise PluginError(
+                        _("diploma {id!r} is declared twice: by {first} and by {second}").format(
+                            id=referential.id, first=entries[referential.id].plugin, second=_plugin
+                        )
+                    )
+                entries[referential.id] = _Entry(referential, _plugin, warnings)
+
+            impl.function(register=add)
+
+        for entry in entries.values():
+            entry.referential = _with_fragments(entry.referential, fragments)
+
+        def add_tasks(diploma_id: str, tasks: Sequence[CatalogueTask]) -> None:
+            if diploma_id not in entries:
+                raise UnknownDiplomaError(diploma_id, sorted(entries))
+            entry = entries[diploma_id]
+            known = {t.id for t in entry.referential.tasks}
+            clashes = sorted(known & {t.id for t in tasks})
+            if clashes:
+                raise PluginError(
+                    _("catalogue task ids already used in {id!r}: {ids}").format(
+                        id=diploma_id, ids=", ".join(clashes)
+                    )
+                )
+            merged = attrs.evolve(entry.referential, tasks=(*entry.referential.tasks, *tasks))
+            errors = [p for p in check_referential(merged) if p.severity == "error"]
+            if errors:
+                raise ReferentialError(errors)
+            entry.referential = merged
+
+        self._pm.hook.ep_skills_register_task_catalogues(register=add_tasks)
+        self._entries = entries
+        return entries
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def ids(self) -> list[str]:
+        """Every diploma id, sorted."""
+        return sorted(self._collect())
+
+    def all(self) -> list[Referential]:
+        """Every referential, sorted by id."""
+        entries = self._collect()
+        return [entries[i].referential for i in sorted(entries)]
+
+    def get(self, diploma_id: str) -> Referential:
+        """The referential of ``diploma_id``.
+
+        :raises UnknownDiplomaError: no plugin provides it.
+        """
+        entries = self._collect()
+        if diploma_id not in entries:
+            raise UnknownDiplomaError(diploma_id, sorted(entries))
+        return entries[diploma_id].referential
+
+    def methods(self) -> dict[str, Method]:
+        """Calculation methods by name, built-in and from plugins."""
+        if self._methods is None:
+            methods: dict[str, Method] = {}
+
+            def add(name: str, method: Method) -> None:
+                if name in methods:
+                    raise PluginError(_("calculation method {name!r} is registered twice").format(
+                        name=name))
+                methods[name] = method
+
+            self._pm.hook.ep_skills_register_methods(register=add)
+            self._methods = methods
+        return self._methods
+
+    def settings_layers(self, diploma_id: str) -> list[CalculationSettings]:
+        """The plugin-side settings layers of a diploma, lowest first (defaults excluded)."""
+        referential = self.get(diploma_id)
+        layers = [referential.settings] if referential.settings else []
+        # pluggy calls the last registered plugin first; layer in registration order.
+        answers = self._pm.hook.ep_skills_calculation_settings(diploma_id=diploma_id)
+        layers += [a for a in reversed(answers) if a is not None]
+        return layers
+
+    def plugin_of(self, diploma_id: str) -> str:
+        """The name of the plugin that provides ``diploma_id``."""
+        self.get(diploma_id)
+        assert self._entries is not None
+        return self._entries[diploma_id].plugin
+
+    def warnings(self, diploma_id: str) -> list[Problem]:
+        """The warnings found when loading ``diploma_id`` (drafts not yet complete…)."""
+        self.get(diploma_id)
+        assert self._entries is not None
+        return list(self._entries[diploma_id].warnings)
+
+
+def _with_fragments(referential: Referential, fragments: dict[str, Fragment]) -> Referential:
+    """The referential with the blocs (and sources) of its included fragments appended."""
+    if not referential.include:
+        return referential
+    blocs = list(referential.blocs)
+    sources = list(referential.sources)
+    known_sources = {s.id for s in sources}
+    for fragment_id in referential.include:
+        fragment = fragments.get(fragment_id)
+        if fragment is None:
+            raise ReferentialError(
+                [Problem(_("unknown fragment {id!r}").format(id=fragment_id), "include",
+                         file=referential.id)]
+            )
+        for bloc in fragment.blocs:
+            blocs.append(attrs.evolve(bloc, provenance=bloc.provenance or fragment.provenance))
+        sources += [s for s in fragment.sources if s.id not in known_sources]
+        known_sources |= {s.id for s in fragment.sources}
+    merged = attrs.evolve(referential, blocs=tuple(blocs), sources=tuple(sources))
+    bloc_ids = {b.id for b in merged.blocs}
+    problems = [
+        Problem(_("unknown {what} {code!r}").format(what=_("bloc"), code=e.bloc),
+                f"epreuves[{i}].bloc", file=referential.id)
+        for i, e in enumerate(merged.epreuves)
+        if e.bloc is not None and e.bloc not in bloc_ids
+    ]
+    if problems:
+        raise ReferentialError(problems)
+    return merged

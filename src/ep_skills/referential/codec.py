@@ -1,0 +1,186 @@
+"""Reading and writing referential TOML files.
+
+Reading is strict: invalid UTF-8, a TOML syntax error, an unknown key, a wrong type or a
+broken reference are each reported as a :class:`~ep_skills.errors.Problem` naming the file,
+the line when it can be known and the key path, and nothing is returned half-loaded.
+Writing goes through tomli-w and round-trips: ``loads(dumps(r)) == r``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from enum import Enum
+from functools import cache
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.preconf.tomllib import TomllibConverter, make_converter
+
+from ep_skills.errors import Problem, ReferentialError, Severity
+from ep_skills.i18n import _
+from ep_skills.referential.locate import KeyLocator
+from ep_skills.referential.model import Fragment, Referential
+
+__all__ = [
+    "dumps_referential",
+    "load_fragment",
+    "load_referential", "loads_referential", "structure_document"]
+
+T = TypeVar("T")
+
+
+@cache
+def _converter() -> TomllibConverter:
+    # Hand-edited files: a misspelt key must be an error, not silently ignored. Defaults are
+    # omitted on writing so that a written file stays as short as a hand-written one.
+    return make_converter(forbid_extra_keys=True, omit_if_default=True)
+
+
+def _format_leaf(exc: BaseException, type_: Any) -> str:
+    if isinstance(type_, type) and issubclass(type_, Enum) and isinstance(exc, ValueError):
+        allowed = ", ".join(repr(m.value) for m in type_)
+        return _("invalid value, expected one of: {allowed}").format(allowed=allowed)
+    if isinstance(exc, KeyError):
+        return _("required key missing")
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return _("unknown key(s): {keys}").format(keys=", ".join(sorted(exc.extra_fields)))
+    name = getattr(type_, "__name__", None) or str(type_)
+    return _("invalid value for type {type}").format(type=name)
+
+
+_PATH_RE = re.compile(r"^(?P<message>.*) @ \$(?P<path>.*)$", re.S)
+
+
+def structure_document(
+    data: dict[str, Any], cls: type[T], *, file: str | None = None, text: str | None = None
+) -> T:
+    """Turn a parsed TOML document into ``cls``, or raise :class:`ReferentialError`."""
+    try:
+        return _converter().structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        locator = KeyLocator(text) if text is not None else None
+        problems = []
+        if isinstance(exc, cattrs.BaseValidationError):
+            messages = cattrs.transform_error(exc, path="$", format_exception=_format_leaf)
+        else:
+            messages = [f"{exc} @ $"]
+        for raw in messages:
+            match = _PATH_RE.match(raw)
+            message, path = (match["message"], match["path"].lstrip(".")) if match else (raw, "")
+            line = locator.line_of(path) if locator else None
+            problems.append(Problem(message=message, path=path, file=file, line=line))
+        raise ReferentialError(problems) from None
+
+
+def _decode(raw: bytes, file: str | None) -> str:
+    if not raw.strip():
+        raise ReferentialError([Problem(message=_("the file is empty"), file=file)])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = _("not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8").format(
+            byte=raw[exc.start]
+        )
+        raise ReferentialError([Problem(message=message, file=file, line=line)]) from None
+
+
+_TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def parse_toml(raw: bytes, file: str | None) -> tuple[dict[str, Any], str]:
+    """Decode and parse TOML bytes; every failure is a :class:`ReferentialError`."""
+    text = _decode(raw, file)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE_RE.search(str(exc))
+        message = _TOML_LINE_RE.sub("", str(exc)).strip()
+        line = int(match.group(1)) if match else None
+        raise ReferentialError(
+            [Problem(message=_("TOML syntax error: {error}").format(error=message),
+                     file=file, line=line)]
+        ) from None
+
+
+def loads_referential(
+    raw: bytes | str, *, file: str | None = None, check: bool = True
+) -> tuple[Referential, list[Problem]]:
+    """Parse a referential and check it; returns it with its warnings.
+
+    Raises :class:`ReferentialError` listing every error when the file is not valid.
+    """
+    from ep_skills.referential.validate import check_referential
+
+    data, text = parse_toml(raw.encode() if isinstance(raw, str) else raw, file)
+    referential = structure_document(data, Referential, file=file, text=text)
+    if not check:
+        return referential, []
+    problems = check_referential(referential)
+    locator = KeyLocator(text)
+    located = [
+        Problem(
+            message=p.message,
+            path=p.path,
+            file=file,
+            line=locator.line_of(p.path),
+            severity=p.severity,
+        )
+        for p in problems
+    ]
+    errors = [p for p in located if p.severity is Severity.ERROR]
+    if errors:
+        raise ReferentialError(errors)
+    return referential, located
+
+
+def _read(source: str | Path | Traversable) -> bytes:
+    try:
+        return Path(source).read_bytes() if isinstance(source, str | Path) else source.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReferentialError(
+            [Problem(_("cannot read the file: {reason}").format(reason=reason), file=str(source))]
+        ) from None
+
+
+def load_referential(
+    source: str | Path | Traversable, *, check: bool = True
+) -> tuple[Referential, list[Problem]]:
+    """Read and check a referential file (a path, or a resource inside a plugin)."""
+    return loads_referential(_read(source), file=str(source), check=check)
+
+
+def load_fragment(source: str | Path | Traversable) -> Fragment:
+    """Read a shared bloc fragment (see :class:`Fragment`)."""
+    name = str(source)
+    data, text = parse_toml(_read(source), name)
+    fragment = structure_document(data, Fragment, file=name, text=text)
+    seen: set[str] = set()
+    locator = KeyLocator(text)
+    for i, bloc in enumerate(fragment.blocs):
+        if bloc.id in seen:
+            path = f"blocs[{i}].id"
+            message = _("duplicate {what} {code!r}").format(what=_("bloc"), code=bloc.id)
+            raise ReferentialError([Problem(message, path, name, locator.line_of(path))])
+        seen.add(bloc.id)
+    return fragment
+
+
+def unstructure(obj: object) -> Any:
+    """The plain-data form of a model object, as written to TOML or JSON."""
+    return _converter().unstructure(obj)
+
+
+def dumps_referential(referential: Referential) -> str:
+    """Write a referential as TOML; reading it back gives an equal referential."""
+    return _converter().dumps(referential)
+
+
+def warnings_only(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that are warnings."""
+    return [p for p in problems if p.severity is Severity.WARNING]

@@ -1,0 +1,68 @@
+"""Find the line of a key path (``blocs[2].competencies[0].code``) in TOML text.
+
+tomllib keeps no positions, so this reads the text's table headers and keys the way a
+person would. It handles ``[[arrays.of.tables]]``, ``[tables]`` and ``key = value`` lines;
+for anything deeper (inline tables, multi-line arrays) it answers the line of the nearest
+enclosing key it knows.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["KeyLocator"]
+
+_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+_SEGMENT_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _split_key(key: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in key.split(".")]
+
+
+class KeyLocator:
+    """Maps concrete key paths of a TOML document to 1-based line numbers."""
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[str, int] = {}
+        counters: dict[str, int] = {}
+        last_index: dict[str, int] = {}
+        current = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER_RE.match(line)
+            if header and not _KEY_RE.match(line):
+                is_array = header.group(1) == "[["
+                keys = _split_key(header.group(2))
+                concrete = ""
+                for i, key in enumerate(keys):
+                    path = f"{concrete}.{key}" if concrete else key
+                    last = i == len(keys) - 1
+                    if last and is_array:
+                        index = counters.get(path, 0)
+                        counters[path] = index + 1
+                        last_index[path] = index
+                        path = f"{path}[{index}]"
+                        # A new element starts fresh counters for its own sub-arrays.
+                        for known in [k for k in counters if k.startswith(path + ".")]:
+                            del counters[known]
+                    elif path in last_index:
+                        path = f"{path}[{last_index[path]}]"
+                    concrete = path
+                current = concrete
+                self._lines.setdefault(current, number)
+                continue
+            key = _KEY_RE.match(line)
+            if key:
+                path = ".".join(filter(None, [current, *_split_key(key.group(1))]))
+                self._lines.setdefault(path, number)
+
+    def line_of(self, path: str) -> int | None:
+        """The line of ``path``, or of its nearest known ancestor; None for the root."""
+        parts = [m.group(0) for m in _SEGMENT_RE.finditer(path)]
+        while parts:
+            candidate = "".join(p if p.startswith("[") else f".{p}" for p in parts).lstrip(".")
+            if candidate in self._lines:
+                return self._lines[candidate]
+            parts.pop()
+        return None
