@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any
 from ep_skills.plugins.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
+    from ep_skills.api import EvidenceError, Journal, open_journal
+    from ep_skills.engine.compute import CompetencyState
+    from ep_skills.engine.explain import Explanation
+    from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, load_school_config
+    from ep_skills.engine.rollup import BlocProgress, EpreuveReadiness, NodeState, Progress
     from ep_skills.errors import (
         EpSkillsError,
         PluginError,
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
         ReferentialError,
         UnknownDiplomaError,
     )
+    from ep_skills.importing import import_file
+    from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
     from ep_skills.plugins.manager import make_plugin_manager
     from ep_skills.plugins.registry import Registry
     from ep_skills.referential.codec import dumps_referential, load_referential, loads_referential
@@ -33,33 +40,98 @@ if TYPE_CHECKING:
         Referential,
     )
     from ep_skills.referential.settings import CalculationSettings, Coverage, Scale
+    from ep_skills.views import Gap, cohort_gaps
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Assessment": "ep_skills.journal.model",
+    "Bloc": "ep_skills.referential.model",
+    "BlocProgress": "ep_skills.engine.rollup",
+    "CalculationSettings": "ep_skills.referential.settings",
+    "CatalogueTask": "ep_skills.referential.model",
+    "cohort_gaps": "ep_skills.views",
+    "Competency": "ep_skills.referential.model",
+    "CompetencyState": "ep_skills.engine.compute",
+    "Coverage": "ep_skills.referential.settings",
+    "dumps_referential": "ep_skills.referential.codec",
+    "EffectiveSettings": "ep_skills.engine.layers",
+    "Epreuve": "ep_skills.referential.model",
+    "EpreuveReadiness": "ep_skills.engine.rollup",
     "EpSkillsError": "ep_skills.errors",
+    "EvidenceError": "ep_skills.api",
+    "Explanation": "ep_skills.engine.explain",
+    "Gap": "ep_skills.views",
+    "import_file": "ep_skills.importing",
+    "Journal": "ep_skills.api",
+    "load_referential": "ep_skills.referential.codec",
+    "load_school_config": "ep_skills.engine.layers",
+    "loads_referential": "ep_skills.referential.codec",
+    "make_plugin_manager": "ep_skills.plugins.manager",
+    "NodeState": "ep_skills.engine.rollup",
+    "open_journal": "ep_skills.api",
+    "Order": "ep_skills.journal.model",
     "PluginError": "ep_skills.errors",
     "Problem": "ep_skills.errors",
-    "ReferentialError": "ep_skills.errors",
-    "UnknownDiplomaError": "ep_skills.errors",
-    "make_plugin_manager": "ep_skills.plugins.manager",
-    "Registry": "ep_skills.plugins.registry",
-    "dumps_referential": "ep_skills.referential.codec",
-    "load_referential": "ep_skills.referential.codec",
-    "loads_referential": "ep_skills.referential.codec",
-    "Bloc": "ep_skills.referential.model",
-    "CatalogueTask": "ep_skills.referential.model",
-    "Competency": "ep_skills.referential.model",
-    "Epreuve": "ep_skills.referential.model",
+    "Progress": "ep_skills.engine.rollup",
     "Provenance": "ep_skills.referential.model",
     "ProvenanceStatus": "ep_skills.referential.model",
     "Referential": "ep_skills.referential.model",
-    "CalculationSettings": "ep_skills.referential.settings",
-    "Coverage": "ep_skills.referential.settings",
+    "ReferentialError": "ep_skills.errors",
+    "Registry": "ep_skills.plugins.registry",
+    "Role": "ep_skills.journal.model",
     "Scale": "ep_skills.referential.settings",
+    "SchoolConfig": "ep_skills.engine.layers",
+    "TaskRecord": "ep_skills.journal.model",
+    "Trainee": "ep_skills.journal.model",
+    "UnknownDiplomaError": "ep_skills.errors",
 }
 
-__all__ = ["__version__", "hookimpl", "hookspec", *sorted(_LAZY)]
+__all__ = [
+    "Assessment",
+    "Bloc",
+    "BlocProgress",
+    "CalculationSettings",
+    "CatalogueTask",
+    "Competency",
+    "CompetencyState",
+    "Coverage",
+    "EffectiveSettings",
+    "EpSkillsError",
+    "Epreuve",
+    "EpreuveReadiness",
+    "EvidenceError",
+    "Explanation",
+    "Gap",
+    "Journal",
+    "NodeState",
+    "Order",
+    "PluginError",
+    "Problem",
+    "Progress",
+    "Provenance",
+    "ProvenanceStatus",
+    "Referential",
+    "ReferentialError",
+    "Registry",
+    "Role",
+    "Scale",
+    "SchoolConfig",
+    "TaskRecord",
+    "Trainee",
+    "UnknownDiplomaError",
+    "__version__",
+    "cohort_gaps",
+    "dumps_referential",
+    "hookimpl",
+    "hookspec",
+    "import_file",
+    "load_referential",
+    "load_school_config",
+    "loads_referential",
+    "make_plugin_manager",
+    "open_journal",
+]
 
 
 def __getattr__(name: str) -> Any:

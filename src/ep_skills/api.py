@@ -119,8 +119,10 @@ class Journal:
         """The referential, scale, settings, leaves and tasks of a diploma (cached)."""
         if diploma_id not in self._diplomas:
             referential = self.registry.get(diploma_id)
-            layers = [*self.registry.settings_layers(diploma_id),
-                      *self.school.layer_for(diploma_id)]
+            layers = [
+                *self.registry.settings_layers(diploma_id),
+                *self.school.layer_for(diploma_id),
+            ]
             settings = resolve(layers, self.registry.methods())
             self._diplomas[diploma_id] = _Diploma(
                 referential=referential,
@@ -169,8 +171,9 @@ class Journal:
             found = self.storage.trainee_by_name(who.strip())
         if found is None:
             names = [t.name for t in self.storage.trainees()]
-            raise EvidenceError(_("unknown trainee {name!r}").format(name=str(who))
-                                + _suggest(str(who), names))
+            raise EvidenceError(
+                _("unknown trainee {name!r}").format(name=str(who)) + _suggest(str(who), names)
+            )
         return found
 
     def trainees(self, cohort: str | None = None) -> list[Trainee]:
@@ -230,24 +233,35 @@ class Journal:
         people = [self.trainee(t) for t in trainees]
         diplomas = {p.diploma for p in people}
         if len(diplomas) > 1:
-            raise EvidenceError(_("trainees of different diplomas cannot share one record: {ids}")
-                                .format(ids=", ".join(sorted(diplomas))))
+            raise EvidenceError(
+                _("trainees of different diplomas cannot share one record: {ids}").format(
+                    ids=", ".join(sorted(diplomas))
+                )
+            )
         info = self.diploma(people[0].diploma)
         try:
             role = Role(role)
         except ValueError:
-            raise EvidenceError(_("unknown role {role!r} (known: {known})").format(
-                role=role, known=", ".join(r.value for r in Role))) from None
+            raise EvidenceError(
+                _("unknown role {role!r} (known: {known})").format(
+                    role=role, known=", ".join(r.value for r in Role)
+                )
+            ) from None
         day = day or self.today
         if day > self.today:
             raise EvidenceError(_("date {day} is in the future").format(day=day))
         for person in people:
             if person.start_date and day < person.start_date:
-                raise EvidenceError(_("date {day} is before {name} started ({start})").format(
-                    day=day, name=person.name, start=person.start_date))
+                raise EvidenceError(
+                    _("date {day} is before {name} started ({start})").format(
+                        day=day, name=person.name, start=person.start_date
+                    )
+                )
         if order is not None and self.storage.order(order) is None:
-            raise EvidenceError(_("unknown order {ref!r}").format(ref=order)
-                                + _suggest(order, [o.ref for o in self.storage.orders()]))
+            raise EvidenceError(
+                _("unknown order {ref!r}").format(ref=order)
+                + _suggest(order, [o.ref for o in self.storage.orders()])
+            )
         if autonomy is not None and not 1 <= autonomy <= 4:
             raise EvidenceError(_("autonomy must be between 1 and 4"))
         if minutes is not None and minutes <= 0:
@@ -259,15 +273,20 @@ class Journal:
             catalogue = info.tasks.get(task)
             if catalogue is None:
                 raise EvidenceError(
-                    _("unknown task {task!r} for {diploma}").format(task=task,
-                                                                    diploma=info.referential.id)
-                    + _suggest(task, info.tasks))
+                    _("unknown task {task!r} for {diploma}").format(
+                        task=task, diploma=info.referential.id
+                    )
+                    + _suggest(task, info.tasks)
+                )
             default = info.scale.default_level
             for link in catalogue.competencies:
                 proposed = link.level or default
                 if proposed is None:
-                    raise EvidenceError(_("task {task!r} proposes no level for {code}; give one")
-                                        .format(task=task, code=link.code))
+                    raise EvidenceError(
+                        _("task {task!r} proposes no level for {code}; give one").format(
+                            task=task, code=link.code
+                        )
+                    )
                 chosen[link.code] = proposed
         elif not description:
             raise EvidenceError(_("give a catalogue task or a description of the work"))
@@ -281,13 +300,17 @@ class Journal:
             if code not in info.leaves:
                 raise EvidenceError(
                     _("unknown competency {code!r} for {diploma}").format(
-                        code=code, diploma=info.referential.id) + _suggest(code, info.leaves))
+                        code=code, diploma=info.referential.id
+                    )
+                    + _suggest(code, info.leaves)
+                )
             if info.scale.level(value) is None:
                 known = ", ".join(lv.code for lv in info.scale.levels)
-                raise EvidenceError(_("unknown level {level!r} for {code} (the scale of {diploma} "
-                                      "has: {known})").format(level=value, code=code,
-                                                              diploma=info.referential.id,
-                                                              known=known))
+                raise EvidenceError(
+                    _(
+                        "unknown level {level!r} for {code} (the scale of {diploma} has: {known})"
+                    ).format(level=value, code=code, diploma=info.referential.id, known=known)
+                )
         context = context or {}
         if catalogue is not None:
             context = {
@@ -298,8 +321,9 @@ class Journal:
         record = TaskRecord(
             trainees=tuple(p.id for p in people),
             day=day,
-            assessments=tuple(AssessmentInput(code, value, autonomy) for code, value
-                              in chosen.items()),
+            assessments=tuple(
+                AssessmentInput(code, value, autonomy) for code, value in chosen.items()
+            ),
             task=task,
             description=description,
             order=order,
@@ -314,7 +338,8 @@ class Journal:
         problems = [
             message
             for answer in self.registry.plugin_manager.hook.ep_skills_validate_evidence(
-                record=record, referential=info.referential)
+                record=record, referential=info.referential
+            )
             if answer
             for message in answer
         ]
@@ -364,27 +389,43 @@ class Journal:
         if level is not None and info.scale.level(level) is None:
             raise EvidenceError(_("unknown level {level!r}").format(level=level))
         with self.storage.transaction():
-            row = self.storage.add_correction(original, level, assessor=assessor,
-                                              role=Role(role), note=note)
+            row = self.storage.add_correction(
+                original, level, assessor=assessor, role=Role(role), note=note
+            )
             self._refresh({(row.trainee, row.competency)})
         return row
 
     # -- states ------------------------------------------------------------------------------
 
-    def _compute(self, trainee: Trainee, competency: str,
-                 rows: Iterable[Assessment]) -> CompetencyState:
+    def _compute(
+        self, trainee: Trainee, competency: str, rows: Iterable[Assessment]
+    ) -> CompetencyState:
         info = self.diploma(trainee.diploma)
-        return compute_state(competency, rows, scale=info.scale, settings=info.settings,
-                             methods=self.registry.methods(), today=self.today)
+        return compute_state(
+            competency,
+            rows,
+            scale=info.scale,
+            settings=info.settings,
+            methods=self.registry.methods(),
+            today=self.today,
+        )
 
     @staticmethod
     def _row(trainee: int, state: CompetencyState) -> StateRow:
         return StateRow(
-            trainee=trainee, competency=state.competency, state=state.state, score=state.score,
-            acquired=state.acquired, count=state.count, contexts=state.contexts,
+            trainee=trainee,
+            competency=state.competency,
+            state=state.state,
+            score=state.score,
+            acquired=state.acquired,
+            count=state.count,
+            contexts=state.contexts,
             last_day=state.last_day.isoformat() if state.last_day else None,
-            max_autonomy=state.max_autonomy, non_scoring=state.non_scoring,
-            self_score=state.self_score, self_state=state.self_state, history=state.history,
+            max_autonomy=state.max_autonomy,
+            non_scoring=state.non_scoring,
+            self_score=state.self_score,
+            self_state=state.self_state,
+            history=state.history,
         )
 
     def _refresh(self, pairs: Iterable[tuple[int, str]]) -> None:
@@ -394,8 +435,9 @@ class Journal:
         rows = []
         for trainee_id, competency in pairs:
             trainee = people[trainee_id]
-            state = self._compute(trainee, competency,
-                                  self.storage.assessments(trainee_id, competency))
+            state = self._compute(
+                trainee, competency, self.storage.assessments(trainee_id, competency)
+            )
             rows.append(self._row(trainee_id, state))
         self.storage.save_states(rows)
 
@@ -411,8 +453,9 @@ class Journal:
             for row in self.storage.iter_assessments():
                 key = (row.trainee, row.competency)
                 if key != current and current is not None:
-                    batch.append(self._row(current[0], self._compute(trainees[current[0]],
-                                                                     current[1], rows)))
+                    batch.append(
+                        self._row(current[0], self._compute(trainees[current[0]], current[1], rows))
+                    )
                     rows = []
                 current = key
                 rows.append(row)
@@ -421,8 +464,9 @@ class Journal:
                     count += len(batch)
                     batch = []
             if current is not None:
-                batch.append(self._row(current[0], self._compute(trainees[current[0]],
-                                                                 current[1], rows)))
+                batch.append(
+                    self._row(current[0], self._compute(trainees[current[0]], current[1], rows))
+                )
             self.storage.save_states(batch)
             count += len(batch)
             for diploma in {t.diploma for t in trainees.values()}:
@@ -435,8 +479,11 @@ class Journal:
 
     def _ensure_fresh(self, diplomas: Iterable[str]) -> None:
         """Recompute everything if the settings or referential changed since states were stored."""
-        stale = [d for d in sorted(diplomas)
-                 if self.storage.get_meta(f"states:{d}") != self._fingerprint(d)]
+        stale = [
+            d
+            for d in sorted(diplomas)
+            if self.storage.get_meta(f"states:{d}") != self._fingerprint(d)
+        ]
         if stale:
             self.recompute()
 
@@ -457,15 +504,24 @@ class Journal:
             result[person.id] = {c: self._compute(person, c, rows) for c, rows in grouped.items()}
         self._ensure_fresh({p.diploma for p in stored})
         diploma_of = {p.id: p.diploma for p in stored}
-        for row in self.storage.states(list(diploma_of)):
-            diploma = self.diploma(diploma_of[row.trainee])
-            result[row.trainee][row.competency] = CompetencyState(
-                competency=row.competency, state=row.state, score=row.score,
-                acquired=row.acquired, score_state=None, method=diploma.settings.method,
-                limit=diploma.settings.limit, count=row.count, contexts=row.contexts,
-                last_day=date.fromisoformat(row.last_day) if row.last_day else None,
-                max_autonomy=row.max_autonomy, non_scoring=row.non_scoring,
-                self_score=row.self_score, self_state=row.self_state, history=row.history,
+        for saved in self.storage.states(list(diploma_of)):
+            diploma = self.diploma(diploma_of[saved.trainee])
+            result[saved.trainee][saved.competency] = CompetencyState(
+                competency=saved.competency,
+                state=saved.state,
+                score=saved.score,
+                acquired=saved.acquired,
+                score_state=None,
+                method=diploma.settings.method,
+                limit=diploma.settings.limit,
+                count=saved.count,
+                contexts=saved.contexts,
+                last_day=date.fromisoformat(saved.last_day) if saved.last_day else None,
+                max_autonomy=saved.max_autonomy,
+                non_scoring=saved.non_scoring,
+                self_score=saved.self_score,
+                self_state=saved.self_state,
+                history=saved.history,
             )
         return result
 
@@ -480,14 +536,24 @@ class Journal:
         self, cohort: str | None = None, *, diploma: str | None = None
     ) -> list[tuple[Trainee, Progress]]:
         """Progress of every trainee of a cohort (or all), by name."""
-        people = [p for p in self.storage.trainees(cohort)
-                  if diploma is None or p.diploma == diploma]
+        people = [
+            p for p in self.storage.trainees(cohort) if diploma is None or p.diploma == diploma
+        ]
         states = self._leaf_states(people)
         result = []
         for person in people:
             info = self.diploma(person.diploma)
-            result.append((person, build_progress(info.referential, states[person.id],
-                                                  scale=info.scale, settings=info.settings)))
+            result.append(
+                (
+                    person,
+                    build_progress(
+                        info.referential,
+                        states[person.id],
+                        scale=info.scale,
+                        settings=info.settings,
+                    ),
+                )
+            )
         return result
 
     def explain(self, trainee: str | int, competency: str) -> Explanation:
@@ -495,11 +561,15 @@ class Journal:
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
         referential = info.referential
-        codes = {c for c in info.leaves}
+        codes = set(info.leaves)
         parents = {node.code for node in _all_nodes(referential)}
         if competency not in codes and competency not in parents:
-            raise EvidenceError(_("unknown competency {code!r} for {diploma}").format(
-                code=competency, diploma=referential.id) + _suggest(competency, parents))
+            raise EvidenceError(
+                _("unknown competency {code!r} for {diploma}").format(
+                    code=competency, diploma=referential.id
+                )
+                + _suggest(competency, parents)
+            )
         if competency not in codes:
             progress = self.progress(person.id)
             node = progress.node(competency)
@@ -507,8 +577,7 @@ class Journal:
             return Explanation(person, referential, info.scale, info.settings, None, (), node)
         rows = self.storage.assessments(person.id, competency)
         state = self._compute(person, competency, rows)
-        return Explanation(person, referential, info.scale, info.settings, state, tuple(rows),
-                           None)
+        return Explanation(person, referential, info.scale, info.settings, state, tuple(rows), None)
 
 
 def _all_nodes(referential: Referential) -> list[Competency]:

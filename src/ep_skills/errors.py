@@ -9,8 +9,8 @@ from attrs import frozen
 
 __all__ = [
     "EpSkillsError",
-    "Problem",
     "PluginError",
+    "Problem",
     "ReferentialError",
     "Severity",
     "UnknownDiplomaError",

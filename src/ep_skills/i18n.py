@@ -1,41 +1,89 @@
-"""Message translation: English in the code, French (and English) catalogues in the package.
+"""Message translation: English in the code, gettext ``.po`` catalogues in the package.
 
-The library marks user-facing messages with :func:`_`. The CLI picks the language once
-(``--lang``, else the locale) with :func:`set_language`; a library user gets English unless
-they ask. Catalogues are gettext ``.po`` files under ``ep_skills/locale``, compiled to ``.mo``.
+The library marks user-facing messages with :func:`_`. The command line picks the language
+once (``--lang``, else the locale) with :func:`set_language`; a library user gets English
+unless they ask. Catalogues are read straight from ``ep_skills/locale/<lang>.po`` (a small,
+well-known format that translators' tools edit), so there is no compiled file to keep in sync.
+Click's own messages (usage errors, ``--help`` headings) go through the same catalogue.
 """
 
 from __future__ import annotations
 
-import gettext
+import ast
 import locale
 import os
+from functools import cache
 from importlib.resources import files
 
-__all__ = ["LANGUAGES", "_", "current_language", "detect_language", "ngettext", "set_language"]
+__all__ = [
+    "LANGUAGES",
+    "_",
+    "catalogue",
+    "current_language",
+    "detect_language",
+    "ngettext",
+    "parse_po",
+    "set_language",
+]
 
 LANGUAGES = ("fr", "en")
-_DOMAIN = "ep_skills"
-_translation: gettext.NullTranslations = gettext.NullTranslations()
+_catalogue: dict[str, str] = {}
 _language = "en"
 
 
-def _load(language: str) -> gettext.NullTranslations:
-    mo = files("ep_skills") / "locale" / language / "LC_MESSAGES" / f"{_DOMAIN}.mo"
+def parse_po(text: str) -> dict[str, str]:
+    """The ``msgid → msgstr`` pairs of a ``.po`` file (plural forms: ``msgid\\0plural``)."""
+    entries: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    current: str | None = None
+
+    def flush() -> None:
+        msgid = fields.get("msgid")
+        if msgid:
+            if "msgid_plural" in fields:
+                key = f"{msgid}\0{fields['msgid_plural']}"
+                entries[key] = f"{fields.get('msgstr[0]', '')}\0{fields.get('msgstr[1]', '')}"
+            elif fields.get("msgstr"):
+                entries[msgid] = fields["msgstr"]
+        fields.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            if not line and fields:
+                flush()
+                current = None
+            continue
+        if line.startswith('"'):
+            if current is not None:
+                fields[current] += ast.literal_eval(line)
+            continue
+        keyword, _space, value = line.partition(" ")
+        if keyword == "msgid" and "msgid" in fields and "msgstr" in fields:
+            flush()
+        current = keyword
+        fields[keyword] = ast.literal_eval(value)
+    flush()
+    return entries
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """The translations shipped for ``language`` (empty for the source language)."""
+    resource = files("ep_skills") / "locale" / f"{language}.po"
     try:
-        with mo.open("rb") as handle:
-            return gettext.GNUTranslations(handle)
+        return parse_po(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return gettext.NullTranslations()
+        return {}
 
 
 def set_language(language: str) -> None:
     """Translate messages into ``language`` (``fr`` or ``en``) from now on."""
-    global _translation, _language
+    global _catalogue, _language
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; choose one of {LANGUAGES}")
     _language = language
-    _translation = _load(language)
+    _catalogue = catalogue(language)
 
 
 def current_language() -> str:
@@ -55,9 +103,13 @@ def detect_language() -> str:
 
 def _(message: str) -> str:
     """Translate ``message`` into the current language."""
-    return _translation.gettext(message)
+    return _catalogue.get(message) or message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a message whose form depends on ``count``."""
-    return _translation.ngettext(singular, plural, count)
+    found = _catalogue.get(f"{singular}\0{plural}")
+    if found:
+        one, _sep, many = found.partition("\0")
+        return (one if count == 1 else many) or (singular if count == 1 else plural)
+    return singular if count == 1 else plural

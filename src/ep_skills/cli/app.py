@@ -1,29 +1,33 @@
 """The root command group, its shared context, and the one place errors are printed.
 
-Commands live in one module per noun (``referential_cmds``, ``journal_cmds``…) and only call
-the library. A user error is an :class:`~ep_skills.errors.EpSkillsError`: it is printed as one
-line in the user's language with exit code 1; click's own usage errors exit with 2.
+Commands live in one module per noun and only call the library. A user error is an
+:class:`~ep_skills.errors.EpSkillsError`: it is printed as one line in the user's language with
+exit code 1; click's own usage errors exit with 2. Help texts and click's messages are
+translated too: the language is read from the arguments before click parses them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
 from ep_skills.errors import EpSkillsError
-from ep_skills.i18n import LANGUAGES, _, detect_language, set_language
+from ep_skills.i18n import LANGUAGES, _, detect_language, ngettext, set_language
 
 __all__ = ["AppContext", "cli", "main", "pass_app"]
 
 
 class AppContext:
-    """What every command shares: the plugin registry and the journal location, built lazily."""
+    """What every command shares: registry, journal and school settings, built lazily."""
 
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, config: str | None, plugin_manager: Any = None) -> None:
         self.db_option = db
+        self.config_option = config
+        self._plugin_manager = plugin_manager
         self._registry: Any = None
 
     @property
@@ -33,7 +37,7 @@ class AppContext:
             from ep_skills.plugins.manager import make_plugin_manager
             from ep_skills.plugins.registry import Registry
 
-            self._registry = Registry(make_plugin_manager())
+            self._registry = Registry(self._plugin_manager or make_plugin_manager())
         return self._registry
 
     @property
@@ -41,16 +45,21 @@ class AppContext:
         """``--db``, else ``EP_SKILLS_DB``, else ``./ep-skills.db``."""
         return self.db_option or os.environ.get("EP_SKILLS_DB") or "ep-skills.db"
 
+    def journal(self, *, create: bool = False) -> Any:
+        """Open the journal (a missing one is an error unless ``create``)."""
+        from ep_skills.api import open_journal
+        from ep_skills.engine.layers import load_school_config
+
+        config = self.config_option or os.environ.get("EP_SKILLS_CONFIG")
+        school = load_school_config(config) if config else None
+        return open_journal(self.db_path, create=create, registry=self.registry, school=school)
+
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-def _early_language(argv: list[str]) -> str:
-    """The language asked for on the command line, read before click parses it.
-
-    Help texts are translated when the commands are built, so the language must be known
-    before parsing.
-    """
+def language_from_args(argv: list[str]) -> str:
+    """The language asked for with ``--lang``, else the locale's."""
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGUAGES:
             return argv[i + 1]
@@ -59,8 +68,65 @@ def _early_language(argv: list[str]) -> str:
     return detect_language()
 
 
+def _walk(command: click.Command) -> Iterator[click.Command]:
+    yield command
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            yield from _walk(sub)
+
+
+def translate_help(root: click.Command) -> None:
+    """Put every help text of the command tree in the current language (msgids kept aside)."""
+    for command in _walk(root):
+        originals = command.__dict__.setdefault("_ep_msgids", {})
+        for attr in ("help", "short_help", "epilog"):
+            source = originals.setdefault(attr, getattr(command, attr))
+            setattr(command, attr, _(source) if source else source)
+        for param in command.params:
+            if isinstance(param, click.Option):
+                source = originals.setdefault(f"param:{param.name}", param.help)
+                param.help = _(source) if source else source
+
+
+def _patch_click_messages() -> None:
+    """Route click's own messages (usage errors, help headings) through our catalogue."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    for module in (
+        click.core,
+        click.decorators,
+        click.exceptions,
+        click.formatting,
+        click.parser,
+        click.termui,
+        click.types,
+    ):
+        if hasattr(module, "_"):
+            module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
 class EpSkillsGroup(click.Group):
-    """A group that turns library errors into one translated line and exit code 1."""
+    """The root group: language first, then library errors as one translated line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        set_language(language_from_args(args))
+        _patch_click_messages()
+        translate_help(self)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,6 +134,9 @@ class EpSkillsGroup(click.Group):
         except EpSkillsError as exc:
             click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo(_("Interrupted: nothing was written."), err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=EpSkillsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,18 +152,26 @@ class EpSkillsGroup(click.Group):
     default=None,
     help="Journal file (default: $EP_SKILLS_DB or ./ep-skills.db).",
 )
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="School settings file (default: $EP_SKILLS_CONFIG).",
+)
 @click.version_option(package_name="ep-skills", prog_name="ep-skills")
 @click.pass_context
-def cli(ctx: click.Context, lang: str | None, db: str | None) -> None:
+def cli(ctx: click.Context, lang: str | None, db: str | None, config: str | None) -> None:
     """Track what trainees have proven on real orders, against their diploma's referential."""
-    set_language(lang or detect_language())
-    ctx.obj = AppContext(db)
+    # main() hands over the plugin manager it built to add plugin commands.
+    ctx.obj = AppContext(db, config, plugin_manager=ctx.obj)
 
 
 def _register_commands() -> None:
-    from ep_skills.cli import referential_cmds
+    from ep_skills.cli import journal_cmds, referential_cmds, view_cmds
 
     referential_cmds.register(cli)
+    journal_cmds.register(cli)
+    view_cmds.register(cli)
 
 
 _register_commands()
@@ -103,16 +180,13 @@ _register_commands()
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ep-skills`` command."""
     args = sys.argv[1:] if argv is None else argv
-    set_language(_early_language(args))
-    _add_plugin_commands()
-    cli.main(args=args, prog_name="ep-skills")
-
-
-def _add_plugin_commands() -> None:
+    set_language(language_from_args(args))
     try:
         from ep_skills.plugins.manager import make_plugin_manager
 
-        make_plugin_manager().hook.ep_skills_register_commands(cli=cli)
+        plugin_manager = make_plugin_manager()
+        plugin_manager.hook.ep_skills_register_commands(cli=cli)
     except EpSkillsError as exc:
         click.echo(_("Error: {message}").format(message=exc), err=True)
         sys.exit(1)
+    cli.main(args=args, prog_name="ep-skills", obj=plugin_manager)

@@ -21,7 +21,7 @@ def console() -> Any:
     """A rich console writing to click's current stdout (so CliRunner captures it)."""
     from rich.console import Console
 
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout  # CliRunner swaps it, so tests capture rich output too
     colour = use_colour()
     return Console(
         file=stream,

@@ -49,8 +49,14 @@ def _summary(app: AppContext, referential: Any) -> dict[str, Any]:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @pass_app
 def diplomas(app: AppContext, fmt: str) -> None:
     """List the installed diplomas and how much of each referential is verified."""
@@ -61,14 +67,31 @@ def diplomas(app: AppContext, fmt: str) -> None:
     from rich.table import Table
 
     table = Table(title=_("Installed diplomas"), title_justify="left")
-    for header in (_("id"), _("diploma"), _("level"), "RNCP", _("version"), _("verified"),
-                   _("secondary"), _("draft"), _("tasks")):
+    for header in (
+        _("id"),
+        _("diploma"),
+        _("level"),
+        "RNCP",
+        _("version"),
+        _("verified"),
+        _("secondary"),
+        _("draft"),
+        _("tasks"),
+    ):
         table.add_column(header)
     for row in rows:
         p = row["provenance"]
-        table.add_row(row["id"], f"{row['kind']} {row['title']}", str(row["level"]),
-                      row["rncp"] or "—", row["version"], str(p["verified"]),
-                      str(p["secondary"]), str(p["draft"]), str(row["tasks"]))
+        table.add_row(
+            row["id"],
+            f"{row['kind']} {row['title']}",
+            str(row["level"]),
+            row["rncp"] or "—",
+            row["version"],
+            str(p["verified"]),
+            str(p["secondary"]),
+            str(p["draft"]),
+            str(row["tasks"]),
+        )
     console().print(table)
 
 
@@ -79,8 +102,14 @@ def referential() -> None:
 
 @referential.command("show")
 @click.argument("diploma")
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "toml")), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "toml")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @pass_app
 def show(app: AppContext, diploma: str, fmt: str) -> None:
     """Show the referential of DIPLOMA: blocs, competencies, épreuves, tasks."""
@@ -103,8 +132,13 @@ def _print_referential(ref: Any) -> None:
     from ep_skills.referential.provenance import effective_provenance_map
 
     provenance = effective_provenance_map(ref)
-    marks = {"verified": "", "secondary": " [secondaire]", "draft": " [brouillon]",
-             "school": " [école]", "authored": ""}
+    marks = {
+        "verified": "",
+        "secondary": " [secondaire]",
+        "draft": " [brouillon]",
+        "school": " [école]",
+        "authored": "",
+    }
 
     def mark(path: str) -> str:
         return marks.get(str(provenance[path].status), "")
@@ -124,8 +158,10 @@ def _print_referential(ref: Any) -> None:
     for e, ep in enumerate(ref.epreuves):
         coef = ep.coefficient_note or (f"{ep.coefficient:g}" if ep.coefficient else "?")
         codes = ", ".join(ep.competencies)
-        exams.add(f"{ep.code} {ep.title} (coef. {coef}){' — ' + codes if codes else ''}"
-                  f"{mark(f'epreuves[{e}]')}")
+        exams.add(
+            f"{ep.code} {ep.title} (coef. {coef}){' — ' + codes if codes else ''}"
+            f"{mark(f'epreuves[{e}]')}"
+        )
     tasks = root.add(_("Catalogue tasks ({n})").format(n=len(ref.tasks)))
     for task in ref.tasks:
         codes = ", ".join(f"{link.code}" for link in task.competencies)

@@ -23,7 +23,7 @@ from attrs import frozen
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.methods import Method, round_score
 from ep_skills.journal.model import Assessment, Role
-from ep_skills.referential.settings import AcquisitionState, Scale
+from ep_skills.referential.settings import Scale
 
 __all__ = [
     "CompetencyState",
@@ -109,11 +109,6 @@ def _months_between(earlier: date, later: date) -> int:
     return months - (1 if later.day < earlier.day else 0)
 
 
-def _best_below_acquired(scale: Scale, state: AcquisitionState) -> AcquisitionState:
-    below = [s for s in scale.states if not s.acquired and s.min_score <= state.min_score]
-    return max(below, key=lambda s: s.min_score) if below else state
-
-
 def _combine(
     rows: Sequence[Assessment],
     scale: Scale,
@@ -187,8 +182,14 @@ def compute_state(
 
     if score is None:
         return CompetencyState(
-            competency=competency, state=None, score=None, acquired=False, score_state=None,
-            method=settings.method, limit=settings.limit, non_scoring=non_scoring,
+            competency=competency,
+            state=None,
+            score=None,
+            acquired=False,
+            score_state=None,
+            method=settings.method,
+            limit=settings.limit,
+            non_scoring=non_scoring,
             self_score=self_score,
             self_state=scale.state_for(self_score).code if self_score is not None else None,
             history=len(all_rows),
@@ -198,7 +199,7 @@ def compute_state(
     checks = _coverage_checks(settings, in_scope, contexts, last_day, max_autonomy, today)
     final = reached
     if reached.acquired and not all(check.ok for check in checks):
-        final = _best_below_acquired(scale, reached)
+        final = scale.highest_not_acquired(reached)
     return CompetencyState(
         competency=competency,
         state=final.code,
@@ -231,17 +232,25 @@ def _coverage_checks(
     rules = settings.coverage
     checks = []
     if rules.min_assessments is not None:
-        checks.append(CoverageCheck("min_assessments", rules.min_assessments, count,
-                                    count >= rules.min_assessments))
+        checks.append(
+            CoverageCheck(
+                "min_assessments", rules.min_assessments, count, count >= rules.min_assessments
+            )
+        )
     if rules.min_contexts is not None:
-        checks.append(CoverageCheck("min_contexts", rules.min_contexts, contexts,
-                                    contexts >= rules.min_contexts))
+        checks.append(
+            CoverageCheck(
+                "min_contexts", rules.min_contexts, contexts, contexts >= rules.min_contexts
+            )
+        )
     if rules.max_age_months is not None:
         age = _months_between(last_day, today) if last_day else 10**6
-        checks.append(CoverageCheck("max_age_months", rules.max_age_months, age,
-                                    age <= rules.max_age_months))
+        checks.append(
+            CoverageCheck("max_age_months", rules.max_age_months, age, age <= rules.max_age_months)
+        )
     if rules.min_autonomy is not None:
         actual = max_autonomy or 0
-        checks.append(CoverageCheck("min_autonomy", rules.min_autonomy, actual,
-                                    actual >= rules.min_autonomy))
+        checks.append(
+            CoverageCheck("min_autonomy", rules.min_autonomy, actual, actual >= rules.min_autonomy)
+        )
     return checks

@@ -65,46 +65,82 @@ class Explanation:
         state = self.state
         lines = []
         if state.score is None:
-            lines.append(_("No scoring assessment yet: {code} is not assessed.").format(
-                code=state.competency))
+            lines.append(
+                _("No scoring assessment yet: {code} is not assessed.").format(
+                    code=state.competency
+                )
+            )
         else:
             method = _(_METHOD_WORDS.get(state.method, state.method))
-            window = (_("the last {n} scoring assessments").format(n=state.limit) if state.limit
-                      else _("all scoring assessments"))
-            lines.append(_("Method {method} ({words}) over {window}.").format(
-                method=state.method, words=method, window=window))
+            window = (
+                _("the last {n} scoring assessments").format(n=state.limit)
+                if state.limit
+                else _("all scoring assessments")
+            )
+            lines.append(
+                _("Method {method} ({words}) over {window}.").format(
+                    method=state.method, words=method, window=window
+                )
+            )
             for used in state.used:
-                lines.append(_("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})")
-                             .format(id=used.id, day=used.day, level=used.level, value=used.value,
-                                     weight=used.weight, role=_(used.role)))
+                lines.append(
+                    _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})").format(
+                        id=used.id,
+                        day=used.day,
+                        level=used.level,
+                        value=used.value,
+                        weight=used.weight,
+                        role=_(used.role),
+                    )
+                )
             reached = next(s for s in self.scale.states if s.code == state.score_state)
-            lines.append(_("Score {score}/100: from {min} upwards the state is « {label} ».")
-                         .format(score=state.score, min=reached.min_score, label=reached.label))
+            lines.append(
+                _("Score {score}/100: from {min} upwards the state is « {label} ».").format(
+                    score=state.score, min=reached.min_score, label=reached.label
+                )
+            )
             if state.count > len(state.used):
-                lines.append(_("{n} older scoring assessments are kept in the journal but "
-                               "outside the window.").format(n=state.count - len(state.used)))
+                lines.append(
+                    _(
+                        "{n} older scoring assessments are kept in the journal but "
+                        "outside the window."
+                    ).format(n=state.count - len(state.used))
+                )
         for check in state.coverage:
             words = _(_RULE_WORDS[check.rule]).format(required=check.required, actual=check.actual)
             mark = "✓" if check.ok else "✗"
             lines.append(_("Coverage rule {mark} {words}").format(mark=mark, words=words))
         if state.score_state and state.state != state.score_state:
-            lines.append(_("The score alone reaches « {reached} », but a coverage rule is not met: "
-                           "the state stays « {final} ».").format(
-                               reached=self._state_label(state.score_state),
-                               final=self._state_label(state.state)))
+            lines.append(
+                _(
+                    "The score alone reaches « {reached} », but a coverage rule is not met: "
+                    "the state stays « {final} »."
+                ).format(
+                    reached=self._state_label(state.score_state),
+                    final=self._state_label(state.state),
+                )
+            )
         lines.append(_("State: {label}.").format(label=self._state_label(state.state)))
         if state.non_scoring:
-            lines.append(_("{n} non-scoring entries (absent, not assessed…) were left out.")
-                         .format(n=state.non_scoring))
+            lines.append(
+                _("{n} non-scoring entries (absent, not assessed…) were left out.").format(
+                    n=state.non_scoring
+                )
+            )
         effective = {row.id for row in effective_assessments(self.rows)}
         corrected = [row for row in self.rows if row.id not in effective]
         if corrected:
-            lines.append(_("{n} entries were corrected or withdrawn and no longer count.")
-                         .format(n=len(corrected)))
+            lines.append(
+                _("{n} entries were corrected or withdrawn and no longer count.").format(
+                    n=len(corrected)
+                )
+            )
         if state.self_score is not None:
-            lines.append(_("Self-assessment (shown apart, never counted): {score}/100, "
-                           "« {label} ».").format(score=state.self_score,
-                                                   label=self._state_label(state.self_state)))
+            lines.append(
+                _("Self-assessment (shown apart, never counted): {score}/100, « {label} ».").format(
+                    score=state.self_score, label=self._state_label(state.self_state)
+                )
+            )
         own = [row for row in self.rows if row.role == Role.AUTO]
         if own and state.self_score is None:
             lines.append(_("Self-assessments recorded: {n}.").format(n=len(own)))
@@ -112,12 +148,17 @@ class Explanation:
 
     def _parent_lines(self, node: NodeState) -> list[str]:
         if node.rule == "points":
-            rule = _("acquired when at least {share:.0%} of its sub-competencies are, every "
-                     "required one included").format(share=self.settings.rollup_min_share)
+            rule = _(
+                "acquired when at least {share:.0%} of its sub-competencies are, every "
+                "required one included"
+            ).format(share=self.settings.rollup_min_share)
         else:
             rule = _("acquired when all its sub-competencies are")
-        lines = [_("{code} is rolled up from its sub-competencies: {rule}.").format(
-            code=node.code, rule=rule)]
+        lines = [
+            _("{code} is rolled up from its sub-competencies: {rule}.").format(
+                code=node.code, rule=rule
+            )
+        ]
         for child in node.children:
             mark = "✓" if child.acquired else "·"
             score = "—" if child.score is None else str(child.score)

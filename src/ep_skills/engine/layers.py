@@ -57,13 +57,16 @@ def _merge_coverage(lower: Coverage, upper: Coverage | None) -> Coverage:
     return attrs.evolve(lower, **changes)
 
 
-def resolve(layers: Iterable[CalculationSettings | None], methods: Iterable[str]) -> EffectiveSettings:
+def resolve(
+    layers: Iterable[CalculationSettings | None], methods: Iterable[str]
+) -> EffectiveSettings:
     """Stack ``layers`` (lowest first) over the library defaults and check the result.
 
     :raises EpSkillsError: an unknown method, scope or roll-up, or a negative limit.
     """
     base = DEFAULT_SETTINGS
-    assert base.coverage is not None and base.role_weights is not None
+    assert base.coverage is not None
+    assert base.role_weights is not None
     values: dict[str, object] = {
         "method": base.method,
         "limit": base.limit,
@@ -86,14 +89,23 @@ def resolve(layers: Iterable[CalculationSettings | None], methods: Iterable[str]
             weights.update(layer.role_weights)
     known = set(methods)
     if values["method"] not in known:
-        raise EpSkillsError(_("unknown calculation method {name!r} (known: {known})").format(
-            name=values["method"], known=", ".join(sorted(known))))
+        raise EpSkillsError(
+            _("unknown calculation method {name!r} (known: {known})").format(
+                name=values["method"], known=", ".join(sorted(known))
+            )
+        )
     if values["scope"] not in SCOPES:
-        raise EpSkillsError(_("unknown scope {name!r} (known: {known})").format(
-            name=values["scope"], known=", ".join(SCOPES)))
+        raise EpSkillsError(
+            _("unknown scope {name!r} (known: {known})").format(
+                name=values["scope"], known=", ".join(SCOPES)
+            )
+        )
     if values["rollup"] not in ROLLUPS:
-        raise EpSkillsError(_("unknown roll-up {name!r} (known: {known})").format(
-            name=values["rollup"], known=", ".join(ROLLUPS)))
+        raise EpSkillsError(
+            _("unknown roll-up {name!r} (known: {known})").format(
+                name=values["rollup"], known=", ".join(ROLLUPS)
+            )
+        )
     limit = values["limit"]
     if not isinstance(limit, int) or limit < 0:
         raise EpSkillsError(_("the limit must be 0 (all) or a positive number"))
@@ -108,7 +120,7 @@ def resolve(layers: Iterable[CalculationSettings | None], methods: Iterable[str]
         rollup_min_share=float(share),
         coverage=coverage,
         role_weights=weights,
-        rollup_required=tuple(values["rollup_required"]),  # type: ignore[call-overload]
+        rollup_required=tuple(str(code) for code in values["rollup_required"]),  # type: ignore[attr-defined]
     )
 
 
@@ -132,8 +144,9 @@ def load_school_config(path: str | Path) -> SchoolConfig:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise EpSkillsError(_("cannot read the file {file}: {reason}").format(
-            file=name, reason=exc.strerror or exc)) from None
+        raise EpSkillsError(
+            _("cannot read the file {file}: {reason}").format(file=name, reason=exc.strerror or exc)
+        ) from None
     data, text = parse_toml(raw, name)
     try:
         return structure_document(data, SchoolConfig, file=name, text=text)

@@ -8,7 +8,6 @@ weighing 1 the results are SACoche's.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 __all__ = ["BUILTIN_METHODS", "Method", "round_score"]
@@ -54,9 +53,9 @@ def _bestof(n: int) -> Method:
 
 def _frequence(prefer_high: bool) -> Method:
     def frequence(values: Sequence[int], weights: Sequence[float]) -> float:
-        counts: Counter[int] = Counter()
+        counts: dict[int, float] = {}
         for value, weight in zip(values, weights, strict=True):
-            counts[value] += weight
+            counts[value] = counts.get(value, 0.0) + weight
         top = max(counts.values())
         tied = [value for value, count in counts.items() if count == top]
         return float(max(tied) if prefer_high else min(tied))

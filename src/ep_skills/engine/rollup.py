@@ -109,6 +109,7 @@ class Progress:
 
     def node(self, code: str) -> NodeState | None:
         """The state of the competency ``code``, at any depth."""
+
         def find(nodes: tuple[NodeState, ...]) -> NodeState | None:
             for node in nodes:
                 if node.code == code:
@@ -143,8 +144,7 @@ def _parent_state(scale: Scale, score: int | None, acquired: bool) -> str | None
     if acquired and not reached.acquired:
         return min((s for s in scale.states if s.acquired), key=lambda s: s.min_score).code
     if not acquired and reached.acquired:
-        below = [s for s in scale.states if not s.acquired]
-        return max(below, key=lambda s: s.min_score).code if below else reached.code
+        return scale.highest_not_acquired(reached).code
     return reached.code
 
 
@@ -158,8 +158,9 @@ def _node(
         leaf = leaves.get(competency.code)
         if leaf is None:
             return NodeState(competency.code, competency.title, None, None, False)
-        return NodeState(competency.code, competency.title, leaf.state, leaf.score,
-                         leaf.acquired, leaf=leaf)
+        return NodeState(
+            competency.code, competency.title, leaf.state, leaf.score, leaf.acquired, leaf=leaf
+        )
     children = tuple(_node(c, leaves, scale, settings) for c in competency.children)
     scores = [c.score for c in children if c.score is not None]
     score = round_score(sum(scores) / len(scores)) if scores else None
@@ -173,8 +174,15 @@ def _node(
     else:
         acquired = acquired_children == len(children)
     state = _parent_state(scale, score, acquired)
-    return NodeState(competency.code, competency.title, state, score, acquired,
-                     children=children, rule=settings.rollup)
+    return NodeState(
+        competency.code,
+        competency.title,
+        state,
+        score,
+        acquired,
+        children=children,
+        rule=settings.rollup,
+    )
 
 
 def build_progress(
@@ -196,21 +204,32 @@ def build_progress(
                 index(item.children)
 
         index(states)
-        blocs.append(BlocProgress(
-            id=bloc.id, title=bloc.title, kind=str(bloc.kind), competencies=states,
-            acquired=sum(1 for s in states if s.acquired), total=len(states),
-        ))
+        blocs.append(
+            BlocProgress(
+                id=bloc.id,
+                title=bloc.title,
+                kind=str(bloc.kind),
+                competencies=states,
+                acquired=sum(1 for s in states if s.acquired),
+                total=len(states),
+            )
+        )
     epreuves = []
     for epreuve in referential.epreuves:
         assessed = [nodes[c] for c in epreuve.competencies if c in nodes]
         missing = tuple(
             leaf.code for node in assessed for leaf in node.leaves() if not leaf.acquired
         )
-        epreuves.append(EpreuveReadiness(
-            code=epreuve.code, title=epreuve.title, coefficient=epreuve.coefficient,
-            acquired=sum(1 for n in assessed if n.acquired), total=len(assessed),
-            missing=missing,
-        ))
+        epreuves.append(
+            EpreuveReadiness(
+                code=epreuve.code,
+                title=epreuve.title,
+                coefficient=epreuve.coefficient,
+                acquired=sum(1 for n in assessed if n.acquired),
+                total=len(assessed),
+                missing=missing,
+            )
+        )
     weighted = [(e.share, e.coefficient or 1.0) for e in epreuves if e.total]
     total_weight = sum(w for _s, w in weighted)
     readiness = sum(s * w for s, w in weighted) / total_weight if total_weight else 0.0

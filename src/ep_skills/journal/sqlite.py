@@ -134,11 +134,11 @@ def _date(value: str | None) -> date | None:
 def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        message = _("the journal {path} is locked by another program; try again").format(
-            path=path)
+        message = _("the journal {path} is locked by another program; try again").format(path=path)
     elif "readonly" in text or "read-only" in text:
         message = _("the journal {path} is read-only: check the file's permissions").format(
-            path=path)
+            path=path
+        )
     elif "not a database" in text or "malformed" in text:
         message = _("{path} is not an ep-skills journal (or it is damaged)").format(path=path)
     elif "unable to open" in text:
@@ -160,8 +160,12 @@ class SqliteStorage:
             )
         try:
             # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                       timeout=BUSY_TIMEOUT_MS / 1000)
+            self._db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
             self._db.row_factory = sqlite3.Row
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -181,11 +185,16 @@ class SqliteStorage:
             if tables:
                 raise JournalFileError(
                     _("{path} is not an ep-skills journal (or it is damaged)").format(
-                        path=self.path))
+                        path=self.path
+                    )
+                )
         if version > SCHEMA_VERSION:
-            raise JournalFileError(_(
-                "the journal {path} was written by a newer ep-skills (schema {found}); "
-                "upgrade ep-skills").format(path=self.path, found=version))
+            raise JournalFileError(
+                _(
+                    "the journal {path} was written by a newer ep-skills (schema {found}); "
+                    "upgrade ep-skills"
+                ).format(path=self.path, found=version)
+            )
         while version < SCHEMA_VERSION:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -266,15 +275,19 @@ class SqliteStorage:
         return str(rows[0]["value"]) if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._write("INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- trainees and orders -----------------------------------------------------------------
 
     @staticmethod
     def _trainee(row: sqlite3.Row) -> Trainee:
-        return Trainee(row["id"], row["name"], row["diploma"], row["cohort"],
-                       _date(row["start_date"]))
+        return Trainee(
+            row["id"], row["name"], row["diploma"], row["cohort"], _date(row["start_date"])
+        )
 
     def add_trainee(self, trainee: Trainee) -> Trainee:
         cursor = self._write(
@@ -282,8 +295,13 @@ class SqliteStorage:
             "VALUES (?, ?, ?, ?, ?)",
             (trainee.name, trainee.diploma, trainee.cohort, _iso(trainee.start_date), _now()),
         )
-        return Trainee(int(cursor.lastrowid or 0), trainee.name, trainee.diploma,
-                       trainee.cohort, trainee.start_date)
+        return Trainee(
+            int(cursor.lastrowid or 0),
+            trainee.name,
+            trainee.diploma,
+            trainee.cohort,
+            trainee.start_date,
+        )
 
     def trainees(self, cohort: str | None = None) -> list[Trainee]:
         if cohort is None:
@@ -302,15 +320,28 @@ class SqliteStorage:
 
     @staticmethod
     def _order(row: sqlite3.Row) -> Order:
-        return Order(row["ref"], row["customer"], row["title"], row["quantity"],
-                     _date(row["received"]), _date(row["due"]))
+        return Order(
+            row["ref"],
+            row["customer"],
+            row["title"],
+            row["quantity"],
+            _date(row["received"]),
+            _date(row["due"]),
+        )
 
     def add_order(self, order: Order) -> Order:
         self._write(
             "INSERT INTO production_order (ref, customer, title, quantity, received, due, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (order.ref, order.customer, order.title, order.quantity, _iso(order.received),
-             _iso(order.due), _now()),
+            (
+                order.ref,
+                order.customer,
+                order.title,
+                order.quantity,
+                _iso(order.received),
+                _iso(order.due),
+                _now(),
+            ),
         )
         return order
 
@@ -319,8 +350,9 @@ class SqliteStorage:
         return self._order(rows[0]) if rows else None
 
     def orders(self) -> list[Order]:
-        rows = self._read("SELECT * FROM production_order "
-                          "ORDER BY coalesce(received, created_at) DESC, ref")
+        rows = self._read(
+            "SELECT * FROM production_order ORDER BY coalesce(received, created_at) DESC, ref"
+        )
         return [self._order(r) for r in rows]
 
     # -- evidence ----------------------------------------------------------------------------
@@ -328,45 +360,92 @@ class SqliteStorage:
     @staticmethod
     def _assessment(row: sqlite3.Row) -> Assessment:
         return Assessment(
-            id=row["id"], record=row["record"], trainee=row["trainee"],
-            competency=row["competency"], level=row["level"], day=date.fromisoformat(row["day"]),
-            role=Role(row["role"]), assessor=row["assessor"], autonomy=row["autonomy"],
-            note=row["note"], order=row["order_ref"], task=row["task"],
-            supersedes=row["supersedes"], withdrawn=bool(row["withdrawn"]),
+            id=row["id"],
+            record=row["record"],
+            trainee=row["trainee"],
+            competency=row["competency"],
+            level=row["level"],
+            day=date.fromisoformat(row["day"]),
+            role=Role(row["role"]),
+            assessor=row["assessor"],
+            autonomy=row["autonomy"],
+            note=row["note"],
+            order=row["order_ref"],
+            task=row["task"],
+            supersedes=row["supersedes"],
+            withdrawn=bool(row["withdrawn"]),
             recorded_at=datetime.fromisoformat(row["recorded_at"]),
         )
 
     def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
         now = _now()
-        context = json.dumps({"process": list(record.process), "machine": list(record.machine),
-                              "material": list(record.material)}, ensure_ascii=False)
+        context = json.dumps(
+            {
+                "process": list(record.process),
+                "machine": list(record.machine),
+                "material": list(record.material),
+            },
+            ensure_ascii=False,
+        )
         cursor = self._write(
             "INSERT INTO task_record (day, task, description, order_ref, minutes, context, "
             "assessor, role, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.day.isoformat(), record.task, record.description, record.order,
-             record.minutes, context, record.assessor, str(record.role), record.note, now),
+            (
+                record.day.isoformat(),
+                record.task,
+                record.description,
+                record.order,
+                record.minutes,
+                context,
+                record.assessor,
+                str(record.role),
+                record.note,
+                now,
+            ),
         )
         record_id = int(cursor.lastrowid or 0)
         rows = []
         for trainee in record.trainees:
-            self._write("INSERT INTO record_trainee (record, trainee) VALUES (?, ?)",
-                        (record_id, trainee))
+            self._write(
+                "INSERT INTO record_trainee (record, trainee) VALUES (?, ?)", (record_id, trainee)
+            )
             for item in record.assessments:
                 cur = self._write(
                     "INSERT INTO assessment (record, trainee, competency, level, day, role, "
                     "assessor, autonomy, note, order_ref, task, recorded_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record_id, trainee, item.competency, item.level, record.day.isoformat(),
-                     str(record.role), record.assessor, item.autonomy,
-                     item.note, record.order, record.task, now),
+                    (
+                        record_id,
+                        trainee,
+                        item.competency,
+                        item.level,
+                        record.day.isoformat(),
+                        str(record.role),
+                        record.assessor,
+                        item.autonomy,
+                        item.note,
+                        record.order,
+                        record.task,
+                        now,
+                    ),
                 )
-                rows.append(Assessment(
-                    id=int(cur.lastrowid or 0), record=record_id, trainee=trainee,
-                    competency=item.competency, level=item.level, day=record.day,
-                    role=record.role, assessor=record.assessor, autonomy=item.autonomy,
-                    note=item.note, order=record.order, task=record.task,
-                    recorded_at=datetime.fromisoformat(now),
-                ))
+                rows.append(
+                    Assessment(
+                        id=int(cur.lastrowid or 0),
+                        record=record_id,
+                        trainee=trainee,
+                        competency=item.competency,
+                        level=item.level,
+                        day=record.day,
+                        role=record.role,
+                        assessor=record.assessor,
+                        autonomy=item.autonomy,
+                        note=item.note,
+                        order=record.order,
+                        task=record.task,
+                        recorded_at=datetime.fromisoformat(now),
+                    )
+                )
         return evolve(record, id=record_id), rows
 
     def add_correction(
@@ -383,16 +462,39 @@ class SqliteStorage:
             "INSERT INTO assessment (record, trainee, competency, level, day, role, assessor, "
             "autonomy, note, order_ref, task, supersedes, withdrawn, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (original.record, original.trainee, original.competency, level or original.level,
-             original.day.isoformat(), str(role), assessor, original.autonomy, note,
-             original.order, original.task, original.id, int(level is None), now),
+            (
+                original.record,
+                original.trainee,
+                original.competency,
+                level or original.level,
+                original.day.isoformat(),
+                str(role),
+                assessor,
+                original.autonomy,
+                note,
+                original.order,
+                original.task,
+                original.id,
+                int(level is None),
+                now,
+            ),
         )
         return Assessment(
-            id=int(cursor.lastrowid or 0), record=original.record, trainee=original.trainee,
-            competency=original.competency, level=level or original.level, day=original.day,
-            role=role, assessor=assessor, autonomy=original.autonomy, note=note,
-            order=original.order, task=original.task, supersedes=original.id,
-            withdrawn=level is None, recorded_at=datetime.fromisoformat(now),
+            id=int(cursor.lastrowid or 0),
+            record=original.record,
+            trainee=original.trainee,
+            competency=original.competency,
+            level=level or original.level,
+            day=original.day,
+            role=role,
+            assessor=assessor,
+            autonomy=original.autonomy,
+            note=note,
+            order=original.order,
+            task=original.task,
+            supersedes=original.id,
+            withdrawn=level is None,
+            recorded_at=datetime.fromisoformat(now),
         )
 
     def assessment(self, assessment_id: int) -> Assessment | None:
@@ -401,11 +503,15 @@ class SqliteStorage:
 
     def assessments(self, trainee: int, competency: str | None = None) -> list[Assessment]:
         if competency is None:
-            rows = self._read("SELECT * FROM assessment WHERE trainee = ? "
-                              "ORDER BY competency, day, id", (trainee,))
+            rows = self._read(
+                "SELECT * FROM assessment WHERE trainee = ? ORDER BY competency, day, id",
+                (trainee,),
+            )
         else:
-            rows = self._read("SELECT * FROM assessment WHERE trainee = ? AND competency = ? "
-                              "ORDER BY day, id", (trainee, competency))
+            rows = self._read(
+                "SELECT * FROM assessment WHERE trainee = ? AND competency = ? ORDER BY day, id",
+                (trainee, competency),
+            )
         return [self._assessment(r) for r in rows]
 
     def iter_assessments(self, trainees: Sequence[int] | None = None) -> Iterator[Assessment]:
@@ -426,18 +532,30 @@ class SqliteStorage:
     def records(self, trainee: int) -> list[TaskRecord]:
         rows = self._read(
             "SELECT r.* FROM task_record r JOIN record_trainee rt ON rt.record = r.id "
-            "WHERE rt.trainee = ? ORDER BY r.day, r.id", (trainee,))
+            "WHERE rt.trainee = ? ORDER BY r.day, r.id",
+            (trainee,),
+        )
         result = []
         for row in rows:
             context = json.loads(row["context"])
-            result.append(TaskRecord(
-                trainees=(trainee,), day=date.fromisoformat(row["day"]), assessments=(),
-                task=row["task"], description=row["description"], order=row["order_ref"],
-                minutes=row["minutes"], process=tuple(context.get("process", ())),
-                machine=tuple(context.get("machine", ())),
-                material=tuple(context.get("material", ())), assessor=row["assessor"],
-                role=Role(row["role"]), note=row["note"], id=row["id"],
-            ))
+            result.append(
+                TaskRecord(
+                    trainees=(trainee,),
+                    day=date.fromisoformat(row["day"]),
+                    assessments=(),
+                    task=row["task"],
+                    description=row["description"],
+                    order=row["order_ref"],
+                    minutes=row["minutes"],
+                    process=tuple(context.get("process", ())),
+                    machine=tuple(context.get("machine", ())),
+                    material=tuple(context.get("material", ())),
+                    assessor=row["assessor"],
+                    role=Role(row["role"]),
+                    note=row["note"],
+                    id=row["id"],
+                )
+            )
         return result
 
     def count_assessments(self) -> int:
@@ -452,9 +570,24 @@ class SqliteStorage:
             "INSERT OR REPLACE INTO competency_state (trainee, competency, state, score, "
             "acquired, count, contexts, last_day, max_autonomy, non_scoring, self_score, "
             "self_state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((r.trainee, r.competency, r.state, r.score, int(r.acquired), r.count, r.contexts,
-              r.last_day, r.max_autonomy, r.non_scoring, r.self_score, r.self_state, r.history)
-             for r in rows),
+            (
+                (
+                    r.trainee,
+                    r.competency,
+                    r.state,
+                    r.score,
+                    int(r.acquired),
+                    r.count,
+                    r.contexts,
+                    r.last_day,
+                    r.max_autonomy,
+                    r.non_scoring,
+                    r.self_score,
+                    r.self_state,
+                    r.history,
+                )
+                for r in rows
+            ),
         )
 
     def states(self, trainees: Sequence[int]) -> list[StateRow]:
@@ -464,10 +597,24 @@ class SqliteStorage:
             f"SELECT * FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
             list(trainees),
         )
-        return [StateRow(r["trainee"], r["competency"], r["state"], r["score"],
-                         bool(r["acquired"]), r["count"], r["contexts"], r["last_day"],
-                         r["max_autonomy"], r["non_scoring"], r["self_score"], r["self_state"],
-                         r["history"]) for r in rows]
+        return [
+            StateRow(
+                r["trainee"],
+                r["competency"],
+                r["state"],
+                r["score"],
+                bool(r["acquired"]),
+                r["count"],
+                r["contexts"],
+                r["last_day"],
+                r["max_autonomy"],
+                r["non_scoring"],
+                r["self_score"],
+                r["self_state"],
+                r["history"],
+            )
+            for r in rows
+        ]
 
     def clear_states(self, trainees: Sequence[int] | None = None) -> None:
         if trainees is None:

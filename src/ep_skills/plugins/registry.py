@@ -72,7 +72,7 @@ class Registry:
 
             def add(source: ReferentialSource, _plugin: str = plugin_name) -> None:
                 if isinstance(source, Referential):
-                    referential, warnings = source, []
+                    referential, warnings = source, list[Problem]()
                     errors = [p for p in check_referential(source) if p.severity == "error"]
                     if errors:
                         raise ReferentialError(errors)
@@ -141,8 +141,9 @@ class Registry:
 
             def add(name: str, method: Method) -> None:
                 if name in methods:
-                    raise PluginError(_("calculation method {name!r} is registered twice").format(
-                        name=name))
+                    raise PluginError(
+                        _("calculation method {name!r} is registered twice").format(name=name)
+                    )
                 methods[name] = method
 
             self._pm.hook.ep_skills_register_methods(register=add)
@@ -182,8 +183,13 @@ def _with_fragments(referential: Referential, fragments: dict[str, Fragment]) ->
         fragment = fragments.get(fragment_id)
         if fragment is None:
             raise ReferentialError(
-                [Problem(_("unknown fragment {id!r}").format(id=fragment_id), "include",
-                         file=referential.id)]
+                [
+                    Problem(
+                        _("unknown fragment {id!r}").format(id=fragment_id),
+                        "include",
+                        file=referential.id,
+                    )
+                ]
             )
         for bloc in fragment.blocs:
             blocs.append(attrs.evolve(bloc, provenance=bloc.provenance or fragment.provenance))
@@ -192,8 +198,11 @@ def _with_fragments(referential: Referential, fragments: dict[str, Fragment]) ->
     merged = attrs.evolve(referential, blocs=tuple(blocs), sources=tuple(sources))
     bloc_ids = {b.id for b in merged.blocs}
     problems = [
-        Problem(_("unknown {what} {code!r}").format(what=_("bloc"), code=e.bloc),
-                f"epreuves[{i}].bloc", file=referential.id)
+        Problem(
+            _("unknown {what} {code!r}").format(what=_("bloc"), code=e.bloc),
+            f"epreuves[{i}].bloc",
+            file=referential.id,
+        )
         for i, e in enumerate(merged.epreuves)
         if e.bloc is not None and e.bloc not in bloc_ids
     ]

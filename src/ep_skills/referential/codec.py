@@ -28,7 +28,10 @@ from ep_skills.referential.model import Fragment, Referential
 __all__ = [
     "dumps_referential",
     "load_fragment",
-    "load_referential", "loads_referential", "structure_document"]
+    "load_referential",
+    "loads_referential",
+    "structure_document",
+]
 
 T = TypeVar("T")
 
@@ -102,8 +105,13 @@ def parse_toml(raw: bytes, file: str | None) -> tuple[dict[str, Any], str]:
         message = _TOML_LINE_RE.sub("", str(exc)).strip()
         line = int(match.group(1)) if match else None
         raise ReferentialError(
-            [Problem(message=_("TOML syntax error: {error}").format(error=message),
-                     file=file, line=line)]
+            [
+                Problem(
+                    message=_("TOML syntax error: {error}").format(error=message),
+                    file=file,
+                    line=line,
+                )
+            ]
         ) from None
 
 

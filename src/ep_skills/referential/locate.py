@@ -52,9 +52,9 @@ class KeyLocator:
                 current = concrete
                 self._lines.setdefault(current, number)
                 continue
-            key = _KEY_RE.match(line)
-            if key:
-                path = ".".join(filter(None, [current, *_split_key(key.group(1))]))
+            assignment = _KEY_RE.match(line)
+            if assignment:
+                path = ".".join(filter(None, [current, *_split_key(assignment.group(1))]))
                 self._lines.setdefault(path, number)
 
     def line_of(self, path: str) -> int | None:

@@ -53,7 +53,7 @@ class ProvenanceStatus(StrEnum):
     VERIFIED = "verified"
     """Read in the official text (arrêté, annexes, RNCP fiche) and copied exactly."""
     SECONDARY = "secondary"
-    """Read in a non-official transcription (a teacher's file, a CFA page): check before trusting."""
+    """Read in a non-official transcription (a teacher's file, a CFA page): to check."""
     DRAFT = "draft"
     """Not found in any source yet: a placeholder for a school or an author to complete."""
     SCHOOL = "school"
@@ -148,6 +148,7 @@ class ActivityTask:
     code: str
     title: str
     provenance: Provenance | None = None
+    note: str | None = None
 
 
 @frozen
@@ -158,6 +159,7 @@ class Activity:
     title: str
     tasks: tuple[ActivityTask, ...] = ()
     provenance: Provenance | None = None
+    note: str | None = None
 
 
 @frozen
@@ -168,6 +170,7 @@ class Savoir:
     title: str
     children: tuple[Savoir, ...] = ()
     provenance: Provenance | None = None
+    note: str | None = None
 
 
 @frozen

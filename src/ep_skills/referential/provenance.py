@@ -49,12 +49,18 @@ def _walk(ref: Referential) -> Iterator[tuple[str, Provenance, bool]]:
         epr = epreuve.provenance or top
         yield f"epreuves[{e}]", epr, epreuve.provenance is not None
         for s, situation in enumerate(epreuve.situations):
-            yield (f"epreuves[{e}].situations[{s}]", situation.provenance or epr,
-                   situation.provenance is not None)
-    for t, task in enumerate(ref.tasks):
+            yield (
+                f"epreuves[{e}].situations[{s}]",
+                situation.provenance or epr,
+                situation.provenance is not None,
+            )
+    for t, catalogue_task in enumerate(ref.tasks):
         # Catalogue tasks are the author's work unless they say otherwise.
-        yield (f"tasks[{t}]", task.provenance or Provenance(ProvenanceStatus.AUTHORED),
-               task.provenance is not None)
+        yield (
+            f"tasks[{t}]",
+            catalogue_task.provenance or Provenance(ProvenanceStatus.AUTHORED),
+            catalogue_task.provenance is not None,
+        )
 
 
 def effective_provenance_map(

@@ -60,6 +60,11 @@ class Scale:
                 return level
         return None
 
+    def highest_not_acquired(self, at_most: AcquisitionState) -> AcquisitionState:
+        """The highest state below acquired that starts no higher than ``at_most``."""
+        below = [s for s in self.states if not s.acquired and s.min_score <= at_most.min_score]
+        return max(below, key=lambda s: s.min_score) if below else at_most
+
     def state_for(self, score: int) -> AcquisitionState:
         """The state whose range holds ``score`` (states sorted by ``min_score``)."""
         chosen = self.states[0]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ep_skills.errors import Problem, Severity
 from ep_skills.i18n import _
+from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import (
     Competency,
     ProvenanceStatus,
@@ -19,7 +20,6 @@ from ep_skills.referential.model import (
     ReferentialStatus,
     Savoir,
 )
-from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.provenance import effective_provenance_map
 from ep_skills.referential.settings import Scale
 
@@ -75,15 +75,16 @@ def check_referential(ref: Referential) -> list[Problem]:
 
 
 def _all_competencies(ref: Referential) -> list[tuple[Competency, str, tuple[str, ...]]]:
-    found = []
+    found: list[tuple[Competency, str, tuple[str, ...]]] = []
     for b, bloc in enumerate(ref.blocs):
         found.extend(iter_competencies(bloc.competencies, f"blocs[{b}].competencies"))
     return found
 
 
 def _check_codes(ref: Referential) -> Iterator[Problem]:
-    yield from _duplicates([(s.id, f"sources[{i}].id") for i, s in enumerate(ref.sources)],
-                           _("source"))
+    yield from _duplicates(
+        [(s.id, f"sources[{i}].id") for i, s in enumerate(ref.sources)], _("source")
+    )
     yield from _duplicates([(b.id, f"blocs[{i}].id") for i, b in enumerate(ref.blocs)], _("bloc"))
     yield from _duplicates(
         [(c.code, f"{p}.code") for c, p, _a in _all_competencies(ref)], _("competency")
@@ -103,21 +104,25 @@ def _check_codes(ref: Referential) -> Iterator[Problem]:
     )
     for e, epreuve in enumerate(ref.epreuves):
         yield from _duplicates(
-            [(s.code, f"epreuves[{e}].situations[{i}].code")
-             for i, s in enumerate(epreuve.situations)],
+            [
+                (s.code, f"epreuves[{e}].situations[{i}].code")
+                for i, s in enumerate(epreuve.situations)
+            ],
             _("situation"),
         )
-    yield from _duplicates([(t.id, f"tasks[{i}].id") for i, t in enumerate(ref.tasks)],
-                           _("task"))
+    yield from _duplicates([(t.id, f"tasks[{i}].id") for i, t in enumerate(ref.tasks)], _("task"))
     for t, task in enumerate(ref.tasks):
         yield from _duplicates(
-            [(c.code, f"tasks[{t}].competencies[{i}].code")
-             for i, c in enumerate(task.competencies)],
+            [
+                (c.code, f"tasks[{t}].competencies[{i}].code")
+                for i, c in enumerate(task.competencies)
+            ],
             _("competency"),
         )
         if not task.competencies:
-            yield Problem(_("a task must mobilise at least one competency"),
-                          f"tasks[{t}].competencies")
+            yield Problem(
+                _("a task must mobilise at least one competency"), f"tasks[{t}].competencies"
+            )
     if ref.id in ref.replaces:
         yield Problem(_("a referential cannot replace itself"), "replaces")
 
@@ -153,8 +158,9 @@ def _check_references(ref: Referential) -> Iterator[Problem]:
         for s, situation in enumerate(epreuve.situations):
             for i, code in enumerate(situation.competencies):
                 if code not in competencies:
-                    yield _unknown(_("competency"), code,
-                                   f"epreuves[{e}].situations[{s}].competencies[{i}]")
+                    yield _unknown(
+                        _("competency"), code, f"epreuves[{e}].situations[{s}].competencies[{i}]"
+                    )
     scale = ref.scale or DEFAULT_SCALE
     for t, task in enumerate(ref.tasks):
         for i, link in enumerate(task.competencies):
@@ -164,8 +170,7 @@ def _check_references(ref: Referential) -> Iterator[Problem]:
                 yield _unknown(_("competency"), link.code, f"{here}.code")
             elif target.children:
                 yield Problem(
-                    _("{code!r} has sub-competencies: map the task to them").format(
-                        code=link.code),
+                    _("{code!r} has sub-competencies: map the task to them").format(code=link.code),
                     f"{here}.code",
                 )
             if link.level is not None and scale.level(link.level) is None:
@@ -179,28 +184,38 @@ def _check_exam(ref: Referential) -> Iterator[Problem]:
     for e, epreuve in enumerate(ref.epreuves):
         if epreuve.coefficient is None:
             if (epreuve.provenance or ref.provenance).status is not ProvenanceStatus.DRAFT:
-                yield Problem(_("the coefficient is missing (mark the épreuve as a draft if the "
-                                "official one is not known)"), f"epreuves[{e}].coefficient")
+                yield Problem(
+                    _(
+                        "the coefficient is missing (mark the épreuve as a draft if the "
+                        "official one is not known)"
+                    ),
+                    f"epreuves[{e}].coefficient",
+                )
         elif epreuve.coefficient <= 0:
             yield Problem(_("the coefficient must be positive"), f"epreuves[{e}].coefficient")
         for s, situation in enumerate(epreuve.situations):
             if situation.coefficient is not None and situation.coefficient <= 0:
-                yield Problem(_("the coefficient must be positive"),
-                              f"epreuves[{e}].situations[{s}].coefficient")
+                yield Problem(
+                    _("the coefficient must be positive"),
+                    f"epreuves[{e}].situations[{s}].coefficient",
+                )
 
 
 def _check_scale(scale: Scale, path: str) -> Iterator[Problem]:
     prefix = f"{path}." if path else "default scale: "
-    yield from _duplicates([(lv.code, f"{prefix}levels[{i}].code")
-                            for i, lv in enumerate(scale.levels)], _("level"))
-    yield from _duplicates([(st.code, f"{prefix}states[{i}].code")
-                            for i, st in enumerate(scale.states)], _("state"))
+    yield from _duplicates(
+        [(lv.code, f"{prefix}levels[{i}].code") for i, lv in enumerate(scale.levels)], _("level")
+    )
+    yield from _duplicates(
+        [(st.code, f"{prefix}states[{i}].code") for i, st in enumerate(scale.states)], _("state")
+    )
     if not any(level.scoring for level in scale.levels):
         yield Problem(_("the scale needs at least one level with a value"), f"{prefix}levels")
     for i, level in enumerate(scale.levels):
         if level.value is not None and not 0 <= level.value <= 100:
-            yield Problem(_("a level's value must be between 0 and 100"),
-                          f"{prefix}levels[{i}].value")
+            yield Problem(
+                _("a level's value must be between 0 and 100"), f"{prefix}levels[{i}].value"
+            )
     minimums = [s.min_score for s in scale.states]
     if not scale.states or min(minimums) != 0:
         yield Problem(_("the states must start at score 0"), f"{prefix}states")
@@ -233,14 +248,16 @@ def _check_coverage(ref: Referential) -> Iterator[Problem]:
         if not (lineage & assessed) and not (descendants and descendants <= assessed):
             yield Problem(
                 _("competency {code!r} is not assessed by any épreuve").format(
-                    code=competency.code),
+                    code=competency.code
+                ),
                 f"{path}.code",
                 severity=severity,
             )
         if not competency.children and competency.code not in mapped:
             yield Problem(
                 _("competency {code!r} is not reachable from any catalogue task").format(
-                    code=competency.code),
+                    code=competency.code
+                ),
                 f"{path}.code",
                 severity=severity,
             )

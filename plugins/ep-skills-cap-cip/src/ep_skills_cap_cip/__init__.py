@@ -11,6 +11,7 @@ from importlib.resources import files
 
 from ep_skills import hookimpl
 from ep_skills.plugins.hookspecs import ReferentialSource
+from ep_skills.referential.settings import CalculationSettings, Coverage
 
 DIPLOMA_ID = "cap-cip"
 
@@ -18,3 +19,12 @@ DIPLOMA_ID = "cap-cip"
 @hookimpl
 def ep_skills_register_referentials(register: Callable[[ReferentialSource], None]) -> None:
     register(files(__name__) / "referential.toml")
+
+
+@hookimpl
+def ep_skills_calculation_settings(diploma_id: str) -> CalculationSettings | None:
+    # Not official: the plugin's choice, overridable by a school. A competency seen once on a
+    # lucky day is not proven: ask for three assessments on at least two different orders.
+    if diploma_id != DIPLOMA_ID:
+        return None
+    return CalculationSettings(coverage=Coverage(min_assessments=3, min_contexts=2))

@@ -1,0 +1,420 @@
+"""Commands that write to the journal: init, demo, trainee, order, task, record, correct, import."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from ep_skills.cli.app import AppContext, pass_app
+from ep_skills.cli.output import console, echo_json
+from ep_skills.cli.params import DATE, LEVEL_PAIR
+from ep_skills.i18n import _
+
+__all__ = ["register"]
+
+ROLES = ("maitre", "enseignant", "tuteur", "auto")
+
+
+@click.command()
+@click.option("--school", default=None, help="Name of the school, kept in the journal.")
+@pass_app
+def init(app: AppContext, school: str | None) -> None:
+    """Create a journal (./ep-skills.db unless --db or $EP_SKILLS_DB says otherwise)."""
+    from pathlib import Path
+
+    from ep_skills.errors import EpSkillsError
+
+    if Path(app.db_path).exists():
+        raise EpSkillsError(_("a file already exists at {path}").format(path=app.db_path))
+    with app.journal(create=True) as journal:
+        if school:
+            with journal.storage.transaction():
+                journal.storage.set_meta("school", school)
+    click.echo(_("Journal created: {path}").format(path=app.db_path))
+
+
+@click.command()
+@click.option("--diploma", default="cap-cip", show_default=True, help="Diploma of the workshop.")
+@click.option(
+    "--seed",
+    type=int,
+    default=2026,
+    show_default=True,
+    help="Seed: the same seed builds the same workshop.",
+)
+@click.option(
+    "--trainees",
+    "size",
+    type=click.IntRange(1, 60),
+    default=10,
+    show_default=True,
+    help="Number of trainees.",
+)
+@pass_app
+def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
+    """Build a demo workshop (fictional trainees, customers and orders), then show it."""
+    from pathlib import Path
+
+    from ep_skills.demo import build_demo
+    from ep_skills.errors import EpSkillsError
+
+    if Path(app.db_path).exists():
+        raise EpSkillsError(
+            _("{path} already exists: choose another file with --db").format(path=app.db_path)
+        )
+    with app.journal(create=True) as journal:
+        summary = build_demo(journal, diploma=diploma, seed=seed, trainees=size)
+        click.echo(
+            _(
+                "Demo journal {path}: {trainees} trainees, {orders} orders, {records} task "
+                "records, {assessments} assessments."
+            ).format(path=app.db_path, **summary)
+        )
+        click.echo("")
+        from ep_skills.cli.view_cmds import print_cohort
+
+        print_cohort(journal, summary["cohort"], by="competency")
+        click.echo("")
+        click.echo(
+            _('Next: ep-skills --db {path} progress "{name}"').format(
+                path=app.db_path, name=summary["first"]
+            )
+        )
+
+
+@click.group()
+def trainee() -> None:
+    """Add and list trainees."""
+
+
+@trainee.command("add")
+@click.argument("name")
+@click.option("--diploma", required=True, help="Diploma id (see: ep-skills diplomas).")
+@click.option("--cohort", default=None, help="Cohort or workshop group.")
+@click.option("--start", "start", type=DATE, default=None, help="Start date of the training.")
+@pass_app
+def trainee_add(
+    app: AppContext, name: str, diploma: str, cohort: str | None, start: date | None
+) -> None:
+    """Add a trainee NAME preparing a diploma."""
+    with app.journal() as journal:
+        person = journal.add_trainee(name, diploma=diploma, cohort=cohort, start_date=start)
+    click.echo(
+        _("Trainee added: {name} (#{id}, {diploma})").format(
+            name=person.name, id=person.id, diploma=person.diploma
+        )
+    )
+
+
+@trainee.command("list")
+@click.option("--cohort", default=None, help="Only this cohort.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_app
+def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
+    """List trainees."""
+    with app.journal() as journal:
+        people = journal.trainees(cohort)
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "diploma": p.diploma,
+                    "cohort": p.cohort,
+                    "start_date": p.start_date,
+                }
+                for p in people
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Trainees"), title_justify="left")
+    for header in ("#", _("name"), _("diploma"), _("cohort"), _("start")):
+        table.add_column(header)
+    for p in people:
+        table.add_row(str(p.id), p.name, p.diploma, p.cohort or "", str(p.start_date or ""))
+    console().print(table)
+
+
+@click.group()
+def order() -> None:
+    """Add and list production orders."""
+
+
+@order.command("add")
+@click.argument("ref")
+@click.option("--customer", required=True, help="Customer's name.")
+@click.option("--title", required=True, help="What is ordered.")
+@click.option("--quantity", type=click.IntRange(min=1), default=None, help="Quantity.")
+@click.option("--received", type=DATE, default=None, help="Date the order came in.")
+@click.option("--due", type=DATE, default=None, help="Due date.")
+@pass_app
+def order_add(
+    app: AppContext,
+    ref: str,
+    customer: str,
+    title: str,
+    quantity: int | None,
+    received: date | None,
+    due: date | None,
+) -> None:
+    """Add a production order REF from a customer."""
+    with app.journal() as journal:
+        journal.add_order(
+            ref, customer=customer, title=title, quantity=quantity, received=received, due=due
+        )
+    click.echo(_("Order added: {ref}").format(ref=ref))
+
+
+@order.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_app
+def order_list(app: AppContext, fmt: str) -> None:
+    """List production orders, newest first."""
+    with app.journal() as journal:
+        orders = journal.orders()
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "ref": o.ref,
+                    "customer": o.customer,
+                    "title": o.title,
+                    "quantity": o.quantity,
+                    "received": o.received,
+                    "due": o.due,
+                }
+                for o in orders
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Orders"), title_justify="left")
+    for header in (_("order"), _("customer"), _("title"), _("quantity"), _("due")):
+        table.add_column(header)
+    for o in orders:
+        table.add_row(o.ref, o.customer, o.title, str(o.quantity or ""), str(o.due or ""))
+    console().print(table)
+
+
+@click.group()
+def task() -> None:
+    """The catalogue of typical tasks of each diploma."""
+
+
+@task.command("list")
+@click.option("--diploma", required=True, help="Diploma id.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_app
+def task_list(app: AppContext, diploma: str, fmt: str) -> None:
+    """List the catalogue tasks of a diploma and the competencies each mobilises."""
+    referential = app.registry.get(diploma)
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "competencies": {c.code: c.level for c in t.competencies},
+                }
+                for t in referential.tasks
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Catalogue of {diploma}").format(diploma=diploma), title_justify="left")
+    for header in (_("task"), _("title"), _("competencies (default level)")):
+        table.add_column(header)
+    for t in referential.tasks:
+        codes = ", ".join(f"{c.code} ({c.level or '—'})" for c in t.competencies)
+        table.add_row(t.id, t.title, codes)
+    console().print(table)
+
+
+@click.command()
+@click.argument("trainees", nargs=-1, required=True)
+@click.option("--task", "task_id", default=None, help="Catalogue task id (see: task list).")
+@click.option("--description", default=None, help="What was done, when it is not a catalogue task.")
+@click.option("--order", "order_ref", default=None, help="Production order reference.")
+@click.option("--date", "day", type=DATE, default=None, help="Day of the work (default: today).")
+@click.option("--level", default=None, help="Level for every competency of the task.")
+@click.option(
+    "--competency",
+    "pairs",
+    type=LEVEL_PAIR,
+    multiple=True,
+    help="CODE=LEVEL for one competency (repeatable).",
+)
+@click.option(
+    "--autonomy",
+    type=click.IntRange(1, 4),
+    default=None,
+    help="Autonomy, 1 (guided) to 4 (autonomous).",
+)
+@click.option("--assessor", default=None, help="Who assessed.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="maitre",
+    show_default=True,
+    help="Role of the assessor (auto = self-assessment).",
+)
+@click.option("--minutes", type=click.IntRange(min=1), default=None, help="Time spent.")
+@click.option("--note", default=None, help="A short note.")
+@pass_app
+def record(
+    app: AppContext,
+    trainees: tuple[str, ...],
+    task_id: str | None,
+    description: str | None,
+    order_ref: str | None,
+    day: date | None,
+    level: str | None,
+    pairs: tuple[tuple[str, str], ...],
+    autonomy: int | None,
+    assessor: str | None,
+    role: str,
+    minutes: int | None,
+    note: str | None,
+) -> None:
+    """Record a task done by one or more TRAINEES, with the catalogue's default levels."""
+    with app.journal() as journal:
+        saved = journal.record(
+            list(trainees),
+            task=task_id,
+            description=description,
+            order=order_ref,
+            day=day,
+            level=level,
+            levels=dict(pairs),
+            autonomy=autonomy,
+            assessor=assessor,
+            role=role,
+            minutes=minutes,
+            note=note,
+        )
+        codes = ", ".join(f"{a.competency}={a.level}" for a in saved.assessments)
+    click.echo(
+        _("Recorded #{id} on {day} for {n} trainee(s): {codes}").format(
+            id=saved.id, day=saved.day, n=len(saved.trainees), codes=codes
+        )
+    )
+
+
+@click.command()
+@click.argument("assessment_id", type=int)
+@click.option("--level", default=None, help="The right level.")
+@click.option("--withdraw", is_flag=True, help="Withdraw the assessment altogether.")
+@click.option("--assessor", default=None, help="Who corrects.")
+@click.option("--note", default=None, help="Why.")
+@pass_app
+def correct(
+    app: AppContext,
+    assessment_id: int,
+    level: str | None,
+    withdraw: bool,
+    assessor: str | None,
+    note: str | None,
+) -> None:
+    """Correct an assessment (see its # in explain); the original stays in the journal."""
+    with app.journal() as journal:
+        row = journal.correct(
+            assessment_id, level=level, withdraw=withdraw, assessor=assessor, note=note
+        )
+    click.echo(
+        _("Correction #{id} recorded (replaces #{old}).").format(id=row.id, old=assessment_id)
+    )
+
+
+@click.command("import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option(
+    "--template",
+    is_flag=True,
+    help="Write a template to FILE (.csv or .xlsx) instead of importing.",
+)
+@pass_app
+def import_(app: AppContext, file: str | None, dry_run: bool, template: bool) -> None:
+    """Import task records from a CSV or XLSX file, all or nothing."""
+    from ep_skills.errors import EpSkillsError
+    from ep_skills.importing import COLUMNS, import_file, write_template
+
+    if file is None:
+        raise EpSkillsError(_("name the file to import (or to write, with --template)"))
+    if template:
+        write_template(file)
+        click.echo(
+            _("Template written: {file} (columns: {columns})").format(
+                file=file, columns=", ".join(COLUMNS)
+            )
+        )
+        return
+    with app.journal() as journal:
+        report = import_file(journal, file, dry_run=dry_run, progress=_progress_bar())
+    if dry_run:
+        click.echo(
+            _("Checked {rows} rows: no problem. Nothing was written (--dry-run).").format(
+                rows=report.rows
+            )
+        )
+    else:
+        click.echo(
+            _("Imported {rows} rows: {records} task records, {assessments} assessments.").format(
+                rows=report.rows, records=report.records, assessments=report.assessments
+            )
+        )
+
+
+def _progress_bar() -> Any:
+    """A callback drawing a progress bar on a terminal for large files, or None."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task(_("Checking rows"), total=total)
+        bar.update(state["task"], completed=done)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
+    for command in (init, demo, trainee, order, task, record, correct, import_):
+        cli.add_command(command)

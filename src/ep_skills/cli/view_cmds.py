@@ -1,0 +1,417 @@
+"""Commands that read progress: progress, explain, gaps, recompute."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Any
+
+import click
+
+from ep_skills.cli.app import AppContext, pass_app
+from ep_skills.cli.output import console, echo_json
+from ep_skills.i18n import _
+
+__all__ = ["print_cohort", "register"]
+
+NOT_ASSESSED = "·"
+
+
+def _bar(share: float, width: int = 10) -> str:
+    filled = round(share * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _state_style(scale: Any, code: str | None) -> tuple[str, str, str]:
+    """(symbol, label, colour) of a state code; black-and-white readable by the symbol."""
+    for state in scale.states:
+        if state.code == code:
+            return state.symbol or state.code, state.label, state.colour or ""
+    return NOT_ASSESSED, _("not assessed"), "dim"
+
+
+def _node_json(node: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "code": node.code,
+        "title": node.title,
+        "state": node.state,
+        "score": node.score,
+        "acquired": node.acquired,
+    }
+    if node.leaf is not None:
+        leaf = node.leaf
+        data.update(
+            count=leaf.count,
+            contexts=leaf.contexts,
+            last_day=leaf.last_day.isoformat() if leaf.last_day else None,
+            self_score=leaf.self_score,
+            self_state=leaf.self_state,
+        )
+    if node.children:
+        data["children"] = [_node_json(c) for c in node.children]
+    return data
+
+
+def progress_json(person: Any, progress: Any) -> dict[str, Any]:
+    """A trainee's progress as plain data."""
+    return {
+        "trainee": {
+            "id": person.id,
+            "name": person.name,
+            "diploma": person.diploma,
+            "cohort": person.cohort,
+        },
+        "readiness": round(progress.readiness, 4),
+        "ready": progress.ready,
+        "blocs": [
+            {
+                "id": b.id,
+                "title": b.title,
+                "kind": b.kind,
+                "acquired": b.acquired,
+                "total": b.total,
+                "competencies": [_node_json(n) for n in b.competencies],
+            }
+            for b in progress.blocs
+        ],
+        "epreuves": [
+            {
+                "code": e.code,
+                "title": e.title,
+                "coefficient": e.coefficient,
+                "acquired": e.acquired,
+                "total": e.total,
+                "ready": e.ready,
+                "missing": list(e.missing),
+            }
+            for e in progress.epreuves
+        ],
+    }
+
+
+def _requirement_met(progress: Any, requirement: str) -> bool:
+    if requirement == "all":
+        return bool(progress.ready)
+    for bloc in progress.blocs:
+        if bloc.id == requirement:
+            return bool(bloc.total and bloc.acquired == bloc.total)
+    for epreuve in progress.epreuves:
+        if epreuve.code == requirement:
+            return bool(epreuve.ready)
+    from ep_skills.errors import EpSkillsError
+
+    known = [b.id for b in progress.blocs] + [e.code for e in progress.epreuves if e.total]
+    raise EpSkillsError(
+        _("unknown bloc or épreuve {name!r} (known: {known}, all)").format(
+            name=requirement, known=", ".join(known)
+        )
+    )
+
+
+def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    info = journal.diploma(person.diploma)
+    scale = info.scale
+    out = console()
+    referential = info.referential
+    out.print(
+        Text(
+            f"{person.name} — {referential.kind} {referential.title} ({referential.id})",
+            style="bold",
+        )
+    )
+    out.print(
+        _("Readiness for the exam: {bar} {share:.0%}").format(
+            bar=_bar(progress.readiness), share=progress.readiness
+        )
+    )
+    for bloc in progress.blocs:
+        if not bloc.total:
+            continue
+        out.print("")
+        out.print(
+            Text(
+                f"{bloc.id} {bloc.title}  {_bar(bloc.share)} {bloc.acquired}/{bloc.total}",
+                style="bold",
+            )
+        )
+        table = Table(show_header=False, box=None, padding=(0, 1))
+
+        def add(node: Any, depth: int, table: Any = table) -> None:
+            symbol, label, colour = _state_style(scale, node.state)
+            score = "" if node.score is None else str(node.score)
+            detail = ""
+            if node.leaf is not None and node.leaf.count:
+                detail = _("{n} assessed, {c} orders/tasks").format(
+                    n=node.leaf.count, c=node.leaf.contexts
+                )
+                if node.leaf.self_state:
+                    own = _state_style(scale, node.leaf.self_state)[1]
+                    detail += " · " + _("self: {label}").format(label=own)
+            table.add_row(
+                Text(symbol, style=colour),
+                "  " * depth + node.code,
+                node.title[:70],
+                Text(label, style=colour),
+                score,
+                detail,
+            )
+            for child in node.children:
+                add(child, depth + 1, table)
+
+        for node in bloc.competencies:
+            add(node, 0)
+        out.print(table)
+    out.print("")
+    out.print(Text(_("Épreuves"), style="bold"))
+    for e in progress.epreuves:
+        if not e.total:
+            continue
+        coef = f"{e.coefficient:g}" if e.coefficient else "?"
+        ready = _("ready") if e.ready else _("missing: {codes}").format(codes=", ".join(e.missing))
+        out.print(f"  {e.code} {e.title} (coef. {coef}) {_bar(e.share)} {e.share:.0%} — {ready}")
+
+
+def print_cohort(
+    journal: Any,
+    cohort: str | None,
+    *,
+    by: str = "competency",
+    fmt: str = "text",
+    diploma: str | None = None,
+) -> list[tuple[Any, Any]]:
+    """Print the trainees × competencies (or × blocs) matrix of a cohort."""
+    rows: list[tuple[Any, Any]] = journal.cohort_progress(cohort, diploma=diploma)
+    if fmt == "json":
+        echo_json([progress_json(p, pr) for p, pr in rows])
+        return rows
+    if not rows:
+        click.echo(_("No trainee in this cohort."))
+        return rows
+    diplomas = sorted({p.diploma for p, _pr in rows})
+    for diploma_id in diplomas:
+        group = [(p, pr) for p, pr in rows if p.diploma == diploma_id]
+        _print_matrix(journal, diploma_id, group, by=by, fmt=fmt)
+    return rows
+
+
+def _columns(progress: Any, by: str) -> list[tuple[str, Any]]:
+    if by == "bloc":
+        return [(b.id, b) for b in progress.blocs if b.total]
+    return [(n.code, n) for b in progress.blocs for n in b.competencies]
+
+
+def _print_matrix(
+    journal: Any, diploma_id: str, group: list[tuple[Any, Any]], *, by: str, fmt: str
+) -> None:
+    scale = journal.diploma(diploma_id).scale
+    headers = [code for code, _item in _columns(group[0][1], by)]
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow([_("trainee"), *headers, _("readiness")])
+        for person, progress in group:
+            values = []
+            for _code, item in _columns(progress, by):
+                values.append(f"{item.share:.2f}" if by == "bloc" else (item.state or ""))
+            writer.writerow([person.name, *values, f"{progress.readiness:.2f}"])
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    referential = journal.diploma(diploma_id).referential
+    table = Table(
+        title=f"{referential.kind} {referential.title} ({diploma_id})", title_justify="left"
+    )
+    table.add_column(_("trainee"))
+    for header in headers:
+        table.add_column(header, justify="center")
+    table.add_column(_("readiness"), justify="right")
+    for person, progress in group:
+        cells: list[Any] = [person.name]
+        for _code, item in _columns(progress, by):
+            if by == "bloc":
+                cells.append(f"{item.acquired}/{item.total}")
+            else:
+                symbol, _label, colour = _state_style(scale, item.state)
+                score = "" if item.score is None else f" {item.score}"
+                cells.append(Text(symbol + score, style=colour))
+        cells.append(f"{progress.readiness:.0%}")
+        table.add_row(*cells)
+    out = console()
+    out.print(table)
+    legend = "  ".join(f"{s.symbol or s.code} {s.label}" for s in scale.states)
+    out.print(f"{legend}  {NOT_ASSESSED} {_('not assessed')}")
+
+
+@click.command()
+@click.argument("trainee", required=False)
+@click.option("--cohort", default=None, help="Show a whole cohort as a matrix.")
+@click.option("--all", "everyone", is_flag=True, help="Show every trainee as a matrix.")
+@click.option(
+    "--by",
+    type=click.Choice(("competency", "bloc")),
+    default="competency",
+    show_default=True,
+    help="Matrix columns.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "csv")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--require",
+    default=None,
+    metavar="BLOC|EPREUVE|all",
+    help="Exit code 0 if ready for this bloc or épreuve (or everything), 1 if not.",
+)
+@pass_app
+def progress(
+    app: AppContext,
+    trainee: str | None,
+    cohort: str | None,
+    everyone: bool,
+    by: str,
+    fmt: str,
+    require: str | None,
+) -> None:
+    """Show a trainee's progress, or a cohort's matrix with --cohort."""
+    from ep_skills.errors import EpSkillsError
+
+    if trainee is None and cohort is None and not everyone:
+        raise EpSkillsError(_("name a trainee, or use --cohort NAME or --all"))
+    with app.journal() as journal:
+        if trainee is not None:
+            person = journal.trainee(trainee)
+            result = journal.progress(person.id)
+            if fmt == "json":
+                echo_json(progress_json(person, result))
+            elif fmt == "csv":
+                writer = csv.writer(sys.stdout)
+                writer.writerow(["bloc", "competency", "state", "score", "acquired"])
+                for bloc in result.blocs:
+                    for node in bloc.competencies:
+                        for leaf in [node, *node.leaves()] if node.children else [node]:
+                            writer.writerow(
+                                [
+                                    bloc.id,
+                                    leaf.code,
+                                    leaf.state or "",
+                                    "" if leaf.score is None else leaf.score,
+                                    int(leaf.acquired),
+                                ]
+                            )
+            else:
+                _print_trainee(journal, person, result)
+            ready = [_requirement_met(result, require)] if require else []
+        else:
+            rows = print_cohort(journal, cohort, by=by, fmt=fmt)
+            ready = [_requirement_met(pr, require) for _p, pr in rows] if require else []
+    if require and not all(ready):
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("trainee")
+@click.argument("competency")
+@pass_app
+def explain(app: AppContext, trainee: str, competency: str) -> None:
+    """Explain a trainee's state on a COMPETENCY: evidence, method, weights, score, rules."""
+    with app.journal() as journal:
+        explanation = journal.explain(trainee, competency)
+        node = explanation.node
+        title = next((c.title for c in _all(explanation.referential) if c.code == competency), "")
+        click.echo(f"{explanation.trainee.name} — {competency} {title}")
+        rows = {row.id: row for row in explanation.rows}
+        for line in explanation.lines():
+            click.echo(line)
+        if node is None and explanation.state and explanation.state.used:
+            click.echo(_("Evidence:"))
+            for used in explanation.state.used:
+                row = rows[used.id]
+                where = _("order {ref}").format(ref=row.order) if row.order else ""
+                task = row.task or ""
+                click.echo(f"  #{row.id} {row.day} {task} {where} {row.assessor or ''}".rstrip())
+
+
+def _all(referential: Any) -> list[Any]:
+    found = []
+
+    def walk(items: Any) -> None:
+        for item in items:
+            found.append(item)
+            walk(item.children)
+
+    for bloc in referential.blocs:
+        walk(bloc.competencies)
+    return found
+
+
+@click.command()
+@click.option("--cohort", default=None, help="Cohort (default: every trainee).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_app
+def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
+    """For each competency, who has not acquired it yet and which tasks would give the chance."""
+    from ep_skills.views import cohort_gaps
+
+    with app.journal() as journal:
+        found = cohort_gaps(journal, cohort)
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "diploma": g.diploma,
+                    "competency": g.code,
+                    "title": g.title,
+                    "missing": list(g.trainees),
+                    "never_assessed": list(g.never_assessed),
+                    "tasks": [{"id": t.id, "title": t.title} for t in g.tasks],
+                }
+                for g in found
+            ]
+        )
+        return
+    if not found:
+        click.echo(_("No gap: every trainee has acquired every competency."))
+        return
+    from rich.text import Text
+
+    out = console()
+    for gap in found:
+        out.print(Text(f"{gap.code} {gap.title}", style="bold"))
+        names = ", ".join(gap.trainees)
+        out.print("  " + _("not acquired ({n}): {names}").format(n=len(gap.trainees), names=names))
+        if gap.never_assessed:
+            out.print(
+                "  " + _("never assessed: {names}").format(names=", ".join(gap.never_assessed))
+            )
+        tasks = "; ".join(f"{t.id} ({t.title})" for t in gap.tasks[:4])
+        out.print("  " + _("tasks that give the chance: {tasks}").format(tasks=tasks or "—"))
+
+
+@click.command()
+@pass_app
+def recompute(app: AppContext) -> None:
+    """Rebuild every stored state from the evidence (after changing the school settings)."""
+    with app.journal() as journal:
+        count = journal.recompute()
+    click.echo(_("{n} states recomputed.").format(n=count))
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to ``cli``."""
+    for command in (progress, explain, gaps, recompute):
+        cli.add_command(command)

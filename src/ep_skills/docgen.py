@@ -1,0 +1,213 @@
+"""Generate the reference parts of ``docs/`` from the code, so that they cannot drift.
+
+``python -m ep_skills.docgen`` rewrites ``docs/cli.md`` (every command, its arguments and
+options, from click) and ``docs/referential-fields.md`` (every TOML key of a referential, from
+the attrs classes and the docstrings under their fields). The test suite fails when the files
+in ``docs/`` differ from what this module generates.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import types
+import typing
+from pathlib import Path
+
+import attrs
+import click
+
+__all__ = ["cli_reference", "fields_reference", "main"]
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+# -- CLI -----------------------------------------------------------------------------------
+
+
+def _usage(command: click.Command, path: str) -> str:
+    ctx = click.Context(command, info_name=path)
+    pieces = command.collect_usage_pieces(ctx)
+    return f"{path} {' '.join(pieces)}".strip()
+
+
+def _command_section(command: click.Command, path: str, level: int) -> list[str]:
+    lines = [f"{'#' * level} `{path}`", ""]
+    if command.help:
+        lines += [inspect.cleandoc(command.help), ""]
+    lines += ["```", _usage(command, path), "```", ""]
+    rows = []
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            rows.append((f"`{param.human_readable_name}`", "argument", ""))
+        elif isinstance(param, click.Option):
+            names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
+            if isinstance(param.type, click.Choice):
+                kind = " \\| ".join(str(c) for c in param.type.choices)
+            elif param.is_flag:
+                kind = "flag"
+            else:
+                kind = param.type.name
+            help_text = (param.help or "").replace("|", "\\|")
+            if param.show_default and param.default not in (None, False, ()):
+                help_text += f" (default: `{param.default}`)"
+            if param.multiple:
+                help_text += " Repeatable."
+            if param.required:
+                help_text += " Required."
+            rows.append((names, kind, help_text))
+    if rows:
+        lines += ["| parameter | type | meaning |", "|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+        lines.append("")
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            lines += _command_section(command.commands[name], f"{path} {name}", level + 1)
+    return lines
+
+
+def cli_reference() -> str:
+    """The CLI reference, in English, as Markdown."""
+    from ep_skills.cli.app import cli
+    from ep_skills.i18n import set_language
+
+    set_language("en")
+    from ep_skills.cli.app import translate_help
+
+    translate_help(cli)
+    header = [
+        "# Command-line reference",
+        "",
+        "Generated from the code by `python -m ep_skills.docgen`; a test fails when it is out",
+        "of date. Every command also answers `--help`, in French with `--lang fr` or a French",
+        "locale. For a walk through a day at the workshop, see",
+        "[une journée à l'atelier](guide-atelier.md).",
+        "",
+    ]
+    return "\n".join(header + _command_section(cli, "ep-skills", 2)).rstrip() + "\n"
+
+
+# -- referential fields --------------------------------------------------------------------
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under each field of an attrs class."""
+    source = inspect.getsource(cls)
+    tree = ast.parse(inspect.cleandoc("\n" + source) if source.startswith(" ") else source)
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    found = {}
+    for node, following in zip(body, [*body[1:], None], strict=True):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            found[node.target.id] = " ".join(following.value.value.split())
+    return found
+
+
+def _type_name(tp: object) -> str:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(names) + (" (optional)" if type(None) in args else "")
+    if origin is tuple:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"table of {_type_name(args[1])}"
+    if isinstance(tp, type):
+        if attrs.has(tp):
+            return f"[{tp.__name__}](#{tp.__name__.lower()})"
+        from enum import Enum
+
+        if issubclass(tp, Enum):
+            return " \\| ".join(f'`"{m.value}"`' for m in tp)
+        return {
+            "str": "string",
+            "int": "integer",
+            "float": "number",
+            "bool": "boolean",
+            "date": "date",
+        }.get(tp.__name__, tp.__name__)
+    return str(tp)
+
+
+def _class_section(cls: type) -> list[str]:
+    doc = inspect.getdoc(cls) or ""
+    lines = [
+        f"### {cls.__name__}",
+        "",
+        doc,
+        "",
+        "| key | type | required | meaning |",
+        "|---|---|---|---|",
+    ]
+    docs = _field_docs(cls)
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        required = "yes" if field.default is attrs.NOTHING else "no"
+        meaning = docs.get(field.name, "").replace("|", "\\|")
+        lines.append(
+            f"| `{field.name}` | {_type_name(hints[field.name])} | {required} | {meaning} |"
+        )
+    return [*lines, ""]
+
+
+def fields_reference() -> str:
+    """Every key of the referential TOML format, as Markdown."""
+    from ep_skills.engine.layers import SchoolConfig
+    from ep_skills.referential import model, settings
+
+    classes = [
+        model.Referential,
+        model.Provenance,
+        model.Source,
+        model.RncpRegistration,
+        model.Activity,
+        model.ActivityTask,
+        model.Bloc,
+        model.Competency,
+        model.Savoir,
+        model.Epreuve,
+        model.Situation,
+        model.CatalogueTask,
+        model.TaskCompetency,
+        model.Context,
+        settings.Scale,
+        settings.Level,
+        settings.AcquisitionState,
+        settings.CalculationSettings,
+        settings.Coverage,
+        model.Fragment,
+        SchoolConfig,
+    ]
+    lines = [
+        "# Referential file: every key",
+        "",
+        "Generated from the model classes by `python -m ep_skills.docgen`; a test fails when",
+        "it is out of date. The narrative guide with a complete example is",
+        "[referential-format.md](referential-format.md). Unknown keys are errors.",
+        "",
+    ]
+    for cls in classes:
+        lines += _class_section(cls)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+GENERATED = {"cli.md": cli_reference, "referential-fields.md": fields_reference}
+
+
+def main() -> int:
+    """Rewrite the generated files in ``docs/``."""
+    for name, build in GENERATED.items():
+        (DOCS / name).write_text(build(), encoding="utf-8")
+        print(f"wrote docs/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
