@@ -62,7 +62,7 @@ _FRENCH_LABELS = (
     "Réaliser les opérations de maintenance préventive de premier niveau",
     "Appliquer les règles d'hygiène, de santé et de sécurité",
     "Épreuve « EP1 » — coefficient 8 + 1 PSE",
-    'Dire "bonjour" et \'au revoir\'',
+    "Dire \"bonjour\" et 'au revoir'",
     "Ligne un\nLigne deux\n",
     "Tâche\tà\ttabulations",
     "[[blocs]] = pas une table",
@@ -137,14 +137,18 @@ def _tree_shape(depth: int, max_depth: int) -> st.SearchStrategy[list[Any]]:
     most = 3 if depth == 1 else 2
     if depth == max_depth:
         return st.lists(st.just([]), min_size=least, max_size=most)
-    return st.lists(st.deferred(lambda: _tree_shape(depth + 1, max_depth)), min_size=least, max_size=most)
+    return st.lists(
+        st.deferred(lambda: _tree_shape(depth + 1, max_depth)), min_size=least, max_size=most
+    )
 
 
 def _count(shape: list[Any]) -> int:
     return sum(1 + _count(sub) for sub in shape)
 
 
-def _build_tree(shape: list[Any], code_iter: Iterator[str], make: Callable[..., T]) -> tuple[T, ...]:
+def _build_tree(
+    shape: list[Any], code_iter: Iterator[str], make: Callable[..., T]
+) -> tuple[T, ...]:
     items = []
     for sub in shape:
         code = next(code_iter)
@@ -185,10 +189,14 @@ def referentials(draw: st.DrawFn) -> Referential:
     for n_tasks in activity_shape:
         code = next(activity_iter)
         tasks = tuple(
-            ActivityTask(next(activity_iter), draw(labels), draw_provenance(), draw(_optional(labels)))
+            ActivityTask(
+                next(activity_iter), draw(labels), draw_provenance(), draw(_optional(labels))
+            )
             for _ in range(n_tasks)
         )
-        activities.append(Activity(code, draw(labels), tasks, draw_provenance(), draw(_optional(labels))))
+        activities.append(
+            Activity(code, draw(labels), tasks, draw_provenance(), draw(_optional(labels)))
+        )
 
     savoir_shape = draw(st.lists(st.lists(st.just([]), max_size=2), max_size=3))
     savoir_codes = draw(unique_codes(_count(savoir_shape)))

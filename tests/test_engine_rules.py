@@ -109,7 +109,9 @@ def test_no_rule_means_no_coverage_check() -> None:
 
 def test_min_assessments_blocks_acquis() -> None:
     # Two VV: score 100 → A by the score alone, but 3 assessments are required.
-    state = compute([a(1, "VV", D1, order="O1"), a(2, "VV", D2, order="O2")], cov(min_assessments=3))
+    state = compute(
+        [a(1, "VV", D1, order="O1"), a(2, "VV", D2, order="O2")], cov(min_assessments=3)
+    )
     assert state.score == 100
     assert state.score_state == "A"
     assert state.state == "VA"
@@ -263,9 +265,7 @@ def test_all_rules_together_and_each_reported() -> None:
     }
     assert all(c.ok for c in state.coverage)
     # One more autonomy level required: that rule alone now fails.
-    state = compute(
-        rows, cov(min_assessments=2, min_contexts=1, max_age_months=3, min_autonomy=3)
-    )
+    state = compute(rows, cov(min_assessments=2, min_contexts=1, max_age_months=3, min_autonomy=3))
     assert state.state == "VA"
     assert [c.rule for c in state.coverage if not c.ok] == ["min_autonomy"]
 
@@ -312,7 +312,11 @@ def test_withdrawing_everything_leaves_no_state() -> None:
 
 def test_correcting_a_withdrawal_reinstates() -> None:
     # #2 withdraws #1, #3 corrects #2 with level V: only #3 counts.
-    rows = [a(1, "VV", D1), a(2, "VV", D1, supersedes=1, withdrawn=True), a(3, "V", D1, supersedes=2)]
+    rows = [
+        a(1, "VV", D1),
+        a(2, "VV", D1, supersedes=1, withdrawn=True),
+        a(3, "V", D1, supersedes=2),
+    ]
     assert [r.id for r in effective_assessments(rows)] == [3]
     assert compute(rows).score == 67
 

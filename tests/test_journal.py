@@ -320,7 +320,7 @@ def test_explain_a_parent_and_an_unknown_code(journal: Journal) -> None:
     assert lines[0].startswith("C1 ")
     assert any("C1.1" in line for line in lines)
     assert any("C1.3" in line for line in lines)
-    with pytest.raises(EvidenceError, match="C1.9"):
+    with pytest.raises(EvidenceError, match=r"C1\.9"):
         journal.explain("Léa Martin", "C1.9")
 
 

@@ -12,19 +12,17 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from tests.strategies import DEFAULT_LEVEL_CODES, referentials
 
 from ep_skills.errors import Severity
 from ep_skills.referential.codec import dumps_referential, load_referential, loads_referential
 from ep_skills.referential.model import Referential
 from ep_skills.referential.validate import check_referential, iter_competencies
-from tests.strategies import DEFAULT_LEVEL_CODES, referentials
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [ROOT / "referentials" / "cap-cip.toml", ROOT / "referentials" / "cap-psr.toml"]
 
-examples = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+examples = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @examples

@@ -375,13 +375,28 @@ class Journal:
         level: str | None = None,
         withdraw: bool = False,
         assessor: str | None = None,
-        role: Role | str = Role.MAITRE,
+        role: Role | str | None = None,
         note: str | None = None,
     ) -> Assessment:
-        """Correct an assessment with a new level, or withdraw it; the original stays."""
+        """Correct an assessment with a new level, or withdraw it; the original stays.
+
+        Correcting an entry that was already corrected corrects its latest version. The
+        correction keeps the original's role (a self-assessment stays one) unless ``role``
+        says otherwise.
+        """
         original = self.storage.assessment(assessment_id)
         if original is None:
             raise EvidenceError(_("no assessment #{id} to correct").format(id=assessment_id))
+        chain = self.storage.assessments(original.trainee, original.competency)
+        newer = {row.supersedes: row for row in chain if row.supersedes is not None}
+        while original.id in newer:
+            original = newer[original.id]
+        if original.withdrawn:
+            raise EvidenceError(
+                _("assessment #{id} was withdrawn: record it again instead").format(
+                    id=assessment_id
+                )
+            )
         if withdraw == (level is not None):
             raise EvidenceError(_("give either a new level or withdraw, not both"))
         trainee = self.trainee(original.trainee)
@@ -390,7 +405,11 @@ class Journal:
             raise EvidenceError(_("unknown level {level!r}").format(level=level))
         with self.storage.transaction():
             row = self.storage.add_correction(
-                original, level, assessor=assessor, role=Role(role), note=note
+                original,
+                level,
+                assessor=assessor,
+                role=Role(role) if role is not None else original.role,
+                note=note,
             )
             self._refresh({(row.trainee, row.competency)})
         return row
@@ -418,6 +437,7 @@ class Journal:
             state=state.state,
             score=state.score,
             acquired=state.acquired,
+            score_state=state.score_state,
             count=state.count,
             contexts=state.contexts,
             last_day=state.last_day.isoformat() if state.last_day else None,
@@ -511,7 +531,7 @@ class Journal:
                 state=saved.state,
                 score=saved.score,
                 acquired=saved.acquired,
-                score_state=None,
+                score_state=saved.score_state,
                 method=diploma.settings.method,
                 limit=diploma.settings.limit,
                 count=saved.count,

@@ -12,15 +12,18 @@ from __future__ import annotations
 import ast
 import locale
 import os
+from datetime import date
 from functools import cache
 from importlib.resources import files
 
 __all__ = [
     "LANGUAGES",
+    "N_",
     "_",
     "catalogue",
     "current_language",
     "detect_language",
+    "format_day",
     "ngettext",
     "parse_po",
     "set_language",
@@ -99,6 +102,18 @@ def detect_language() -> str:
             return "fr" if value.lower().startswith("fr") else "en"
     code = locale.getlocale()[0] or ""
     return "fr" if code.lower().startswith("fr") else "en"
+
+
+def format_day(day: date | None) -> str:
+    """A date as the user writes it: 20/11/2026 in French, 2026-11-20 in English."""
+    if day is None:
+        return ""
+    return day.strftime("%d/%m/%Y") if _language == "fr" else day.isoformat()
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is defined; translate it later with ``_``."""
+    return message
 
 
 def _(message: str) -> str:

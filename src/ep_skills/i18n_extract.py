@@ -33,7 +33,7 @@ def _calls(path: Path) -> Iterator[str]:
         strings = [
             a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
         ]
-        if name == "_" and strings:
+        if name in ("_", "N_") and strings:
             yield strings[0]
         elif name == "ngettext" and len(strings) >= 2:
             yield f"{strings[0]}\0{strings[1]}"

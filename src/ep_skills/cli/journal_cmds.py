@@ -11,7 +11,7 @@ import click
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json
 from ep_skills.cli.params import DATE, LEVEL_PAIR
-from ep_skills.i18n import _
+from ep_skills.i18n import _, format_day
 
 __all__ = ["register"]
 
@@ -324,7 +324,7 @@ def record(
         codes = ", ".join(f"{a.competency}={a.level}" for a in saved.assessments)
     click.echo(
         _("Recorded #{id} on {day} for {n} trainee(s): {codes}").format(
-            id=saved.id, day=saved.day, n=len(saved.trainees), codes=codes
+            id=saved.id, day=format_day(saved.day), n=len(saved.trainees), codes=codes
         )
     )
 

@@ -10,7 +10,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json
-from ep_skills.i18n import _
+from ep_skills.i18n import _, format_day, ngettext
 
 __all__ = ["print_cohort", "register"]
 
@@ -127,6 +127,7 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
             bar=_bar(progress.readiness), share=progress.readiness
         )
     )
+    flagged: list[str] = []
     for bloc in progress.blocs:
         if not bloc.total:
             continue
@@ -144,16 +145,21 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
             score = "" if node.score is None else str(node.score)
             detail = ""
             if node.leaf is not None and node.leaf.count:
-                detail = _("{n} assessed, {c} orders/tasks").format(
-                    n=node.leaf.count, c=node.leaf.contexts
+                count = ngettext("{n} assessment", "{n} assessments", node.leaf.count)
+                contexts = ngettext("{n} order/task", "{n} orders/tasks", node.leaf.contexts)
+                detail = (
+                    f"{count.format(n=node.leaf.count)}, {contexts.format(n=node.leaf.contexts)}"
                 )
+                if node.leaf.score_state and node.leaf.score_state != node.leaf.state:
+                    detail += " ⚑"
+                    flagged.append(node.code)
                 if node.leaf.self_state:
                     own = _state_style(scale, node.leaf.self_state)[1]
                     detail += " · " + _("self: {label}").format(label=own)
             table.add_row(
                 Text(symbol, style=colour),
                 "  " * depth + node.code,
-                node.title[:70],
+                node.title,
                 Text(label, style=colour),
                 score,
                 detail,
@@ -164,6 +170,14 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
         for node in bloc.competencies:
             add(node, 0)
         out.print(table)
+    if flagged:
+        out.print("")
+        out.print(
+            _(
+                "⚑ the score is enough, but a coverage rule is not met yet: "
+                'ep-skills explain "{name}" {code}'
+            ).format(name=person.name, code=flagged[0])
+        )
     out.print("")
     out.print(Text(_("Épreuves"), style="bold"))
     for e in progress.epreuves:
@@ -336,7 +350,10 @@ def explain(app: AppContext, trainee: str, competency: str) -> None:
                 row = rows[used.id]
                 where = _("order {ref}").format(ref=row.order) if row.order else ""
                 task = row.task or ""
-                click.echo(f"  #{row.id} {row.day} {task} {where} {row.assessor or ''}".rstrip())
+                click.echo(
+                    f"  #{row.id} {format_day(row.day)} {task} {where} "
+                    f"{row.assessor or ''}".rstrip()
+                )
 
 
 def _all(referential: Any) -> list[Any]:
@@ -398,8 +415,12 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
             out.print(
                 "  " + _("never assessed: {names}").format(names=", ".join(gap.never_assessed))
             )
-        tasks = "; ".join(f"{t.id} ({t.title})" for t in gap.tasks[:4])
-        out.print("  " + _("tasks that give the chance: {tasks}").format(tasks=tasks or "—"))
+        if gap.tasks:
+            out.print("  " + _("tasks that give the chance:"))
+            for t in gap.tasks[:3]:
+                out.print(f"    → {t.id} — {t.title}")
+        else:
+            out.print("  " + _("no catalogue task mobilises it"))
 
 
 @click.command()

@@ -98,15 +98,41 @@ def school_year_start(today: date) -> date:
 
 
 def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:
-    """The rows that still count: not superseded by a correction, not withdrawn."""
+    """The rows that still count: for each original assessment, its latest correction.
+
+    Corrections form chains (a correction may itself be corrected); only the newest row of a
+    chain counts, and not at all if it withdraws the assessment.
+    """
     rows = list(rows)
-    superseded = {row.supersedes for row in rows if row.supersedes is not None}
-    return [row for row in rows if row.id not in superseded and not row.withdrawn]
+    by_id = {row.id: row for row in rows}
+
+    def root(row: Assessment) -> int:
+        seen = set()
+        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
+            seen.add(row.id)
+            row = by_id[row.supersedes]
+        return row.id
+
+    latest: dict[int, Assessment] = {}
+    for row in rows:
+        key = root(row)
+        if key not in latest or row.id > latest[key].id:
+            latest[key] = row
+    keep = {row.id for row in latest.values() if not row.withdrawn}
+    return [row for row in rows if row.id in keep]
 
 
-def _months_between(earlier: date, later: date) -> int:
+def _whole_months(earlier: date, later: date) -> int:
+    """Whole months from ``earlier`` to ``later`` (6 months and 19 days → 6)."""
     months = (later.year - earlier.year) * 12 + later.month - earlier.month
     return months - (1 if later.day < earlier.day else 0)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+    return date(year, month, min(day.day, last))
 
 
 def _combine(
@@ -244,10 +270,11 @@ def _coverage_checks(
             )
         )
     if rules.max_age_months is not None:
-        age = _months_between(last_day, today) if last_day else 10**6
-        checks.append(
-            CoverageCheck("max_age_months", rules.max_age_months, age, age <= rules.max_age_months)
-        )
+        # Recent enough when the latest day plus N months has not passed yet: 2026-05-01 is
+        # older than 6 months on 2026-11-20, although only 6 whole months have gone by.
+        age = _whole_months(last_day, today) if last_day else 10**6
+        recent = last_day is not None and _add_months(last_day, rules.max_age_months) >= today
+        checks.append(CoverageCheck("max_age_months", rules.max_age_months, age, recent))
     if rules.min_autonomy is not None:
         actual = max_autonomy or 0
         checks.append(

@@ -7,7 +7,7 @@ from attrs import frozen
 from ep_skills.engine.compute import CompetencyState, effective_assessments
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.rollup import NodeState
-from ep_skills.i18n import _
+from ep_skills.i18n import N_, _, format_day
 from ep_skills.journal.model import Assessment, Role, Trainee
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
@@ -15,21 +15,28 @@ from ep_skills.referential.settings import Scale
 __all__ = ["Explanation"]
 
 _METHOD_WORDS = {
-    "geometrique": "weights 1, 2, 4, 8, 16… from the oldest to the newest",
-    "arithmetique": "weights 1, 2, 3, 4… from the oldest to the newest",
-    "classique": "the plain mean",
-    "bestof1": "the best value",
-    "bestof2": "the mean of the 2 best values",
-    "bestof3": "the mean of the 3 best values",
-    "frequencemin": "the most frequent value, a tie going to the lower one",
-    "frequencemax": "the most frequent value, a tie going to the higher one",
+    "geometrique": N_("weights 1, 2, 4, 8, 16… from the oldest to the newest"),
+    "arithmetique": N_("weights 1, 2, 3, 4… from the oldest to the newest"),
+    "classique": N_("the plain mean"),
+    "bestof1": N_("the best value"),
+    "bestof2": N_("the mean of the 2 best values"),
+    "bestof3": N_("the mean of the 3 best values"),
+    "frequencemin": N_("the most frequent value, a tie going to the lower one"),
+    "frequencemax": N_("the most frequent value, a tie going to the higher one"),
 }
 
 _RULE_WORDS = {
-    "min_assessments": "at least {required} assessments (has {actual})",
-    "min_contexts": "on at least {required} different orders or tasks (has {actual})",
-    "max_age_months": "the latest no older than {required} months (is {actual})",
-    "min_autonomy": "at least once at autonomy level {required} (best: {actual})",
+    "min_assessments": N_("at least {required} assessments (has {actual})"),
+    "min_contexts": N_("on at least {required} different orders or tasks (has {actual})"),
+    "max_age_months": N_("the latest no older than {required} months (is {actual})"),
+    "min_autonomy": N_("at least once at autonomy level {required} (best: {actual})"),
+}
+
+_ROLE_WORDS = {
+    "maitre": N_("workshop instructor"),
+    "enseignant": N_("teacher"),
+    "tuteur": N_("company tutor"),
+    "auto": N_("self-assessment"),
 }
 
 
@@ -86,11 +93,11 @@ class Explanation:
                 lines.append(
                     _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})").format(
                         id=used.id,
-                        day=used.day,
+                        day=format_day(used.day),
                         level=used.level,
                         value=used.value,
                         weight=used.weight,
-                        role=_(used.role),
+                        role=_(_ROLE_WORDS.get(used.role, used.role)),
                     )
                 )
             reached = next(s for s in self.scale.states if s.code == state.score_state)

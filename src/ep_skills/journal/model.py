@@ -7,6 +7,7 @@ replaced row stays in the journal and in every explanation's history.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -19,7 +20,18 @@ __all__ = [
     "Role",
     "TaskRecord",
     "Trainee",
+    "name_key",
 ]
+
+
+def name_key(name: str) -> str:
+    """How two spellings of a name are recognised as the same: case, accents and spaces aside.
+
+    « Élodie  Durand » and « elodie durand » are one trainee.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 class Role(StrEnum):

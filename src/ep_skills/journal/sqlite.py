@@ -20,7 +20,7 @@ from attrs import evolve
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
-from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee, name_key
 from ep_skills.journal.storage import StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
@@ -34,7 +34,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE trainee (
         id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,
         diploma TEXT NOT NULL,
         cohort TEXT,
         start_date TEXT,
@@ -93,6 +94,7 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT,
         score INTEGER,
         acquired INTEGER NOT NULL,
+        score_state TEXT,
         count INTEGER NOT NULL,
         contexts INTEGER NOT NULL,
         last_day TEXT,
@@ -291,9 +293,16 @@ class SqliteStorage:
 
     def add_trainee(self, trainee: Trainee) -> Trainee:
         cursor = self._write(
-            "INSERT INTO trainee (name, diploma, cohort, start_date, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (trainee.name, trainee.diploma, trainee.cohort, _iso(trainee.start_date), _now()),
+            "INSERT INTO trainee (name, name_key, diploma, cohort, start_date, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                trainee.name,
+                name_key(trainee.name),
+                trainee.diploma,
+                trainee.cohort,
+                _iso(trainee.start_date),
+                _now(),
+            ),
         )
         return Trainee(
             int(cursor.lastrowid or 0),
@@ -315,7 +324,7 @@ class SqliteStorage:
         return self._trainee(rows[0]) if rows else None
 
     def trainee_by_name(self, name: str) -> Trainee | None:
-        rows = self._read("SELECT * FROM trainee WHERE name = ?", (name,))
+        rows = self._read("SELECT * FROM trainee WHERE name_key = ?", (name_key(name),))
         return self._trainee(rows[0]) if rows else None
 
     @staticmethod
@@ -568,8 +577,8 @@ class SqliteStorage:
             raise RuntimeError("writes must happen inside Storage.transaction()")
         self._db.executemany(
             "INSERT OR REPLACE INTO competency_state (trainee, competency, state, score, "
-            "acquired, count, contexts, last_day, max_autonomy, non_scoring, self_score, "
-            "self_state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "acquired, score_state, count, contexts, last_day, max_autonomy, non_scoring, "
+            "self_score, self_state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.trainee,
@@ -577,6 +586,7 @@ class SqliteStorage:
                     r.state,
                     r.score,
                     int(r.acquired),
+                    r.score_state,
                     r.count,
                     r.contexts,
                     r.last_day,
@@ -604,6 +614,7 @@ class SqliteStorage:
                 r["state"],
                 r["score"],
                 bool(r["acquired"]),
+                r["score_state"],
                 r["count"],
                 r["contexts"],
                 r["last_day"],

@@ -26,6 +26,7 @@ class StateRow:
     state: str | None
     score: int | None
     acquired: bool
+    score_state: str | None
     count: int
     contexts: int
     last_day: str | None
