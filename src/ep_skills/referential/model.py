@@ -29,8 +29,10 @@ __all__ = [
     "Bloc",
     "BlocKind",
     "CatalogueTask",
+    "CodeMap",
     "Competency",
     "Context",
+    "Correspondence",
     "DiplomaKind",
     "Epreuve",
     "Fragment",
@@ -285,6 +287,33 @@ class CatalogueTask:
 
 
 @frozen
+class CodeMap:
+    """One line of a correspondence table: old code(s) → new code(s)."""
+
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    note: str | None = None
+
+
+@frozen
+class Correspondence:
+    """A « tableau de correspondance » from a replaced referential to this one.
+
+    ``units`` maps épreuves/units (as the arrêté's annex does: a unit obtained under the old
+    diploma stands for the new one); ``competencies`` maps competency codes, so that evidence
+    recorded under the old referential counts under this one, nothing lost.
+    """
+
+    old_referential: str
+    """Id of the replaced diploma (it need not be installed)."""
+    old_title: str
+    units: tuple[CodeMap, ...] = ()
+    competencies: tuple[CodeMap, ...] = ()
+    provenance: Provenance | None = None
+    note: str | None = None
+
+
+@frozen
 class Referential:
     """One version of a diploma's official referential (« référentiel de diplôme »)."""
 
@@ -315,6 +344,7 @@ class Referential:
     savoirs: tuple[Savoir, ...] = ()
     epreuves: tuple[Epreuve, ...] = ()
     tasks: tuple[CatalogueTask, ...] = ()
+    correspondences: tuple[Correspondence, ...] = ()
 
 
 @frozen

@@ -69,6 +69,7 @@ def check_referential(ref: Referential) -> list[Problem]:
         *_check_codes(ref),
         *_check_references(ref),
         *_check_exam(ref),
+        *_check_correspondences(ref),
         *_check_scale(ref.scale or DEFAULT_SCALE, "scale" if ref.scale else ""),
         *_check_coverage(ref),
     ]
@@ -178,6 +179,25 @@ def _check_references(ref: Referential) -> Iterator[Problem]:
         for i, code in enumerate(task.activities):
             if code not in activities:
                 yield _unknown(_("activity"), code, f"tasks[{t}].activities[{i}]")
+
+
+def _check_correspondences(ref: Referential) -> Iterator[Problem]:
+    units = {e.code for e in ref.epreuves} | {e.unit for e in ref.epreuves if e.unit}
+    competencies = {c.code for c, _p, _a in _all_competencies(ref)}
+    for t, table in enumerate(ref.correspondences):
+        here = f"correspondences[{t}]"
+        if table.old_referential == ref.id:
+            yield Problem(_("a referential cannot correspond to itself"), f"{here}.old_referential")
+        for kind, known in (("units", units), ("competencies", competencies)):
+            for i, line in enumerate(getattr(table, kind)):
+                if not line.old or not line.new:
+                    yield Problem(
+                        _("a correspondence needs old and new codes"), f"{here}.{kind}[{i}]"
+                    )
+                for j, code in enumerate(line.new):
+                    if code not in known:
+                        what = _("unit or épreuve") if kind == "units" else _("competency")
+                        yield _unknown(what, code, f"{here}.{kind}[{i}].new[{j}]")
 
 
 def _check_exam(ref: Referential) -> Iterator[Problem]:
