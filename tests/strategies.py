@@ -27,8 +27,10 @@ from ep_skills.referential.model import (
     Bloc,
     BlocKind,
     CatalogueTask,
+    CodeMap,
     Competency,
     Context,
+    Correspondence,
     DiplomaKind,
     Epreuve,
     Location,
@@ -101,6 +103,17 @@ def _texts(max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
     return st.lists(labels, max_size=max_size).map(tuple)
 
 
+# Strategies are built once: building them inside the composite for every item is what
+# makes generation slow.
+_OPTIONAL_LABEL = _optional(labels)
+_OPTIONAL_CODE = _optional(codes)
+_ONE_TEXT = _texts(1)
+_TEXTS = _texts()
+_OPTIONAL_LOCATION = _optional(st.sampled_from(Location))
+_LEVEL = _optional(st.sampled_from(DEFAULT_LEVEL_CODES))
+_MODES = st.lists(st.sampled_from(AssessmentMode), unique=True).map(tuple)
+
+
 def _subset(pool: list[str], max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
     if not pool:
         return st.just(())
@@ -108,6 +121,7 @@ def _subset(pool: list[str], max_size: int = 2) -> st.SearchStrategy[tuple[str, 
 
 
 _positive = st.floats(min_value=0, max_value=1e6, exclude_min=True, allow_nan=False)
+_OPTIONAL_POSITIVE = _optional(_positive)
 
 calculation_settings: st.SearchStrategy[CalculationSettings] = st.builds(
     CalculationSettings,
@@ -164,9 +178,9 @@ def referentials(draw: st.DrawFn) -> Referential:
         Source(
             id=source_id,
             title=draw(labels),
-            reference=draw(_optional(labels)),
-            url=draw(_optional(labels)),
-            note=draw(_optional(labels)),
+            reference=draw(_OPTIONAL_LABEL),
+            url=draw(_OPTIONAL_LABEL),
+            note=draw(_OPTIONAL_LABEL),
         )
         for source_id in source_ids
     )
@@ -190,12 +204,12 @@ def referentials(draw: st.DrawFn) -> Referential:
         code = next(activity_iter)
         tasks = tuple(
             ActivityTask(
-                next(activity_iter), draw(labels), draw_provenance(), draw(_optional(labels))
+                next(activity_iter), draw(labels), draw_provenance(), draw(_OPTIONAL_LABEL)
             )
             for _ in range(n_tasks)
         )
         activities.append(
-            Activity(code, draw(labels), tasks, draw_provenance(), draw(_optional(labels)))
+            Activity(code, draw(labels), tasks, draw_provenance(), draw(_OPTIONAL_LABEL))
         )
 
     savoir_shape = draw(st.lists(st.lists(st.just([]), max_size=2), max_size=3))
@@ -204,7 +218,7 @@ def referentials(draw: st.DrawFn) -> Referential:
         savoir_shape,
         iter(savoir_codes),
         lambda code, children: Savoir(
-            code, draw(labels), children, draw_provenance(), draw(_optional(labels))
+            code, draw(labels), children, draw_provenance(), draw(_OPTIONAL_LABEL)
         ),
     )
 
@@ -213,20 +227,23 @@ def referentials(draw: st.DrawFn) -> Referential:
     bloc_ids = draw(unique_codes(len(bloc_shapes)))
     competency_codes = draw(unique_codes(sum(_count(shape) for shape in bloc_shapes)))
     competency_iter = iter(competency_codes)
+    savoir_subset = _subset(savoir_codes)
+    activity_subset = _subset(activity_codes)
+    competency_subset = _subset(competency_codes)
 
     def make_competency(code: str, children: tuple[Competency, ...]) -> Competency:
         return Competency(
             code=code,
             title=draw(labels),
-            alt_titles=draw(_texts(1)),
-            data=draw(_texts()),
-            savoir_faire=draw(_texts()),
-            indicators=draw(_texts()),
-            savoirs=draw(_subset(savoir_codes)),
-            activities=draw(_subset(activity_codes)),
+            alt_titles=draw(_ONE_TEXT),
+            data=draw(_TEXTS),
+            savoir_faire=draw(_TEXTS),
+            indicators=draw(_TEXTS),
+            savoirs=draw(savoir_subset),
+            activities=draw(activity_subset),
             children=children,
             provenance=draw_provenance(),
-            note=draw(_optional(labels)),
+            note=draw(_OPTIONAL_LABEL),
         )
 
     blocs = []
@@ -247,11 +264,11 @@ def referentials(draw: st.DrawFn) -> Referential:
                 id=bloc_id,
                 title=draw(labels),
                 kind=draw(st.sampled_from(BlocKind)),
-                rncp_code=draw(_optional(codes)),
+                rncp_code=draw(_OPTIONAL_CODE),
                 optional=draw(st.booleans()),
                 competencies=competencies,
                 provenance=draw_provenance(),
-                note=draw(_optional(labels)),
+                note=draw(_OPTIONAL_LABEL),
             )
         )
 
@@ -266,6 +283,7 @@ def referentials(draw: st.DrawFn) -> Referential:
 
     # Épreuves: every top-level competency goes to one of them, so every competency is
     # assessed; each may also name any other competency, at any depth.
+    optional_bloc = _optional(st.sampled_from(bloc_ids))
     n_epreuves = draw(st.integers(1, 3))
     epreuve_codes = draw(unique_codes(n_epreuves))
     assigned: list[list[str]] = [[] for _ in range(n_epreuves)]
@@ -273,20 +291,20 @@ def referentials(draw: st.DrawFn) -> Referential:
         assigned[draw(st.integers(0, n_epreuves - 1))].append(code)
     epreuves = []
     for e, code in enumerate(epreuve_codes):
-        extra = [c for c in draw(_subset(competency_codes)) if c not in assigned[e]]
+        extra = [c for c in draw(competency_subset) if c not in assigned[e]]
         epreuve_provenance = draw_provenance()
         draft = (epreuve_provenance or referential_provenance).status is ProvenanceStatus.DRAFT
-        coefficient = draw(_optional(_positive) if draft else _positive)
+        coefficient = draw(_OPTIONAL_POSITIVE if draft else _positive)
         situation_codes = draw(st.lists(codes, max_size=2, unique=True))
         situations = tuple(
             Situation(
                 code=situation_code,
                 title=draw(labels),
-                location=draw(_optional(st.sampled_from(Location))),
-                coefficient=draw(_optional(_positive)),
-                competencies=draw(_subset(competency_codes)),
+                location=draw(_OPTIONAL_LOCATION),
+                coefficient=draw(_OPTIONAL_POSITIVE),
+                competencies=draw(competency_subset),
                 provenance=draw_provenance(),
-                note=draw(_optional(labels)),
+                note=draw(_OPTIONAL_LABEL),
             )
             for situation_code in situation_codes
         )
@@ -294,18 +312,18 @@ def referentials(draw: st.DrawFn) -> Referential:
             Epreuve(
                 code=code,
                 title=draw(labels),
-                unit=draw(_optional(codes)),
+                unit=draw(_OPTIONAL_CODE),
                 coefficient=coefficient,
-                coefficient_note=draw(_optional(labels)),
-                modes=tuple(draw(st.lists(st.sampled_from(AssessmentMode), unique=True))),
-                bloc=draw(_optional(st.sampled_from(bloc_ids))),
+                coefficient_note=draw(_OPTIONAL_LABEL),
+                modes=draw(_MODES),
+                bloc=draw(optional_bloc),
                 competencies=(*assigned[e], *extra),
-                location=draw(_optional(st.sampled_from(Location))),
-                duration=draw(_optional(labels)),
+                location=draw(_OPTIONAL_LOCATION),
+                duration=draw(_OPTIONAL_LABEL),
                 optional=draw(st.booleans()),
                 situations=situations,
                 provenance=epreuve_provenance,
-                note=draw(_optional(labels)),
+                note=draw(_OPTIONAL_LABEL),
             )
         )
 
@@ -316,26 +334,58 @@ def referentials(draw: st.DrawFn) -> Referential:
     for code in leaves:
         mapped[draw(st.integers(0, n_tasks - 1))].append(code)
     tasks = []
+    leaf_subset = _subset(leaves)
     for t, task_id in enumerate(task_ids):
-        extra = [c for c in draw(_subset(leaves)) if c not in mapped[t]]
+        extra = [c for c in draw(leaf_subset) if c not in mapped[t]]
         links = [*mapped[t], *extra] or [draw(st.sampled_from(leaves))]
         tasks.append(
             CatalogueTask(
                 id=task_id,
                 title=draw(labels),
-                competencies=tuple(
-                    TaskCompetency(code, draw(_optional(st.sampled_from(DEFAULT_LEVEL_CODES))))
-                    for code in links
-                ),
-                activities=draw(_subset(activity_codes)),
-                context=Context(draw(_texts()), draw(_texts()), draw(_texts())),
-                location=draw(_optional(st.sampled_from(Location))),
+                competencies=tuple(TaskCompetency(code, draw(_LEVEL)) for code in links),
+                activities=draw(activity_subset),
+                context=Context(draw(_TEXTS), draw(_TEXTS), draw(_TEXTS)),
+                location=draw(_OPTIONAL_LOCATION),
                 provenance=draw_provenance(),
-                note=draw(_optional(labels)),
+                note=draw(_OPTIONAL_LABEL),
             )
         )
 
     referential_id = draw(codes)
+
+    # Correspondence tables from replaced referentials: old codes are free (the old
+    # referential need not be installed), new codes name this referential's units,
+    # épreuves or competencies.
+    unit_codes = sorted({e.code for e in epreuves} | {e.unit for e in epreuves if e.unit})
+
+    def code_maps(new_pool: list[str]) -> tuple[CodeMap, ...]:
+        return tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        CodeMap,
+                        old=st.lists(codes, min_size=1, max_size=2).map(tuple),
+                        new=st.lists(st.sampled_from(new_pool), min_size=1, max_size=2).map(tuple),
+                        note=_optional(labels),
+                    ),
+                    max_size=2,
+                )
+            )
+        )
+
+    correspondences = tuple(
+        Correspondence(
+            old_referential=old_id,
+            old_title=draw(labels),
+            units=code_maps(unit_codes),
+            competencies=code_maps(competency_codes),
+            provenance=draw_provenance(),
+            note=draw(_OPTIONAL_LABEL),
+        )
+        for old_id in draw(
+            st.lists(codes.filter(lambda c: c != referential_id), max_size=2, unique=True)
+        )
+    )
     return Referential(
         id=referential_id,
         title=draw(labels),
@@ -349,7 +399,8 @@ def referentials(draw: st.DrawFn) -> Referential:
         replaces=tuple(
             draw(st.lists(codes.filter(lambda c: c != referential_id), max_size=2, unique=True))
         ),
-        note=draw(_optional(labels)),
+        include=tuple(draw(st.lists(codes, max_size=2, unique=True))),
+        note=draw(_OPTIONAL_LABEL),
         rncp=tuple(
             draw(
                 st.lists(
@@ -372,4 +423,5 @@ def referentials(draw: st.DrawFn) -> Referential:
         savoirs=savoirs,
         epreuves=tuple(epreuves),
         tasks=tuple(tasks),
+        correspondences=correspondences,
     )

@@ -206,7 +206,9 @@ def test_trainee_list_json(workshop: Path) -> None:
     assert by_name["Noah Petit"]["diploma"] == "cap-psr"
     assert by_name["Noah Petit"]["cohort"] == "P"
     assert by_name["Noah Petit"]["start_date"] == "2026-09-01"
-    cohort = json.loads(ok(workshop, "trainee", "list", "--cohort", "2026", "--format", "json").stdout)
+    cohort = json.loads(
+        ok(workshop, "trainee", "list", "--cohort", "2026", "--format", "json").stdout
+    )
     assert {r["name"] for r in cohort} == {"Léa Martin", "Hugo Bernard"}
 
 
@@ -342,7 +344,17 @@ def test_competency_pairs_override_and_add(workshop: Path) -> None:
 
 
 def test_a_competency_pair_wins_over_level(workshop: Path) -> None:
-    ok(workshop, "record", "Hugo Bernard", "--task", NORMAL, "--level", "R", "--competency", "CP04=VV")
+    ok(
+        workshop,
+        "record",
+        "Hugo Bernard",
+        "--task",
+        NORMAL,
+        "--level",
+        "R",
+        "--competency",
+        "CP04=VV",
+    )
     assert levels_of(workshop, "Hugo Bernard") == {"CP01": ["R"], "CP02": ["R"], "CP04": ["VV"]}
 
 
@@ -509,7 +521,7 @@ def test_import_csv_with_french_headers(workshop: Path, tmp_path: Path) -> None:
 
 def test_import_csv_written_by_excel_in_cp1252(workshop: Path, tmp_path: Path) -> None:
     file = write_csv(tmp_path / "excel.csv", FRENCH_ROWS[:2], encoding="cp1252")
-    assert "é".encode("utf-8") not in file.read_bytes()
+    assert "é".encode() not in file.read_bytes()
     ok(workshop, "import", str(file))
     assert levels_of(workshop, "Léa Martin") == {"CP01": ["VV"], "CP02": ["VV"], "CP04": ["VV"]}
 
@@ -519,7 +531,9 @@ def test_import_xlsx(workshop: Path, tmp_path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(["Date", "Apprenti", "Tâche", "Commande", "Compétences", "Autonomie", "Rôle"])
-    sheet.append([datetime(2026, 11, 19), "Hugo Bernard", NORMAL, "2026-041", "CP05=VV", 3, "tuteur"])
+    sheet.append(
+        [datetime(2026, 11, 19), "Hugo Bernard", NORMAL, "2026-041", "CP05=VV", 3, "tuteur"]
+    )
     sheet.append([None, None, None, None, None, None, None])  # empty rows are skipped
     sheet.append(["2026-11-20", "Léa Martin", JAM, None, None, None, None])
     path = tmp_path / "suivi.xlsx"
@@ -597,7 +611,9 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     ok(second, "demo", "--seed", "7", "--trainees", "4")
     ok(other, "demo", "--seed", "8", "--trainees", "4")
     assert shown.startswith(f"Demo journal {first}: 4 trainees, ")
-    views = [ok(db, "progress", "--all", "--format", "json").stdout for db in (first, second, other)]
+    views = [
+        ok(db, "progress", "--all", "--format", "json").stdout for db in (first, second, other)
+    ]
     assert views[0] == views[1]
     assert views[0] != views[2]  # the seed matters
     data = json.loads(views[0])

@@ -256,6 +256,23 @@ def test_hook_register_referentials_with_a_path(tmp_path: Path) -> None:
         assert lines[warning.line - 1] == f'code = "{code}"'
 
 
+def test_hook_register_referentials_keeps_the_warnings_of_an_object(tmp_path: Path) -> None:
+    # The same draft, registered as an object or as a file, has the same warnings: a plugin
+    # that builds its referential in Python must not hide that it is incomplete.
+    draft = small_referential(
+        status=ReferentialStatus.DRAFT,
+        epreuves=(Epreuve("EP1", "Épreuve un", coefficient=4.0, competencies=("C1.1",)),),
+    )
+    file = tmp_path / "essai.toml"
+    file.write_text(dumps_referential(draft), encoding="utf-8")
+    from_file = Registry(make_pm(("essai", Provides(file)))).warnings("cap-essai")
+    from_object = Registry(make_pm(("essai", Provides(draft)))).warnings("cap-essai")
+    assert len(from_file) == 2
+    assert sorted((w.path, w.message, w.severity) for w in from_object) == sorted(
+        (w.path, w.message, w.severity) for w in from_file
+    )
+
+
 def test_hook_register_referentials_with_a_package_resource() -> None:
     resource = files("ep_skills_cap_cip") / "referential.toml"
     registry = Registry(make_pm(("copie", Provides(resource))))
@@ -641,6 +658,21 @@ def test_broken_entry_point_is_a_plugin_error(
     with pytest.raises(PluginError) as caught:
         make_plugin_manager()
     assert "ep_skills_register_thing" in str(caught.value)
+
+
+def test_entry_point_that_cannot_be_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = importlib.metadata.EntryPoint("casse", "ep_skills_module_absent", ENTRY_POINT_GROUP)
+    dist = FakeDistribution("ep-skills-casse", "0.0.1", [broken])
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda **_kw: [dist])
+    with pytest.raises(PluginError) as caught:
+        make_plugin_manager()
+    assert "ep_skills_module_absent" in str(caught.value)
+    # The command line prints one line, without a traceback, and exits with 1.
+    result = CliRunner().invoke(cli, ["--lang", "en", "diplomas"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: a plugin failed to load")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_plugin_commands_reach_main(

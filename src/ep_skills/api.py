@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from ep_skills.engine.compute import CompetencyState, compute_state
 from ep_skills.engine.explain import Explanation
@@ -57,6 +57,50 @@ class _Diploma:
     settings: EffectiveSettings
     leaves: Mapping[str, Competency]
     tasks: Mapping[str, CatalogueTask]
+    targets: Mapping[tuple[str, str], tuple[str, ...]]
+    """(diploma recorded under, code) → the leaf codes of this diploma the evidence counts for."""
+
+    def sources(self, code: str) -> list[tuple[str, str]]:
+        """Every (diploma, code) whose evidence counts for the leaf ``code``."""
+        return [key for key, codes in self.targets.items() if code in codes]
+
+    def remap(self, rows: Iterable[Assessment]) -> dict[str, list[Assessment]]:
+        """Rows grouped by the leaf of this diploma they count for (old evidence carried over)."""
+        grouped: dict[str, list[Assessment]] = defaultdict(list)
+        own = self.referential.id
+        for row in rows:
+            for code in self.targets.get((row.diploma, row.competency), ()):
+                if row.diploma == own:
+                    grouped[code].append(row)
+                else:
+                    via = f"{row.diploma} {row.competency}"
+                    grouped[code].append(evolve(row, competency=code, via=via))
+        return grouped
+
+
+def _targets(
+    referential: Referential, leaves: Mapping[str, Competency]
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Where evidence counts: own leaves, and old codes through the correspondence tables."""
+    targets: dict[tuple[str, str], tuple[str, ...]] = {
+        (referential.id, code): (code,) for code in leaves
+    }
+    below = {
+        node.code: [leaf.code for leaf in _leaves_of(node)] for node in _all_nodes(referential)
+    }
+    for table in referential.correspondences:
+        for line in table.competencies:
+            new = tuple(dict.fromkeys(leaf for code in line.new for leaf in below.get(code, [])))
+            for old in line.old:
+                key = (table.old_referential, old)
+                targets[key] = tuple(dict.fromkeys((*targets.get(key, ()), *new)))
+    return targets
+
+
+def _leaves_of(node: Competency) -> list[Competency]:
+    if not node.children:
+        return [node]
+    return [leaf for child in node.children for leaf in _leaves_of(child)]
 
 
 def _leaves(referential: Referential) -> dict[str, Competency]:
@@ -95,6 +139,7 @@ class Journal:
         self.school = school or SchoolConfig()
         self._today = today
         self._diplomas: dict[str, _Diploma] = {}
+        self._trainees: dict[int, Trainee] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -124,12 +169,14 @@ class Journal:
                 *self.school.layer_for(diploma_id),
             ]
             settings = resolve(layers, self.registry.methods())
+            leaves = _leaves(referential)
             self._diplomas[diploma_id] = _Diploma(
                 referential=referential,
                 scale=referential.scale or DEFAULT_SCALE,
                 settings=settings,
-                leaves=_leaves(referential),
+                leaves=leaves,
                 tasks={t.id: t for t in referential.tasks},
+                targets=_targets(referential, leaves),
             )
         return self._diplomas[diploma_id]
 
@@ -166,7 +213,7 @@ class Journal:
         """
         found = None
         if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
-            found = self.storage.trainee_by_id(int(who))
+            found = self._trainees.get(int(who)) or self.storage.trainee_by_id(int(who))
         if found is None and isinstance(who, str):
             found = self.storage.trainee_by_name(who.strip())
         if found is None:
@@ -174,7 +221,12 @@ class Journal:
             raise EvidenceError(
                 _("unknown trainee {name!r}").format(name=str(who)) + _suggest(str(who), names)
             )
+        self._cache_trainee(found)
         return found
+
+    def _cache_trainee(self, trainee: Trainee) -> None:
+        # Trainees are looked up for every row of an import; their id never changes.
+        self._trainees[trainee.id] = trainee
 
     def trainees(self, cohort: str | None = None) -> list[Trainee]:
         """Trainees by name, of one cohort if given."""
@@ -320,6 +372,7 @@ class Journal:
             }
         record = TaskRecord(
             trainees=tuple(p.id for p in people),
+            diploma=info.referential.id,
             day=day,
             assessments=tuple(
                 AssessmentInput(code, value, autonomy) for code, value in chosen.items()
@@ -387,7 +440,9 @@ class Journal:
         original = self.storage.assessment(assessment_id)
         if original is None:
             raise EvidenceError(_("no assessment #{id} to correct").format(id=assessment_id))
-        chain = self.storage.assessments(original.trainee, original.competency)
+        chain = self.storage.assessments_on(
+            original.trainee, [(original.diploma, original.competency)]
+        )
         newer = {row.supersedes: row for row in chain if row.supersedes is not None}
         while original.id in newer:
             original = newer[original.id]
@@ -411,7 +466,10 @@ class Journal:
                 role=Role(role) if role is not None else original.role,
                 note=note,
             )
-            self._refresh({(row.trainee, row.competency)})
+            trainee_now = self.trainee(row.trainee)
+            info_now = self.diploma(trainee_now.diploma)
+            codes = info_now.targets.get((row.diploma, row.competency), ())
+            self._refresh({(row.trainee, code) for code in codes})
         return row
 
     # -- states ------------------------------------------------------------------------------
@@ -448,6 +506,12 @@ class Journal:
             history=state.history,
         )
 
+    def _rows_for(self, trainee: Trainee, code: str) -> list[Assessment]:
+        """A trainee's rows that count for a leaf: its own, and old evidence carried over."""
+        info = self.diploma(trainee.diploma)
+        rows = self.storage.assessments_on(trainee.id, info.sources(code))
+        return info.remap(rows).get(code, [])
+
     def _refresh(self, pairs: Iterable[tuple[int, str]]) -> None:
         pairs = sorted(pairs)
         people = {t: self.trainee(t) for t in {trainee for trainee, _c in pairs}}
@@ -455,43 +519,63 @@ class Journal:
         rows = []
         for trainee_id, competency in pairs:
             trainee = people[trainee_id]
-            state = self._compute(
-                trainee, competency, self.storage.assessments(trainee_id, competency)
-            )
+            state = self._compute(trainee, competency, self._rows_for(trainee, competency))
             rows.append(self._row(trainee_id, state))
         self.storage.save_states(rows)
 
+    def _trainee_rows(self, trainee: Trainee, rows: list[Assessment]) -> list[StateRow]:
+        grouped = self.diploma(trainee.diploma).remap(rows)
+        return [
+            self._row(trainee.id, self._compute(trainee, code, items))
+            for code, items in sorted(grouped.items())
+        ]
+
     def recompute(self) -> int:
-        """Rebuild every stored state from the evidence; returns how many were computed."""
+        """Rebuild every stored state from the evidence; returns how many were computed.
+
+        The evidence is streamed one trainee at a time, never held in memory all at once.
+        """
         trainees = {t.id: t for t in self.storage.trainees()}
         count = 0
         with self.storage.transaction():
             self.storage.clear_states()
-            batch: list[StateRow] = []
-            current: tuple[int, str] | None = None
+            current: int | None = None
             rows: list[Assessment] = []
             for row in self.storage.iter_assessments():
-                key = (row.trainee, row.competency)
-                if key != current and current is not None:
-                    batch.append(
-                        self._row(current[0], self._compute(trainees[current[0]], current[1], rows))
-                    )
-                    rows = []
-                current = key
-                rows.append(row)
-                if len(batch) >= 2000:
+                if row.trainee != current and current is not None:
+                    batch = self._trainee_rows(trainees[current], rows)
                     self.storage.save_states(batch)
                     count += len(batch)
-                    batch = []
+                    rows = []
+                current = row.trainee
+                rows.append(row)
             if current is not None:
-                batch.append(
-                    self._row(current[0], self._compute(trainees[current[0]], current[1], rows))
-                )
-            self.storage.save_states(batch)
-            count += len(batch)
+                batch = self._trainee_rows(trainees[current], rows)
+                self.storage.save_states(batch)
+                count += len(batch)
             for diploma in {t.diploma for t in trainees.values()}:
                 self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
         return count
+
+    def transfer(self, trainee: str | int, to_diploma: str, *, note: str | None = None) -> Trainee:
+        """Move a trainee to another diploma (a reform, a change of course).
+
+        Evidence stays as it was recorded; what the new referential's correspondence tables
+        map from the old diploma counts under the new one, and ``explain`` shows it.
+        """
+        person = self.trainee(trainee)
+        self.registry.get(to_diploma)
+        if person.diploma == to_diploma:
+            raise EvidenceError(
+                _("{name} already prepares {diploma}").format(name=person.name, diploma=to_diploma)
+            )
+        with self.storage.transaction():
+            self.storage.add_transfer(person.id, person.diploma, to_diploma, note)
+            moved = evolve(person, diploma=to_diploma)
+            self._cache_trainee(moved)
+            self.storage.clear_states([person.id])
+            self.storage.save_states(self._trainee_rows(moved, self.storage.assessments(person.id)))
+        return moved
 
     def _fingerprint(self, diploma_id: str) -> str:
         info = self.diploma(diploma_id)
@@ -518,9 +602,7 @@ class Journal:
         stored = [p for p in people if not self.diploma(p.diploma).settings.time_dependent]
         for person in live:
             # Recency and school-year rules depend on today's date: compute on read.
-            grouped: dict[str, list[Assessment]] = defaultdict(list)
-            for row in self.storage.assessments(person.id):
-                grouped[row.competency].append(row)
+            grouped = self.diploma(person.diploma).remap(self.storage.assessments(person.id))
             result[person.id] = {c: self._compute(person, c, rows) for c, rows in grouped.items()}
         self._ensure_fresh({p.diploma for p in stored})
         diploma_of = {p.id: p.diploma for p in stored}
@@ -595,7 +677,7 @@ class Journal:
             node = progress.node(competency)
             assert node is not None
             return Explanation(person, referential, info.scale, info.settings, None, (), node)
-        rows = self.storage.assessments(person.id, competency)
+        rows = self._rows_for(person, competency)
         state = self._compute(person, competency, rows)
         return Explanation(person, referential, info.scale, info.settings, state, tuple(rows), None)
 

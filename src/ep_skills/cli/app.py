@@ -29,6 +29,17 @@ class AppContext:
         self.config_option = config
         self._plugin_manager = plugin_manager
         self._registry: Any = None
+        self._school: Any = None
+
+    @property
+    def school(self) -> Any:
+        """The school configuration (``--config`` or ``$EP_SKILLS_CONFIG``), or None."""
+        if self._school is None:
+            from ep_skills.engine.layers import SchoolConfig, load_school_config
+
+            path = self.config_option or os.environ.get("EP_SKILLS_CONFIG")
+            self._school = load_school_config(path) if path else SchoolConfig()
+        return self._school
 
     @property
     def registry(self) -> Any:
@@ -37,7 +48,9 @@ class AppContext:
             from ep_skills.plugins.manager import make_plugin_manager
             from ep_skills.plugins.registry import Registry
 
-            self._registry = Registry(self._plugin_manager or make_plugin_manager())
+            self._registry = Registry(
+                self._plugin_manager or make_plugin_manager(), overlays=self.school.overlays
+            )
         return self._registry
 
     @property
@@ -48,11 +61,8 @@ class AppContext:
     def journal(self, *, create: bool = False) -> Any:
         """Open the journal (a missing one is an error unless ``create``)."""
         from ep_skills.api import open_journal
-        from ep_skills.engine.layers import load_school_config
 
-        config = self.config_option or os.environ.get("EP_SKILLS_CONFIG")
-        school = load_school_config(config) if config else None
-        return open_journal(self.db_path, create=create, registry=self.registry, school=school)
+        return open_journal(self.db_path, create=create, registry=self.registry, school=self.school)
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -148,6 +148,32 @@ def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
     console().print(table)
 
 
+@trainee.command("transfer")
+@click.argument("name")
+@click.option("--diploma", required=True, help="The diploma the trainee now prepares.")
+@click.option("--note", default=None, help="Why (reform, change of course…).")
+@pass_app
+def trainee_transfer(app: AppContext, name: str, diploma: str, note: str | None) -> None:
+    """Move trainee NAME to another diploma; mapped evidence carries over."""
+    with app.journal() as journal:
+        before = journal.trainee(name)
+        moved = journal.transfer(name, diploma, note=note)
+        tables = [
+            t
+            for t in journal.diploma(diploma).referential.correspondences
+            if t.old_referential == before.diploma and t.competencies
+        ]
+    click.echo(_("{name} now prepares {diploma}.").format(name=moved.name, diploma=diploma))
+    if not tables:
+        click.echo(
+            _(
+                "Warning: {diploma} has no competency correspondence from {old}: the "
+                "evidence recorded under {old} does not count for it."
+            ).format(diploma=diploma, old=before.diploma),
+            err=True,
+        )
+
+
 @click.group()
 def order() -> None:
     """Add and list production orders."""

@@ -192,6 +192,77 @@ def check(files: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@referential.command("import-rncp")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--fiche", required=True, help="RNCP number of the fiche, e.g. RNCP38568.")
+@click.option("--id", "diploma_id", default=None, help="Diploma id (default: from the title).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the TOML to this file (default: print it).",
+)
+def import_rncp(file: str, fiche: str, diploma_id: str | None, output: str | None) -> None:
+    """Start a referential from France compétences' RNCP export (XML, CSV or zip)."""
+    from pathlib import Path
+
+    from ep_skills.errors import EpSkillsError
+    from ep_skills.referential.codec import dumps_referential
+    from ep_skills.rncp import read_fiche, skeleton
+
+    found = read_fiche(file, fiche)
+    text = dumps_referential(skeleton(found, diploma_id=diploma_id))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    if target.exists():
+        raise EpSkillsError(_("{path} already exists").format(path=output))
+    target.write_text(text, encoding="utf-8")
+    click.echo(
+        _(
+            "{n} blocs of {fiche} written to {path}; complete it, then: ep-skills "
+            "referential check {path}"
+        ).format(n=len(found.blocs), fiche=found.number, path=output)
+    )
+
+
+@click.group("plugin")
+def plugin_group() -> None:
+    """Tools for plugin authors."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--rncp", default=None, help="RNCP number of the diploma, e.g. RNCP38568.")
+@click.option(
+    "--from-export",
+    "export",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="RNCP export file to take the blocs from (needs --rncp).",
+)
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to create the plugin folder.",
+)
+def plugin_new(name: str, rncp: str | None, export: str | None, directory: str) -> None:
+    """Create a diploma plugin NAME (e.g. "CAP Ébéniste") that installs and passes its tests."""
+    from ep_skills.scaffold import new_plugin
+
+    made = new_plugin(name, directory=directory, rncp=rncp, export=export)
+    click.echo(
+        _("Plugin {distribution} created in {path} (diploma id: {id}).").format(
+            distribution=made.distribution, path=made.directory, id=made.diploma_id
+        )
+    )
+    click.echo(_("Next: pip install -e {path} && pytest {path}").format(path=made.directory))
+
+
 @click.command()
 @pass_app
 def plugins(app: AppContext) -> None:
@@ -211,3 +282,4 @@ def register(cli: click.Group) -> None:
     cli.add_command(diplomas)
     cli.add_command(referential)
     cli.add_command(plugins)
+    cli.add_command(plugin_group)

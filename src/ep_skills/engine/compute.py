@@ -47,6 +47,8 @@ class UsedAssessment:
     weight: float
     """The weight it had in the method (the method's weight × the role's weight)."""
     context: str
+    via: str | None = None
+    """The old diploma and code, when it counts through a correspondence table."""
 
 
 @frozen
@@ -159,7 +161,9 @@ def _combine(
     score = round_score(method(values, role_weights))
     method_weights = _method_weights(settings.method, len(window))
     used = [
-        UsedAssessment(row.id, row.day, row.level, value, str(row.role), mw * w, row.context)
+        UsedAssessment(
+            row.id, row.day, row.level, value, str(row.role), mw * w, row.context, row.via
+        )
         for (row, value, w), mw in zip(window, method_weights, strict=True)
     ]
     return score, used, in_scope

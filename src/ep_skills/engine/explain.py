@@ -90,16 +90,19 @@ class Explanation:
                 )
             )
             for used in state.used:
-                lines.append(
-                    _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})").format(
-                        id=used.id,
-                        day=format_day(used.day),
-                        level=used.level,
-                        value=used.value,
-                        weight=used.weight,
-                        role=_(_ROLE_WORDS.get(used.role, used.role)),
-                    )
+                line = _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})").format(
+                    id=used.id,
+                    day=format_day(used.day),
+                    level=used.level,
+                    value=used.value,
+                    weight=used.weight,
+                    role=_(_ROLE_WORDS.get(used.role, used.role)),
                 )
+                if used.via:
+                    line += " " + _(
+                        "— recorded under {origin}, counted through the correspondence table"
+                    ).format(origin=used.via)
+                lines.append(line)
             reached = next(s for s in self.scale.states if s.code == state.score_state)
             lines.append(
                 _("Score {score}/100: from {min} upwards the state is « {label} ».").format(

@@ -130,6 +130,8 @@ class SchoolConfig:
 
     settings: CalculationSettings | None = None
     diplomas: dict[str, CalculationSettings] = attrs.Factory(dict)
+    overlays: tuple[str, ...] = ()
+    """Overlay files completing or correcting referentials, relative to this file."""
 
     def layer_for(self, diploma_id: str) -> list[CalculationSettings]:
         """The school's layers for ``diploma_id``, lowest first."""
@@ -149,7 +151,9 @@ def load_school_config(path: str | Path) -> SchoolConfig:
         ) from None
     data, text = parse_toml(raw, name)
     try:
-        return structure_document(data, SchoolConfig, file=name, text=text)
+        config = structure_document(data, SchoolConfig, file=name, text=text)
+        base = Path(path).parent
+        return attrs.evolve(config, overlays=tuple(str(base / o) for o in config.overlays))
     except ReferentialError:
         raise
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - parse_toml handles it

@@ -91,6 +91,8 @@ class TaskRecord:
     trainees: tuple[int, ...]
     day: date
     assessments: tuple[AssessmentInput, ...]
+    diploma: str = ""
+    """The diploma the assessments are recorded under (the trainees' diploma at the time)."""
     task: str | None = None
     """Id of the catalogue task, when the record is one."""
     description: str | None = None
@@ -124,6 +126,10 @@ class Assessment:
     supersedes: int | None = None
     withdrawn: bool = False
     recorded_at: datetime | None = None
+    diploma: str = ""
+    """The diploma it was recorded under; evidence of a replaced diploma keeps its own."""
+    via: str | None = None
+    """Set when the row counts through a correspondence table: the old diploma and code."""
 
     @property
     def context(self) -> str:

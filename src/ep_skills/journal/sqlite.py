@@ -74,6 +74,7 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY,
         record INTEGER NOT NULL REFERENCES task_record (id),
         trainee INTEGER NOT NULL REFERENCES trainee (id),
+        diploma TEXT NOT NULL,
         competency TEXT NOT NULL,
         level TEXT NOT NULL,
         day TEXT NOT NULL,
@@ -88,6 +89,14 @@ MIGRATIONS: tuple[str, ...] = (
         recorded_at TEXT NOT NULL
     );
     CREATE INDEX assessment_by_pair ON assessment (trainee, competency, day);
+    CREATE TABLE trainee_transfer (
+        id INTEGER PRIMARY KEY,
+        trainee INTEGER NOT NULL REFERENCES trainee (id),
+        from_diploma TEXT NOT NULL,
+        to_diploma TEXT NOT NULL,
+        note TEXT,
+        recorded_at TEXT NOT NULL
+    );
     CREATE TABLE competency_state (
         trainee INTEGER NOT NULL REFERENCES trainee (id),
         competency TEXT NOT NULL,
@@ -384,10 +393,36 @@ class SqliteStorage:
             supersedes=row["supersedes"],
             withdrawn=bool(row["withdrawn"]),
             recorded_at=datetime.fromisoformat(row["recorded_at"]),
+            diploma=row["diploma"],
         )
 
+    def _insert_assessment(self, row: Assessment) -> Assessment:
+        cursor = self._write(
+            "INSERT INTO assessment (record, trainee, diploma, competency, level, day, role, "
+            "assessor, autonomy, note, order_ref, task, supersedes, withdrawn, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.record,
+                row.trainee,
+                row.diploma,
+                row.competency,
+                row.level,
+                row.day.isoformat(),
+                str(row.role),
+                row.assessor,
+                row.autonomy,
+                row.note,
+                row.order,
+                row.task,
+                row.supersedes,
+                int(row.withdrawn),
+                row.recorded_at.isoformat(timespec="seconds") if row.recorded_at else _now(),
+            ),
+        )
+        return evolve(row, id=int(cursor.lastrowid or 0))
+
     def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
-        now = _now()
+        now = datetime.fromisoformat(_now())
         context = json.dumps(
             {
                 "process": list(record.process),
@@ -409,7 +444,7 @@ class SqliteStorage:
                 record.assessor,
                 str(record.role),
                 record.note,
-                now,
+                now.isoformat(),
             ),
         )
         record_id = int(cursor.lastrowid or 0)
@@ -419,40 +454,24 @@ class SqliteStorage:
                 "INSERT INTO record_trainee (record, trainee) VALUES (?, ?)", (record_id, trainee)
             )
             for item in record.assessments:
-                cur = self._write(
-                    "INSERT INTO assessment (record, trainee, competency, level, day, role, "
-                    "assessor, autonomy, note, order_ref, task, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record_id,
-                        trainee,
-                        item.competency,
-                        item.level,
-                        record.day.isoformat(),
-                        str(record.role),
-                        record.assessor,
-                        item.autonomy,
-                        item.note,
-                        record.order,
-                        record.task,
-                        now,
-                    ),
-                )
                 rows.append(
-                    Assessment(
-                        id=int(cur.lastrowid or 0),
-                        record=record_id,
-                        trainee=trainee,
-                        competency=item.competency,
-                        level=item.level,
-                        day=record.day,
-                        role=record.role,
-                        assessor=record.assessor,
-                        autonomy=item.autonomy,
-                        note=item.note,
-                        order=record.order,
-                        task=record.task,
-                        recorded_at=datetime.fromisoformat(now),
+                    self._insert_assessment(
+                        Assessment(
+                            id=0,
+                            record=record_id,
+                            trainee=trainee,
+                            competency=item.competency,
+                            level=item.level,
+                            day=record.day,
+                            role=record.role,
+                            assessor=record.assessor,
+                            autonomy=item.autonomy,
+                            note=item.note,
+                            order=record.order,
+                            task=record.task,
+                            recorded_at=now,
+                            diploma=record.diploma,
+                        )
                     )
                 )
         return evolve(record, id=record_id), rows
@@ -466,45 +485,43 @@ class SqliteStorage:
         role: Role,
         note: str | None,
     ) -> Assessment:
-        now = _now()
-        cursor = self._write(
-            "INSERT INTO assessment (record, trainee, competency, level, day, role, assessor, "
-            "autonomy, note, order_ref, task, supersedes, withdrawn, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                original.record,
-                original.trainee,
-                original.competency,
-                level or original.level,
-                original.day.isoformat(),
-                str(role),
-                assessor,
-                original.autonomy,
-                note,
-                original.order,
-                original.task,
-                original.id,
-                int(level is None),
-                now,
-            ),
+        return self._insert_assessment(
+            evolve(
+                original,
+                id=0,
+                level=level or original.level,
+                role=role,
+                assessor=assessor,
+                note=note,
+                supersedes=original.id,
+                withdrawn=level is None,
+                recorded_at=datetime.fromisoformat(_now()),
+                via=None,
+            )
         )
-        return Assessment(
-            id=int(cursor.lastrowid or 0),
-            record=original.record,
-            trainee=original.trainee,
-            competency=original.competency,
-            level=level or original.level,
-            day=original.day,
-            role=role,
-            assessor=assessor,
-            autonomy=original.autonomy,
-            note=note,
-            order=original.order,
-            task=original.task,
-            supersedes=original.id,
-            withdrawn=level is None,
-            recorded_at=datetime.fromisoformat(now),
+
+    def add_transfer(
+        self, trainee: int, from_diploma: str, to_diploma: str, note: str | None
+    ) -> None:
+        self._write(
+            "INSERT INTO trainee_transfer (trainee, from_diploma, to_diploma, note, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (trainee, from_diploma, to_diploma, note, _now()),
         )
+        self._write("UPDATE trainee SET diploma = ? WHERE id = ?", (to_diploma, trainee))
+
+    def assessments_on(self, trainee: int, sources: Sequence[tuple[str, str]]) -> list[Assessment]:
+        if not sources:
+            return []
+        condition = " OR ".join(["(diploma = ? AND competency = ?)"] * len(sources))
+        params: list[Any] = [trainee]
+        for diploma, code in sources:
+            params += [diploma, code]
+        rows = self._read(
+            f"SELECT * FROM assessment WHERE trainee = ? AND ({condition}) ORDER BY day, id",
+            params,
+        )
+        return [self._assessment(r) for r in rows]
 
     def assessment(self, assessment_id: int) -> Assessment | None:
         rows = self._read("SELECT * FROM assessment WHERE id = ?", (assessment_id,))

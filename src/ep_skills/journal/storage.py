@@ -90,6 +90,14 @@ class Storage(Protocol):
     ) -> Assessment:
         """Append a row superseding ``original`` (``level`` None withdraws it)."""
 
+    def add_transfer(
+        self, trainee: int, from_diploma: str, to_diploma: str, note: str | None
+    ) -> None:
+        """Record that a trainee now prepares another diploma, and switch them to it."""
+
+    def assessments_on(self, trainee: int, sources: Sequence[tuple[str, str]]) -> list[Assessment]:
+        """A trainee's rows recorded under any of these (diploma, competency) pairs."""
+
     def assessment(self, assessment_id: int) -> Assessment | None:
         """One assessment row by id."""
 

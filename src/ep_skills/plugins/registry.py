@@ -20,6 +20,7 @@ from ep_skills.i18n import _
 from ep_skills.plugins.hookspecs import ReferentialSource
 from ep_skills.referential.codec import load_fragment, load_referential
 from ep_skills.referential.model import CatalogueTask, Fragment, Referential
+from ep_skills.referential.overlay import apply_overlay, load_overlay
 from ep_skills.referential.settings import CalculationSettings
 from ep_skills.referential.validate import check_referential
 
@@ -43,8 +44,10 @@ def _source_name(source: ReferentialSource) -> str:
 class Registry:
     """Referentials by diploma id, as the plugins of one plugin manager provide them."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
+    def __init__(self, pm: pluggy.PluginManager, *, overlays: Sequence[str | Path] = ()) -> None:
+        """:param overlays: school overlay files applied over the plugins' referentials."""
         self._pm = pm
+        self._overlays = tuple(overlays)
         self._entries: dict[str, _Entry] | None = None
         self._methods: dict[str, Method] | None = None
 
@@ -110,6 +113,12 @@ class Registry:
             entry.referential = merged
 
         self._pm.hook.ep_skills_register_task_catalogues(register=add_tasks)
+        for path in self._overlays:
+            overlay, _text = load_overlay(path)
+            if overlay.diploma not in entries:
+                raise UnknownDiplomaError(overlay.diploma, sorted(entries))
+            entry = entries[overlay.diploma]
+            entry.referential = apply_overlay(entry.referential, overlay, file=str(path))
         self._entries = entries
         return entries
 

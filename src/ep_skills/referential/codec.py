@@ -146,7 +146,8 @@ def loads_referential(
     return referential, located
 
 
-def _read(source: str | Path | Traversable) -> bytes:
+def read_source(source: str | Path | Traversable) -> bytes:
+    """The bytes of a file or package resource; a read failure is a :class:`ReferentialError`."""
     try:
         return Path(source).read_bytes() if isinstance(source, str | Path) else source.read_bytes()
     except OSError as exc:
@@ -160,13 +161,13 @@ def load_referential(
     source: str | Path | Traversable, *, check: bool = True
 ) -> tuple[Referential, list[Problem]]:
     """Read and check a referential file (a path, or a resource inside a plugin)."""
-    return loads_referential(_read(source), file=str(source), check=check)
+    return loads_referential(read_source(source), file=str(source), check=check)
 
 
 def load_fragment(source: str | Path | Traversable) -> Fragment:
     """Read a shared bloc fragment (see :class:`Fragment`)."""
     name = str(source)
-    data, text = parse_toml(_read(source), name)
+    data, text = parse_toml(read_source(source), name)
     fragment = structure_document(data, Fragment, file=name, text=text)
     seen: set[str] = set()
     locator = KeyLocator(text)
