@@ -38,7 +38,9 @@ def setup() -> None:
         run(BIN / "python", "-m", "pip", "install", "--quiet", "uv")
     env_python = str(BIN / "python")
     # --inexact keeps uv itself in the environment it installs into.
-    run(BIN / "uv", "sync", "--locked", "--inexact", "--quiet", "--python", env_python)
+    # --all-packages: the core and every diploma plugin of the workspace (plugins/*).
+    run(BIN / "uv", "sync", "--locked", "--all-packages", "--inexact", "--quiet",
+        "--python", env_python)
 
 
 def demo() -> int:

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ep_skills.cli import cli
-from ep_skills.i18n import catalogue, current_language, parse_po, set_language
+from ep_skills.i18n import catalogue, current_language, ngettext, parse_po, set_language
 from ep_skills.i18n_extract import extract
 
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
@@ -117,8 +117,6 @@ def test_the_loaded_catalogue_is_the_file() -> None:
 
 def test_french_plural_forms_are_used() -> None:
     set_language("fr")
-    from ep_skills.i18n import ngettext
-
     one = ngettext(
         "Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1
     )

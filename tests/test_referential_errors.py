@@ -688,6 +688,56 @@ def test_coverage_is_a_warning_for_a_draft_item() -> None:
     ]
 
 
+def _three_levels(named: str) -> str:
+    """BASE with C1.1 split into C1.1.a and C1.1.b, EP1 naming ``named`` and no situation."""
+    text = edit(
+        'title = "Sous-compétence un"\n',
+        'title = "Sous-compétence un"\n\n'
+        '[[blocs.competencies.children.children]]\ncode = "C1.1.a"\ntitle = "Partie a"\n\n'
+        '[[blocs.competencies.children.children]]\ncode = "C1.1.b"\ntitle = "Partie b"\n',
+    )
+    text = edit(
+        '[[tasks.competencies]]\ncode = "C1.1"\nlevel = "V"',
+        '[[tasks.competencies]]\ncode = "C1.1.a"\nlevel = "V"\n\n'
+        '[[tasks.competencies]]\ncode = "C1.1.b"',
+        text,
+    )
+    situation = (
+        '[[epreuves.situations]]\ncode = "SIT1"\ntitle = "Situation en entreprise"\n'
+        'coefficient = 1\ncompetencies = ["C1.1"]\n\n'
+    )
+    text = edit(situation, "", text)
+    return edit('competencies = ["C1"]', f"competencies = {named}", text)
+
+
+@pytest.mark.parametrize(
+    "named",
+    ['["C1"]', '["C1.1", "C1.2"]', '["C1.1.a", "C1.1.b", "C1.2"]'],
+    ids=["the-parent", "every-child", "every-leaf"],
+)
+def test_naming_every_child_assesses_the_parent(named: str) -> None:
+    # validate.py: "an épreuve that names a parent assesses its sub-competencies, and one
+    # that names every child of a parent assesses the parent" — at any depth.
+    referential, warnings = loads_referential(_three_levels(named))
+    assert [c.code for c in referential.blocs[0].competencies[0].children[0].children] == [
+        "C1.1.a",
+        "C1.1.b",
+    ]
+    assert warnings == []
+
+
+def test_a_grandparent_with_one_child_not_assessed_is_not_assessed() -> None:
+    # The other side of the rule: C1.2 is named by nothing, so C1 is not fully assessed.
+    text = _three_levels('["C1.1"]')
+    with pytest.raises(ReferentialError) as caught:
+        loads_referential(text)
+    paths = {p.path for p in caught.value.problems if "not assessed" in p.message}
+    assert paths == {
+        "blocs[0].competencies[0].code",
+        "blocs[0].competencies[0].children[1].code",
+    }
+
+
 # -- KeyLocator -----------------------------------------------------------------------------
 
 NESTED = """\

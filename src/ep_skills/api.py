@@ -283,6 +283,13 @@ class Journal:
         if not trainees:
             raise EvidenceError(_("name at least one trainee"))
         people = [self.trainee(t) for t in trainees]
+        seen: set[int] = set()
+        for person in people:
+            if person.id in seen:
+                raise EvidenceError(
+                    _("{name} is named twice in one record").format(name=person.name)
+                )
+            seen.add(person.id)
         diplomas = {p.diploma for p in people}
         if len(diplomas) > 1:
             raise EvidenceError(
@@ -627,12 +634,35 @@ class Journal:
             )
         return result
 
-    def progress(self, trainee: str | int) -> Progress:
-        """A trainee's progress: competencies, blocs, épreuve readiness."""
+    def progress(self, trainee: str | int, *, as_of: date | None = None) -> Progress:
+        """A trainee's progress: competencies, blocs, épreuve readiness.
+
+        :param as_of: the progress as it stood at the end of that day (evidence recorded for
+            later days left out), e.g. to draw progress month by month.
+        """
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
-        leaves = self._leaf_states([person])[person.id]
+        if as_of is None:
+            leaves = self._leaf_states([person])[person.id]
+        else:
+            rows = [r for r in self.storage.assessments(person.id) if r.day <= as_of]
+            leaves = {
+                code: compute_state(
+                    code,
+                    items,
+                    scale=info.scale,
+                    settings=info.settings,
+                    methods=self.registry.methods(),
+                    today=as_of,
+                )
+                for code, items in info.remap(rows).items()
+            }
         return build_progress(info.referential, leaves, scale=info.scale, settings=info.settings)
+
+    def evidence(self, trainee: str | int, competency: str) -> list[Assessment]:
+        """Every row behind a trainee's leaf competency, oldest first (corrections included)."""
+        person = self.trainee(trainee)
+        return sorted(self._rows_for(person, competency), key=lambda r: (r.day, r.id))
 
     def cohort_progress(
         self, cohort: str | None = None, *, diploma: str | None = None

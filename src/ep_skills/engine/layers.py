@@ -24,6 +24,7 @@ __all__ = ["SCOPES", "EffectiveSettings", "SchoolConfig", "load_school_config", 
 
 SCOPES = ("all", "school-year")
 ROLLUPS = ("all-children", "points")
+MARK_CONVERSIONS = ("score", "states")
 
 
 @frozen
@@ -38,6 +39,8 @@ class EffectiveSettings:
     coverage: Coverage
     role_weights: Mapping[str, float]
     rollup_required: tuple[str, ...] = ()
+    mark_conversion: str = "score"
+    state_points: Mapping[str, float] = attrs.Factory(dict)
 
     @property
     def time_dependent(self) -> bool:
@@ -74,9 +77,11 @@ def resolve(
         "rollup": base.rollup,
         "rollup_min_share": base.rollup_min_share,
         "rollup_required": (),
+        "mark_conversion": base.mark_conversion,
     }
     coverage = base.coverage
     weights = dict(base.role_weights)
+    points = dict(base.state_points or {})
     for layer in layers:
         if layer is None:
             continue
@@ -87,6 +92,8 @@ def resolve(
         coverage = _merge_coverage(coverage, layer.coverage)
         if layer.role_weights:
             weights.update(layer.role_weights)
+        if layer.state_points:
+            points.update(layer.state_points)
     known = set(methods)
     if values["method"] not in known:
         raise EpSkillsError(
@@ -106,6 +113,12 @@ def resolve(
                 name=values["rollup"], known=", ".join(ROLLUPS)
             )
         )
+    if values["mark_conversion"] not in MARK_CONVERSIONS:
+        raise EpSkillsError(
+            _("unknown mark conversion {name!r} (known: {known})").format(
+                name=values["mark_conversion"], known=", ".join(MARK_CONVERSIONS)
+            )
+        )
     limit = values["limit"]
     if not isinstance(limit, int) or limit < 0:
         raise EpSkillsError(_("the limit must be 0 (all) or a positive number"))
@@ -121,6 +134,8 @@ def resolve(
         coverage=coverage,
         role_weights=weights,
         rollup_required=tuple(str(code) for code in values["rollup_required"]),  # type: ignore[attr-defined]
+        mark_conversion=str(values["mark_conversion"]),
+        state_points=points,
     )
 
 

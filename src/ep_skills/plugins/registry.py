@@ -75,10 +75,12 @@ class Registry:
 
             def add(source: ReferentialSource, _plugin: str = plugin_name) -> None:
                 if isinstance(source, Referential):
-                    referential, warnings = source, list[Problem]()
-                    errors = [p for p in check_referential(source) if p.severity == "error"]
+                    problems = check_referential(source)
+                    errors = [p for p in problems if p.severity == "error"]
                     if errors:
                         raise ReferentialError(errors)
+                    referential = source
+                    warnings = [p for p in problems if p.severity == "warning"]
                 else:
                     referential, warnings = load_referential(source)
                 if referential.id in entries:

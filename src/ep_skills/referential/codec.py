@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import cattrs
 from cattrs.preconf.tomllib import TomllibConverter, make_converter
@@ -36,11 +36,51 @@ __all__ = [
 T = TypeVar("T")
 
 
+def _strict(expected: tuple[type, ...], name: str) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _type: Any) -> Any:
+        # bool is an int in Python; TOML keeps them apart, and so do we.
+        if isinstance(value, bool) and bool not in expected:
+            raise TypeError(f"expected {name}, got a boolean")
+        if not isinstance(value, expected):
+            raise TypeError(f"expected {name}, got {type(value).__name__}")
+        return value
+
+    return structure
+
+
 @cache
 def _converter() -> TomllibConverter:
     # Hand-edited files: a misspelt key must be an error, not silently ignored. Defaults are
     # omitted on writing so that a written file stays as short as a hand-written one.
-    return make_converter(forbid_extra_keys=True, omit_if_default=True)
+    converter = make_converter(forbid_extra_keys=True, omit_if_default=True)
+    # cattrs converts by default (str(["x"]), bool("non"), int(3.7)): a hand-edited file
+    # deserves an error instead.
+    converter.register_structure_hook(bool, _strict((bool,), "true or false (bool)"))
+    converter.register_structure_hook(int, _strict((int,), "a whole number (int)"))
+    as_number = _strict((int, float), "a number (float)")
+    converter.register_structure_hook(float, lambda v, t: float(as_number(v, t)))
+    as_text = _strict((str,), "text (str)")
+
+    def text_or_enum(value: Any, type_: Any) -> Any:
+        # Registered for str, this hook also receives the StrEnums (subclasses of str).
+        checked = as_text(value, type_)
+        return checked if type_ is str else type_(checked)
+
+    converter.register_structure_hook(str, text_or_enum)
+
+    def tuples(type_: Any) -> Callable[[Any, Any], Any]:
+        def structure(value: Any, _type: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return converter._structure_tuple(value, type_)
+
+        return structure
+
+    def is_tuple(type_: Any) -> bool:
+        return bool(get_origin(type_) is tuple)
+
+    converter.register_structure_hook_factory(is_tuple, tuples)
+    return converter
 
 
 def _format_leaf(exc: BaseException, type_: Any) -> str:
@@ -50,11 +90,15 @@ def _format_leaf(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return _("required key missing")
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return _("unknown key(s): {keys}").format(keys=", ".join(sorted(exc.extra_fields)))
+        return _EXTRA + ",".join(sorted(exc.extra_fields))
+    if isinstance(exc, TypeError) and str(exc).startswith("expected "):
+        expected = str(exc).removeprefix("expected ").split(", got")[0]
+        return _("invalid value: expected {expected}").format(expected=_(expected))
     name = getattr(type_, "__name__", None) or str(type_)
     return _("invalid value for type {type}").format(type=name)
 
 
+_EXTRA = "\0extra:"  # marks unknown keys between _format_leaf and structure_document
 _PATH_RE = re.compile(r"^(?P<message>.*) @ \$(?P<path>.*)$", re.S)
 
 
@@ -74,8 +118,16 @@ def structure_document(
         for raw in messages:
             match = _PATH_RE.match(raw)
             message, path = (match["message"], match["path"].lstrip(".")) if match else (raw, "")
-            line = locator.line_of(path) if locator else None
-            problems.append(Problem(message=message, path=path, file=file, line=line))
+            # One problem per unknown key, located on the key's own line.
+            extra = message.startswith(_EXTRA)
+            keys: list[str | None] = (
+                list(message.removeprefix(_EXTRA).split(",")) if extra else [None]
+            )
+            for key in keys:
+                where = ".".join(filter(None, [path, key]))
+                line = locator.line_of(where) if locator else None
+                text = _("unknown key {key!r}").format(key=key) if key else message
+                problems.append(Problem(message=text, path=where, file=file, line=line))
         raise ReferentialError(problems) from None
 
 

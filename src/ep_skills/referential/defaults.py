@@ -62,4 +62,6 @@ DEFAULT_SETTINGS = CalculationSettings(
     rollup_min_share=1.0,
     coverage=Coverage(),
     role_weights={"maitre": 1.0, "enseignant": 1.0, "tuteur": 1.0},
+    mark_conversion="score",
+    state_points={"NA": 0.0, "VA": 10.0, "A": 20.0},
 )

@@ -29,7 +29,17 @@ class KeyLocator:
         counters: dict[str, int] = {}
         last_index: dict[str, int] = {}
         current = ""
+        open_quote: str | None = None
         for number, line in enumerate(text.splitlines(), start=1):
+            if open_quote is not None:
+                # Inside a multi-line string: only its closing quotes matter.
+                if line.count(open_quote) % 2 == 1:
+                    open_quote = None
+                continue
+            for quote in ('"""', "'''"):
+                if line.count(quote) % 2 == 1:
+                    open_quote = quote
+                    break
             header = _HEADER_RE.match(line)
             if header and not _KEY_RE.match(line):
                 is_array = header.group(1) == "[["

@@ -113,3 +113,8 @@ class CalculationSettings:
     coverage: Coverage | None = None
     role_weights: dict[str, float] | None = None
     """Weight of each assessor role in weighted methods (self-assessment never counts)."""
+    mark_conversion: str | None = None
+    """How a CCF grid proposes a mark out of 20: ``score`` (the mean score of the situation's
+    competencies ÷ 5, to the half point) or ``states`` (the mean of ``state_points``)."""
+    state_points: dict[str, float] | None = None
+    """For ``states``: the points out of 20 of each state code, e.g. NA 0, VA 10, A 20."""

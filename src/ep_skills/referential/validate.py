@@ -247,25 +247,39 @@ def _check_scale(scale: Scale, path: str) -> Iterator[Problem]:
         yield _unknown(_("level"), scale.default_level, f"{prefix}default_level")
 
 
+def _assessed_codes(ref: Referential) -> set[str]:
+    """Competencies an épreuve assesses: those it names, their descendants, and any parent
+    all of whose children are assessed (recursively)."""
+    named: set[str] = set()
+    for epreuve in ref.epreuves:
+        named.update(epreuve.competencies)
+        for situation in epreuve.situations:
+            named.update(situation.competencies)
+    covered: set[str] = set()
+
+    def walk(items: tuple[Competency, ...], inherited: bool) -> None:
+        for item in items:
+            here = inherited or item.code in named
+            walk(item.children, here)
+            if here or (item.children and all(c.code in covered for c in item.children)):
+                covered.add(item.code)
+
+    for bloc in ref.blocs:
+        walk(bloc.competencies, False)
+    return covered
+
+
 def _check_coverage(ref: Referential) -> Iterator[Problem]:
     provenance = effective_provenance_map(ref)
-    assessed: set[str] = set()
-    for epreuve in ref.epreuves:
-        assessed.update(epreuve.competencies)
-        for situation in epreuve.situations:
-            assessed.update(situation.competencies)
+    assessed = _assessed_codes(ref)
     mapped = {link.code for task in ref.tasks for link in task.competencies}
-    for competency, path, ancestors in _all_competencies(ref):
+    for competency, path, _ancestors in _all_competencies(ref):
         lenient = (
             ref.status is ReferentialStatus.DRAFT
             or provenance[path].status is ProvenanceStatus.DRAFT
         )
         severity = Severity.WARNING if lenient else Severity.ERROR
-        # An épreuve that names a parent assesses its sub-competencies, and one that names
-        # every child of a parent assesses the parent.
-        lineage = {competency.code, *ancestors}
-        descendants = {c.code for c, _p, _a in iter_competencies(competency.children, "")}
-        if not (lineage & assessed) and not (descendants and descendants <= assessed):
+        if competency.code not in assessed:
             yield Problem(
                 _("competency {code!r} is not assessed by any épreuve").format(
                     code=competency.code

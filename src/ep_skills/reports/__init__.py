@@ -1,0 +1,148 @@
+"""Reports: the trainee's livret, the workshop view, the CCF grid — HTML, PDF and XLSX.
+
+Everything heavy (Jinja2, matplotlib, WeasyPrint, openpyxl) is imported here only, when a
+report is asked for. HTML is self-contained (inline CSS and SVG, standard fonts, nothing
+fetched), escapes everything users typed, and prints on A4; the PDF is that HTML rendered by
+WeasyPrint.
+
+From Python::
+
+    from ep_skills.reports import livret_html, livret_pdf, cohort_xlsx
+
+    html = livret_html(journal, "Léa Martin")
+    livret_pdf(journal, "Léa Martin", "livret.pdf")
+    cohort_xlsx(journal, "2026", "atelier.xlsx")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ep_skills.api import Journal
+from ep_skills.errors import EpSkillsError
+from ep_skills.i18n import _, current_language, format_day
+
+__all__ = [
+    "cohort_html",
+    "cohort_pdf",
+    "cohort_xlsx",
+    "grid_html",
+    "grid_pdf",
+    "livret_html",
+    "livret_pdf",
+    "write_pdf",
+]
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("ep_skills", "reports/templates"),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(_=_, format_day=format_day, lang=current_language())
+    return environment
+
+
+def _safe_label(text: str) -> str:
+    # Chart labels end up in SVG comments; keep them to plain characters.
+    return "".join(c for c in text if c not in "<>&-")
+
+
+def livret_html(journal: Journal, trainee: str | int) -> str:
+    """The livret of one trainee as a self-contained HTML page."""
+    from ep_skills.reports.charts import bloc_chart, history_chart
+    from ep_skills.reports.data import trainee_report
+
+    report = trainee_report(journal, trainee)
+    charts = {
+        "history": history_chart(report.history),
+        "blocs": {
+            bloc.id: bloc_chart(
+                report.scale,
+                [
+                    (_safe_label(c.code), c.score, c.state)
+                    for c in bloc.competencies
+                    if c.depth == 0
+                ],
+            )
+            for bloc in report.blocs
+        },
+    }
+    return str(
+        _environment()
+        .get_template("livret.html.j2")
+        .render(report=report, charts=charts, scale=report.scale, generated=report.generated)
+    )
+
+
+def cohort_html(journal: Journal, cohort: str | None) -> str:
+    """The workshop view of a cohort as a self-contained HTML page."""
+    from ep_skills.reports.data import cohort_report
+
+    reports = cohort_report(journal, cohort)
+    if not reports:
+        raise EpSkillsError(_("no trainee in cohort {cohort!r}").format(cohort=cohort))
+    return str(
+        _environment()
+        .get_template("cohort.html.j2")
+        .render(reports=reports, cohort=cohort, scale=reports[0].scale, generated=journal.today)
+    )
+
+
+def grid_html(journal: Journal, trainee: str | int, situation: str) -> str:
+    """The CCF evaluation grid of one épreuve situation (``EP1`` or ``EP1/S1``)."""
+    from ep_skills.reports.grid import situation_grid
+
+    grid = situation_grid(journal, trainee, situation)
+    return str(
+        _environment()
+        .get_template("grid.html.j2")
+        .render(grid=grid, scale=grid.scale, generated=journal.today)
+    )
+
+
+def write_pdf(html: str, output: str | Path) -> None:
+    """Render HTML to a PDF file with WeasyPrint."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # WeasyPrint needs the Pango library
+        raise EpSkillsError(
+            _(
+                "PDF output needs WeasyPrint and the Pango library ({error}); "
+                "use --format html and print from a browser"
+            ).format(error=exc)
+        ) from None
+    import logging
+
+    # WeasyPrint logs each CSS property it ignores; the reports need none of them.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html, base_url=None).write_pdf(str(output))
+
+
+def livret_pdf(journal: Journal, trainee: str | int, output: str | Path) -> None:
+    """The livret of one trainee as a PDF file."""
+    write_pdf(livret_html(journal, trainee), output)
+
+
+def cohort_pdf(journal: Journal, cohort: str | None, output: str | Path) -> None:
+    """The workshop view as a PDF file."""
+    write_pdf(cohort_html(journal, cohort), output)
+
+
+def grid_pdf(journal: Journal, trainee: str | int, situation: str, output: str | Path) -> None:
+    """The CCF grid as a PDF file."""
+    write_pdf(grid_html(journal, trainee, situation), output)
+
+
+def cohort_xlsx(journal: Journal, cohort: str | None, output: str | Path) -> None:
+    """The workshop view as a spreadsheet: one sheet per view."""
+    from ep_skills.reports.xlsx import write_cohort_workbook
+
+    write_cohort_workbook(journal, cohort, output)
