@@ -81,7 +81,7 @@ def test_every_message_is_translated(language: str) -> None:
     missing = [
         m.replace("\0", " | ")
         for m in MESSAGES
-        if not all(text.strip() for _src, text in _pairs(m, entries.get(m, "\0")))
+        if not all(text.strip() for _src, text in _pairs(m, entries.get(m, "")))
     ]
     assert not missing, f"{len(missing)} messages without a {language} translation:\n" + "\n".join(
         missing

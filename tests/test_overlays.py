@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from ep_skills import hookimpl
 from ep_skills.cli import cli
 from ep_skills.engine.layers import load_school_config
-from ep_skills.errors import Problem, ReferentialError, Severity, UnknownDiplomaError
+from ep_skills.errors import Problem, ReferentialError, Severity
 from ep_skills.i18n import current_language, set_language
 from ep_skills.plugins.manager import make_plugin_manager
 from ep_skills.plugins.registry import Registry
@@ -211,7 +211,9 @@ def test_overlay_on_a_hand_built_referential(tmp_path: Path) -> None:
     assert [c.code for c in c1.children] == ["C1.1", "C1.2", "C1.3"]
     assert c1.children[2].provenance == school
     assert c1.children[:2] == base.blocs[0].competencies[0].children  # untouched
-    assert c1.provenance is None  # C1 itself is not the school's
+    # C1 itself is not the school's: it keeps the provenance it had before the overlay.
+    assert c1.provenance in (None, base.blocs[0].competencies[0].provenance or base.provenance)
+    assert c1.provenance is None or c1.provenance.status is not SCHOOL_STATUS
 
     # Relabelled competency: old wording kept, school provenance with the relabel's note.
     c2 = b1.competencies[1]
@@ -586,10 +588,14 @@ def test_overlay_for_another_diploma(tmp_path: Path) -> None:
 
 def test_overlay_for_an_unknown_diploma(tmp_path: Path) -> None:
     path = write(tmp_path / "overlay.toml", 'diploma = "cap-absent"\nschool = "x"\n')
-    with pytest.raises(UnknownDiplomaError) as caught:
+    with pytest.raises(ReferentialError) as caught:
         Registry(cip_pm(), overlays=[path]).get("cap-cip")
-    assert caught.value.diploma_id == "cap-absent"
-    assert caught.value.known == ("cap-cip",)
+    (problem,) = caught.value.problems
+    # The message names the overlay file that asked for the missing diploma.
+    assert problem.file == str(path)
+    assert problem.path == "diploma"
+    assert "cap-absent" in problem.message
+    assert "cap-cip" in problem.message
 
 
 def test_unknown_parent(tmp_path: Path) -> None:

@@ -45,7 +45,15 @@ __all__ = ["EvidenceError", "Journal", "open_journal"]
 
 
 class EvidenceError(EpSkillsError):
-    """A record or assessment refers to something that does not exist or is not allowed."""
+    """A record or assessment refers to something that does not exist or is not allowed.
+
+    ``field`` names the input at fault (``trainee``, ``task``, ``order``, ``level``,
+    ``competencies``, ``date``, ``role``, ``autonomy``, ``minutes``) when one is.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @frozen
@@ -219,7 +227,8 @@ class Journal:
         if found is None:
             names = [t.name for t in self.storage.trainees()]
             raise EvidenceError(
-                _("unknown trainee {name!r}").format(name=str(who)) + _suggest(str(who), names)
+                _("unknown trainee {name!r}").format(name=str(who)) + _suggest(str(who), names),
+                field="trainee",
             )
         self._cache_trainee(found)
         return found
@@ -281,13 +290,14 @@ class Journal:
         ``levels`` (competency → level) replaces or adds single ones.
         """
         if not trainees:
-            raise EvidenceError(_("name at least one trainee"))
+            raise EvidenceError(_("name at least one trainee"), field="trainee")
         people = [self.trainee(t) for t in trainees]
         seen: set[int] = set()
         for person in people:
             if person.id in seen:
                 raise EvidenceError(
-                    _("{name} is named twice in one record").format(name=person.name)
+                    _("{name} is named twice in one record").format(name=person.name),
+                    field="trainee",
                 )
             seen.add(person.id)
         diplomas = {p.diploma for p in people}
@@ -295,7 +305,8 @@ class Journal:
             raise EvidenceError(
                 _("trainees of different diplomas cannot share one record: {ids}").format(
                     ids=", ".join(sorted(diplomas))
-                )
+                ),
+                field="trainee",
             )
         info = self.diploma(people[0].diploma)
         try:
@@ -304,27 +315,30 @@ class Journal:
             raise EvidenceError(
                 _("unknown role {role!r} (known: {known})").format(
                     role=role, known=", ".join(r.value for r in Role)
-                )
+                ),
+                field="role",
             ) from None
         day = day or self.today
         if day > self.today:
-            raise EvidenceError(_("date {day} is in the future").format(day=day))
+            raise EvidenceError(_("date {day} is in the future").format(day=day), field="date")
         for person in people:
             if person.start_date and day < person.start_date:
                 raise EvidenceError(
                     _("date {day} is before {name} started ({start})").format(
                         day=day, name=person.name, start=person.start_date
-                    )
+                    ),
+                    field="date",
                 )
         if order is not None and self.storage.order(order) is None:
             raise EvidenceError(
                 _("unknown order {ref!r}").format(ref=order)
-                + _suggest(order, [o.ref for o in self.storage.orders()])
+                + _suggest(order, [o.ref for o in self.storage.orders()]),
+                field="order",
             )
         if autonomy is not None and not 1 <= autonomy <= 4:
-            raise EvidenceError(_("autonomy must be between 1 and 4"))
+            raise EvidenceError(_("autonomy must be between 1 and 4"), field="autonomy")
         if minutes is not None and minutes <= 0:
-            raise EvidenceError(_("the time spent must be positive"))
+            raise EvidenceError(_("the time spent must be positive"), field="minutes")
 
         chosen: dict[str, str] = {}
         catalogue = None
@@ -335,7 +349,8 @@ class Journal:
                     _("unknown task {task!r} for {diploma}").format(
                         task=task, diploma=info.referential.id
                     )
-                    + _suggest(task, info.tasks)
+                    + _suggest(task, info.tasks),
+                    field="task",
                 )
             default = info.scale.default_level
             for link in catalogue.competencies:
@@ -344,31 +359,36 @@ class Journal:
                     raise EvidenceError(
                         _("task {task!r} proposes no level for {code}; give one").format(
                             task=task, code=link.code
-                        )
+                        ),
+                        field="level",
                     )
                 chosen[link.code] = proposed
         elif not description:
-            raise EvidenceError(_("give a catalogue task or a description of the work"))
+            raise EvidenceError(
+                _("give a catalogue task or a description of the work"), field="task"
+            )
         if level is not None:
             chosen = dict.fromkeys(chosen, level)
         for code, value in (levels or {}).items():
             chosen[code] = value
         if not chosen:
-            raise EvidenceError(_("the record assesses no competency"))
+            raise EvidenceError(_("the record assesses no competency"), field="competencies")
         for code, value in chosen.items():
             if code not in info.leaves:
                 raise EvidenceError(
                     _("unknown competency {code!r} for {diploma}").format(
                         code=code, diploma=info.referential.id
                     )
-                    + _suggest(code, info.leaves)
+                    + _suggest(code, info.leaves),
+                    field="competencies",
                 )
             if info.scale.level(value) is None:
                 known = ", ".join(lv.code for lv in info.scale.levels)
                 raise EvidenceError(
                     _(
                         "unknown level {level!r} for {code} (the scale of {diploma} has: {known})"
-                    ).format(level=value, code=code, diploma=info.referential.id, known=known)
+                    ).format(level=value, code=code, diploma=info.referential.id, known=known),
+                    field="competencies" if code in (levels or {}) else "level",
                 )
         context = context or {}
         if catalogue is not None:

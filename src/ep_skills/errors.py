@@ -66,5 +66,9 @@ class UnknownDiplomaError(EpSkillsError):
     def __init__(self, diploma_id: str, known: Sequence[str]) -> None:
         self.diploma_id = diploma_id
         self.known = tuple(known)
-        listed = ", ".join(self.known) or "none"
-        super().__init__(f"unknown diploma {diploma_id!r} (installed: {listed})")
+        from ep_skills.i18n import _
+
+        listed = ", ".join(self.known) or "—"
+        super().__init__(
+            _("unknown diploma {id!r} (installed: {known})").format(id=diploma_id, known=listed)
+        )

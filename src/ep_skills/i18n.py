@@ -124,7 +124,9 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a message whose form depends on ``count``."""
     found = _catalogue.get(f"{singular}\0{plural}")
+    # French uses the singular for 0 and 1 (« 0 évaluation »), English for 1 only.
+    one_form = count in (0, 1) if _language == "fr" else count == 1
     if found:
         one, _sep, many = found.partition("\0")
-        return (one if count == 1 else many) or (singular if count == 1 else plural)
-    return singular if count == 1 else plural
+        return (one if one_form else many) or (singular if one_form else plural)
+    return singular if one_form else plural

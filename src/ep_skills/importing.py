@@ -36,7 +36,7 @@ from typing import Any
 
 from attrs import frozen
 
-from ep_skills.api import Journal
+from ep_skills.api import EvidenceError, Journal
 from ep_skills.dates import parse_day
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
@@ -77,6 +77,7 @@ _FRENCH = {
     "evaluateur": "assessor",
 }
 _MAX_SHOWN = 30
+_HEADERS = "\0headers"
 
 
 @frozen
@@ -153,13 +154,21 @@ def _read_xlsx(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_rows(file: str | Path) -> list[dict[str, Any]]:
-    """The rows of a CSV or XLSX file, keyed by normalised column names."""
+    """The rows of a CSV or XLSX file, keyed by normalised column names.
+
+    Each row also maps ``"\0headers"`` to ``{normalised name: the file's own header}``, so
+    that problems can name the columns as the user wrote them.
+    """
     path = Path(file)
     if not path.exists():
         raise EpSkillsError(_("no such file: {file}").format(file=file))
     reader = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     try:
-        rows = [{_normalise(k): v for k, v in row.items() if k is not None} for row in reader]
+        rows = []
+        for raw in reader:
+            row = {_normalise(k): v for k, v in raw.items() if k is not None}
+            row[_HEADERS] = {_normalise(k): str(k).strip() for k in raw if k is not None}
+            rows.append(row)
     except csv.Error as exc:
         raise EpSkillsError(
             _("cannot read the CSV file {file}: {reason}").format(file=file, reason=exc)
@@ -223,25 +232,8 @@ def _row_to_record(journal: Journal, row: dict[str, Any]) -> TaskRecord:
             note=_text(row.get("note")),
             minutes=numbers["minutes"],
         )
-    except EpSkillsError as exc:
-        raise _CellError(_guess_column(str(exc)), str(exc)) from None
-
-
-def _guess_column(message: str) -> str:
-    lowered = message.lower()
-    for column, words in (
-        ("trainee", ("trainee", "apprenti", "jeune")),
-        ("task", ("task", "tâche")),
-        ("order", ("order", "commande")),
-        ("competencies", ("competenc", "compétence")),
-        ("level", ("level", "niveau")),
-        ("date", ("date",)),
-        ("role", ("role", "rôle")),
-        ("autonomy", ("autonom",)),
-    ):
-        if any(word in lowered for word in words):
-            return column
-    return ""
+    except EvidenceError as exc:
+        raise _CellError(exc.field or "", str(exc)) from None
 
 
 class _CellError(Exception):
@@ -279,7 +271,8 @@ def import_file(
         try:
             records.append(_row_to_record(journal, row))
         except _CellError as exc:
-            problems.append((index, exc.column, exc.message))
+            headers = row.get(_HEADERS, {})
+            problems.append((index, headers.get(exc.column, exc.column), exc.message))
         if progress and (index - 1) % step == 0:
             progress(index - 1, len(rows))
     if progress:

@@ -138,8 +138,8 @@ def _open(path: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[IO[bytes], st
                 raise EpSkillsError(
                     _("{file}: no XML or CSV file in this archive").format(file=path)
                 )
-            # Prefer the blocs table among CSVs, else the first match.
-            names.sort(key=lambda n: ("bloc" not in n.lower(), n))
+            # Prefer the XML (it has the competency lists), then the blocs table among CSVs.
+            names.sort(key=lambda n: (not n.lower().endswith(".xml"), "bloc" not in n.lower(), n))
             with archive.open(names[0]) as handle:
                 yield handle, names[0]
         return
@@ -274,6 +274,7 @@ def skeleton(fiche: RncpFiche, *, diploma_id: str | None = None) -> Referential:
                 id=bloc_id,
                 title=bloc.title,
                 rncp_code=bloc.code,
+                optional="facultatif" in bloc.title.lower(),
                 kind=BlocKind.GENERAL if general else BlocKind.PROFESSIONAL,
                 competencies=competencies,
                 note=bloc.assessment,

@@ -96,6 +96,9 @@ def translate_help(root: click.Command) -> None:
             if isinstance(param, click.Option):
                 source = originals.setdefault(f"param:{param.name}", param.help)
                 param.help = _(source) if source else source
+        # click builds the help option once and caches it with its text: rebuild it.
+        if getattr(command, "_help_option", None) is not None:
+            command._help_option = None
 
 
 def _patch_click_messages() -> None:

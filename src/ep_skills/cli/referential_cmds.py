@@ -134,9 +134,9 @@ def _print_referential(ref: Any) -> None:
     provenance = effective_provenance_map(ref)
     marks = {
         "verified": "",
-        "secondary": " [secondaire]",
-        "draft": " [brouillon]",
-        "school": " [école]",
+        "secondary": " [" + _("secondary") + "]",
+        "draft": " [" + _("draft") + "]",
+        "school": " [" + _("school") + "]",
         "authored": "",
     }
 

@@ -38,16 +38,17 @@ def _node_json(node: Any) -> dict[str, Any]:
         "score": node.score,
         "acquired": node.acquired,
     }
-    if node.leaf is not None:
+    if not node.children:
+        # The same keys for every leaf, assessed or not: scripts need a stable shape.
         leaf = node.leaf
         data.update(
-            count=leaf.count,
-            contexts=leaf.contexts,
-            last_day=leaf.last_day.isoformat() if leaf.last_day else None,
-            self_score=leaf.self_score,
-            self_state=leaf.self_state,
+            count=leaf.count if leaf else 0,
+            contexts=leaf.contexts if leaf else 0,
+            last_day=leaf.last_day.isoformat() if leaf and leaf.last_day else None,
+            self_score=leaf.self_score if leaf else None,
+            self_state=leaf.self_state if leaf else None,
         )
-    if node.children:
+    else:
         data["children"] = [_node_json(c) for c in node.children]
     return data
 

@@ -118,7 +118,15 @@ class Registry:
         for path in self._overlays:
             overlay, _text = load_overlay(path)
             if overlay.diploma not in entries:
-                raise UnknownDiplomaError(overlay.diploma, sorted(entries))
+                raise ReferentialError(
+                    [
+                        Problem(
+                            str(UnknownDiplomaError(overlay.diploma, sorted(entries))),
+                            "diploma",
+                            file=str(path),
+                        )
+                    ]
+                )
             entry = entries[overlay.diploma]
             entry.referential = apply_overlay(entry.referential, overlay, file=str(path))
         self._entries = entries

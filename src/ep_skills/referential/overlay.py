@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -117,21 +118,28 @@ def _add_under(
     return tuple(result), done
 
 
+def _pin(children: tuple[Competency, ...], provenance: Provenance) -> tuple[Competency, ...]:
+    """Children keep the provenance they inherited: only the relabelled item is the school's."""
+    return tuple(attrs.evolve(c, provenance=c.provenance or provenance) for c in children)
+
+
 def _relabel(
-    items: tuple[Competency, ...], fix: Relabel, provenance: Provenance
+    items: tuple[Competency, ...], fix: Relabel, provenance: Provenance, inherited: Provenance
 ) -> tuple[tuple[Competency, ...], bool]:
     result, done = [], False
     for item in items:
+        own = item.provenance or inherited
         if item.code == fix.code:
             item = attrs.evolve(
                 item,
                 title=fix.title,
                 alt_titles=(*item.alt_titles, item.title),
                 provenance=provenance,
+                children=_pin(item.children, own),
             )
             done = True
         else:
-            children, found = _relabel(item.children, fix, provenance)
+            children, found = _relabel(item.children, fix, provenance, own)
             item = attrs.evolve(item, children=children)
             done = done or found
         result.append(item)
@@ -206,18 +214,30 @@ def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "")
         provenance = _school(overlay, fix.note)
         done = False
         for b, bloc in enumerate(merged):
+            inherited = bloc.provenance or referential.provenance
             if bloc.id == fix.code:
-                merged[b] = attrs.evolve(bloc, title=fix.title, provenance=provenance)
+                merged[b] = attrs.evolve(
+                    bloc,
+                    title=fix.title,
+                    provenance=provenance,
+                    competencies=_pin(bloc.competencies, inherited),
+                )
                 done = True
                 break
-            items, found = _relabel(bloc.competencies, fix, provenance)
+            items, found = _relabel(bloc.competencies, fix, provenance, inherited)
             if found:
                 merged[b] = attrs.evolve(bloc, competencies=items)
                 done = True
                 break
         for e, epreuve in enumerate(epreuves):
             if not done and epreuve.code == fix.code:
-                epreuves[e] = attrs.evolve(epreuve, title=fix.title, provenance=provenance)
+                old = epreuve.provenance or referential.provenance
+                situations = tuple(
+                    attrs.evolve(s, provenance=s.provenance or old) for s in epreuve.situations
+                )
+                epreuves[e] = attrs.evolve(
+                    epreuve, title=fix.title, provenance=provenance, situations=situations
+                )
                 done = True
         if not done:
             problems.append(
@@ -261,11 +281,42 @@ def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "")
         sources=(*referential.sources, *(s for s in overlay.sources if s.id not in known_sources)),
     )
     errors = [
-        attrs.evolve(p, file=where) for p in check_referential(result) if p.severity == "error"
+        _in_overlay(p, referential, overlay, where)
+        for p in check_referential(result)
+        if p.severity == "error"
     ]
     if errors:
         raise ReferentialError(errors)
     return result
+
+
+def _in_overlay(
+    problem: Problem, referential: Referential, overlay: Overlay, where: str
+) -> Problem:
+    """Point a problem of the merged referential at the overlay item that caused it."""
+    path = problem.path
+    for key, before in (("tasks", len(referential.tasks)), ("blocs", len(referential.blocs))):
+        match = re.match(rf"{key}\[(\d+)\](.*)", path)
+        if match and int(match[1]) >= before:
+            index = int(match[1]) - before
+            return attrs.evolve(problem, file=where, path=f"{key}[{index}]{match[2]}")
+    match = re.match(r"epreuves\[(\d+)\](.*)", path)
+    if match:
+        position = int(match[1])
+        code = referential.epreuves[position].code if position < len(referential.epreuves) else None
+        added = [e.code for e in overlay.epreuves]
+        if code in added:
+            return attrs.evolve(
+                problem, file=where, path=f"epreuves[{added.index(code)}]{match[2]}"
+            )
+        if code is None:
+            index = position - len(referential.epreuves)
+            return attrs.evolve(problem, file=where, path=f"epreuves[{index}]{match[2]}")
+    # Something of the referential itself that the overlay made invalid.
+    message = _("{message} (in {diploma}, once this overlay is applied)").format(
+        message=problem.message, diploma=referential.id
+    )
+    return attrs.evolve(problem, file=where, message=message)
 
 
 def apply_overlays(
