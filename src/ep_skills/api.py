@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +28,14 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from ep_skills.engine.compute import CompetencyState, compute_state
+from ep_skills.engine.compute import (
+    CompetencyState,
+    Summary,
+    WindowRow,
+    compute_state,
+    school_year_start,
+    state_from_summary,
+)
 from ep_skills.engine.explain import Explanation
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
@@ -539,15 +546,67 @@ class Journal:
         rows = self.storage.assessments_on(trainee.id, info.sources(code))
         return info.remap(rows).get(code, [])
 
+    def _summarised(
+        self,
+        diploma: str,
+        *,
+        trainees: Sequence[int] | None = None,
+        pairs: Sequence[tuple[int, str]] | None = None,
+    ) -> Iterator[StateRow]:
+        """States computed from the storage's per-pair summaries (one pass in the database)."""
+        info = self.diploma(diploma)
+        values = {lv.code: lv.value for lv in info.scale.levels if lv.value is not None}
+        settings = info.settings
+        since = school_year_start(self.today) if settings.scope == "school-year" else None
+        methods = self.registry.methods()
+        for pair in self.storage.pair_summaries(
+            diploma,
+            values=values,
+            weights=dict(settings.role_weights),
+            limit=settings.limit,
+            since=since,
+            trainees=trainees,
+            pairs=pairs,
+        ):
+            if pair.competency not in info.leaves:
+                continue  # a code no longer in the referential: the Python path drops it too
+            summary = Summary(
+                competency=pair.competency,
+                window=tuple(WindowRow(r, v, w) for r, v, w in pair.window),
+                count=pair.count,
+                contexts=pair.contexts,
+                last_day=pair.last_day,
+                max_autonomy=pair.max_autonomy,
+                non_scoring=pair.non_scoring,
+                self_window=tuple(WindowRow(r, v, w) for r, v, w in pair.self_window),
+                history=pair.history,
+            )
+            state = state_from_summary(
+                summary, scale=info.scale, settings=settings, methods=methods, today=self.today
+            )
+            yield self._row(pair.trainee, state)
+
+    def _carries_evidence(self, diploma: str) -> bool:
+        """Whether evidence of other diplomas counts here (then states are built in Python)."""
+        return any(t.competencies for t in self.diploma(diploma).referential.correspondences)
+
     def _refresh(self, pairs: Iterable[tuple[int, str]]) -> None:
         pairs = sorted(pairs)
         people = {t: self.trainee(t) for t in {trainee for trainee, _c in pairs}}
         self._ensure_fresh({p.diploma for p in people.values()})
-        rows = []
+        rows: list[StateRow] = []
+        by_diploma: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for trainee_id, competency in pairs:
-            trainee = people[trainee_id]
-            state = self._compute(trainee, competency, self._rows_for(trainee, competency))
-            rows.append(self._row(trainee_id, state))
+            by_diploma[people[trainee_id].diploma].append((trainee_id, competency))
+        for diploma, group in by_diploma.items():
+            if self._carries_evidence(diploma):
+                for trainee_id, competency in group:
+                    trainee = people[trainee_id]
+                    state = self._compute(trainee, competency, self._rows_for(trainee, competency))
+                    rows.append(self._row(trainee_id, state))
+                continue
+            found = {(r.trainee, r.competency): r for r in self._summarised(diploma, pairs=group)}
+            rows += found.values()
         self.storage.save_states(rows)
 
     def _trainee_rows(self, trainee: Trainee, rows: list[Assessment]) -> list[StateRow]:
@@ -560,27 +619,44 @@ class Journal:
     def recompute(self) -> int:
         """Rebuild every stored state from the evidence; returns how many were computed.
 
-        The evidence is streamed one trainee at a time, never held in memory all at once.
+        Diplomas whose trainees' evidence is all their own are summarised by the storage in
+        one pass (the fast path); the others are streamed one trainee at a time. Never is the
+        whole journal held in memory.
         """
         trainees = {t.id: t for t in self.storage.trainees()}
+        by_diploma: dict[str, list[int]] = defaultdict(list)
+        for trainee in trainees.values():
+            by_diploma[trainee.diploma].append(trainee.id)
         count = 0
         with self.storage.transaction():
             self.storage.clear_states()
+            slow = {d for d in by_diploma if self._carries_evidence(d)}
+            for diploma in sorted(set(by_diploma) - slow):
+                batch: list[StateRow] = []
+                for state in self._summarised(diploma, trainees=by_diploma[diploma]):
+                    batch.append(state)
+                    if len(batch) >= 5000:
+                        self.storage.save_states(batch)
+                        count += len(batch)
+                        batch = []
+                self.storage.save_states(batch)
+                count += len(batch)
+            slow_ids = [t for d in slow for t in by_diploma[d]]
             current: int | None = None
             rows: list[Assessment] = []
-            for row in self.storage.iter_assessments():
+            for row in self.storage.iter_assessments(slow_ids) if slow_ids else ():
                 if row.trainee != current and current is not None:
-                    batch = self._trainee_rows(trainees[current], rows)
-                    self.storage.save_states(batch)
-                    count += len(batch)
+                    states = self._trainee_rows(trainees[current], rows)
+                    self.storage.save_states(states)
+                    count += len(states)
                     rows = []
                 current = row.trainee
                 rows.append(row)
             if current is not None:
-                batch = self._trainee_rows(trainees[current], rows)
-                self.storage.save_states(batch)
-                count += len(batch)
-            for diploma in {t.diploma for t in trainees.values()}:
+                states = self._trainee_rows(trainees[current], rows)
+                self.storage.save_states(states)
+                count += len(states)
+            for diploma in by_diploma:
                 self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
         return count
 

@@ -86,7 +86,8 @@ def set_language(language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; choose one of {LANGUAGES}")
     _language = language
-    _catalogue = catalogue(language)
+    # Messages are written in English: the English catalogue is the identity, skip reading it.
+    _catalogue = {} if language == "en" else catalogue(language)
 
 
 def current_language() -> str:

@@ -28,10 +28,14 @@ from ep_skills.referential.settings import Scale
 __all__ = [
     "CompetencyState",
     "CoverageCheck",
+    "Summary",
     "UsedAssessment",
+    "WindowRow",
     "compute_state",
     "effective_assessments",
     "school_year_start",
+    "state_from_summary",
+    "summarise",
 ]
 
 
@@ -137,36 +141,92 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-def _combine(
-    rows: Sequence[Assessment],
-    scale: Scale,
-    settings: EffectiveSettings,
-    method: Method,
-) -> tuple[int | None, list[UsedAssessment], int]:
-    """(score, the assessments used, how many scoring ones were in scope)."""
+@frozen
+class WindowRow:
+    """A scoring assessment inside the window, with its value and its role's weight."""
+
+    row: Assessment
+    value: int
+    weight: float
+
+
+@frozen
+class Summary:
+    """What a method needs from one trainee's rows on one competency.
+
+    It can be built in Python from every row (:func:`summarise`), or by the storage in one
+    query for many pairs at once (the fast path of a full recompute): both must agree.
+    """
+
+    competency: str
+    window: tuple[WindowRow, ...]
+    """Official scoring assessments in scope, oldest first, at most ``limit`` of them."""
+    count: int
+    """Official scoring assessments in scope (before the limit)."""
+    contexts: int
+    last_day: date | None
+    max_autonomy: int | None
+    non_scoring: int
+    self_window: tuple[WindowRow, ...]
+    history: int
+
+
+def window_key(row: Assessment, value: int, weight: float) -> tuple[date, int, float, str]:
+    """Oldest first; same-day rows ordered by content, never by insertion."""
+    return (row.day, value, weight, row.level)
+
+
+def _window(
+    rows: Sequence[Assessment], scale: Scale, settings: EffectiveSettings
+) -> tuple[list[WindowRow], int]:
     scoring = []
     for row in rows:
         level = scale.level(row.level)
         if level is not None and level.value is not None:
             weight = settings.role_weights.get(str(row.role), 1.0)
-            scoring.append((row, level.value, weight))
-    # Oldest first; same-day rows ordered by content, never by insertion.
-    scoring.sort(key=lambda item: (item[0].day, item[1], item[2], item[0].level))
-    in_scope = len(scoring)
+            scoring.append(WindowRow(row, level.value, weight))
+    scoring.sort(key=lambda item: window_key(item.row, item.value, item.weight))
     window = scoring[-settings.limit :] if settings.limit else scoring
+    return window, len(scoring)
+
+
+def summarise(
+    competency: str,
+    rows: Iterable[Assessment],
+    *,
+    scale: Scale,
+    settings: EffectiveSettings,
+    today: date,
+) -> Summary:
+    """The :class:`Summary` of one trainee's rows on one competency."""
+    all_rows = list(rows)
+    effective = effective_assessments(all_rows)
+    if settings.scope == "school-year":
+        start = school_year_start(today)
+        effective = [row for row in effective if row.day >= start]
+    official = [row for row in effective if row.role != Role.AUTO]
+    own = [row for row in effective if row.role == Role.AUTO]
+    window, count = _window(official, scale, settings)
+    self_window, _n = _window(own, scale, settings)
+    scoring = [r for r in official if (lv := scale.level(r.level)) is not None and lv.scoring]
+    autonomies = [row.autonomy for row in scoring if row.autonomy is not None]
+    return Summary(
+        competency=competency,
+        window=tuple(window),
+        count=count,
+        contexts=len({row.context for row in scoring}),
+        last_day=max((row.day for row in scoring), default=None),
+        max_autonomy=max(autonomies) if autonomies else None,
+        non_scoring=len(official) - len(scoring),
+        self_window=tuple(self_window),
+        history=len(all_rows),
+    )
+
+
+def _score(window: Sequence[WindowRow], method: Method) -> int | None:
     if not window:
-        return None, [], 0
-    values = [value for _row, value, _w in window]
-    role_weights = [w for _row, _value, w in window]
-    score = round_score(method(values, role_weights))
-    method_weights = _method_weights(settings.method, len(window))
-    used = [
-        UsedAssessment(
-            row.id, row.day, row.level, value, str(row.role), mw * w, row.context, row.via
-        )
-        for (row, value, w), mw in zip(window, method_weights, strict=True)
-    ]
-    return score, used, in_scope
+        return None
+    return round_score(method([w.value for w in window], [w.weight for w in window]))
 
 
 def _method_weights(method: str, n: int) -> list[float]:
@@ -176,6 +236,75 @@ def _method_weights(method: str, n: int) -> list[float]:
     if method == "arithmetique":
         return [float(i + 1) for i in range(n)]
     return [1.0] * n
+
+
+def state_from_summary(
+    summary: Summary,
+    *,
+    scale: Scale,
+    settings: EffectiveSettings,
+    methods: Mapping[str, Method],
+    today: date,
+) -> CompetencyState:
+    """The state a summary leads to: method, score, thresholds, then coverage rules."""
+    method = methods[settings.method]
+    score = _score(summary.window, method)
+    self_score = _score(summary.self_window, method)
+    self_state = scale.state_for(self_score).code if self_score is not None else None
+    if score is None:
+        return CompetencyState(
+            competency=summary.competency,
+            state=None,
+            score=None,
+            acquired=False,
+            score_state=None,
+            method=settings.method,
+            limit=settings.limit,
+            non_scoring=summary.non_scoring,
+            self_score=self_score,
+            self_state=self_state,
+            history=summary.history,
+        )
+    weights = _method_weights(settings.method, len(summary.window))
+    used = tuple(
+        UsedAssessment(
+            w.row.id,
+            w.row.day,
+            w.row.level,
+            w.value,
+            str(w.row.role),
+            mw * w.weight,
+            w.row.context,
+            w.row.via,
+        )
+        for w, mw in zip(summary.window, weights, strict=True)
+    )
+    reached = scale.state_for(score)
+    checks = _coverage_checks(
+        settings, summary.count, summary.contexts, summary.last_day, summary.max_autonomy, today
+    )
+    final = reached
+    if reached.acquired and not all(check.ok for check in checks):
+        final = scale.highest_not_acquired(reached)
+    return CompetencyState(
+        competency=summary.competency,
+        state=final.code,
+        score=score,
+        acquired=final.acquired,
+        score_state=reached.code,
+        method=settings.method,
+        limit=settings.limit,
+        used=used,
+        count=summary.count,
+        contexts=summary.contexts,
+        last_day=summary.last_day,
+        max_autonomy=summary.max_autonomy,
+        coverage=tuple(checks),
+        non_scoring=summary.non_scoring,
+        self_score=self_score,
+        self_state=self_state,
+        history=summary.history,
+    )
 
 
 def compute_state(
@@ -188,67 +317,8 @@ def compute_state(
     today: date,
 ) -> CompetencyState:
     """The state of one competency for one trainee, from all their rows on it."""
-    all_rows = list(rows)
-    effective = effective_assessments(all_rows)
-    if settings.scope == "school-year":
-        start = school_year_start(today)
-        effective = [row for row in effective if row.day >= start]
-    official = [row for row in effective if row.role != Role.AUTO]
-    own = [row for row in effective if row.role == Role.AUTO]
-    method = methods[settings.method]
-
-    score, used, in_scope = _combine(official, scale, settings, method)
-    self_score, _self_used, _n = _combine(own, scale, settings, method)
-    non_scoring = sum(
-        1 for row in official if (lv := scale.level(row.level)) is None or lv.value is None
-    )
-    scoring_rows = [
-        row for row in official if (lv := scale.level(row.level)) is not None and lv.scoring
-    ]
-    contexts = len({row.context for row in scoring_rows})
-    last_day = max((row.day for row in scoring_rows), default=None)
-    autonomies = [row.autonomy for row in scoring_rows if row.autonomy is not None]
-    max_autonomy = max(autonomies) if autonomies else None
-
-    if score is None:
-        return CompetencyState(
-            competency=competency,
-            state=None,
-            score=None,
-            acquired=False,
-            score_state=None,
-            method=settings.method,
-            limit=settings.limit,
-            non_scoring=non_scoring,
-            self_score=self_score,
-            self_state=scale.state_for(self_score).code if self_score is not None else None,
-            history=len(all_rows),
-        )
-
-    reached = scale.state_for(score)
-    checks = _coverage_checks(settings, in_scope, contexts, last_day, max_autonomy, today)
-    final = reached
-    if reached.acquired and not all(check.ok for check in checks):
-        final = scale.highest_not_acquired(reached)
-    return CompetencyState(
-        competency=competency,
-        state=final.code,
-        score=score,
-        acquired=final.acquired,
-        score_state=reached.code,
-        method=settings.method,
-        limit=settings.limit,
-        used=tuple(used),
-        count=in_scope,
-        contexts=contexts,
-        last_day=last_day,
-        max_autonomy=max_autonomy,
-        coverage=tuple(checks),
-        non_scoring=non_scoring,
-        self_score=self_score,
-        self_state=scale.state_for(self_score).code if self_score is not None else None,
-        history=len(all_rows),
-    )
+    summary = summarise(competency, rows, scale=scale, settings=settings, today=today)
+    return state_from_summary(summary, scale=scale, settings=settings, methods=methods, today=today)
 
 
 def _coverage_checks(

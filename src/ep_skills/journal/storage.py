@@ -6,15 +6,16 @@ backend. Every method that writes must be called inside :meth:`Storage.transacti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Protocol
 
 from attrs import frozen
 
 from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
 
-__all__ = ["StateRow", "Storage"]
+__all__ = ["PairSummary", "StateRow", "Storage"]
 
 
 @frozen
@@ -34,6 +35,25 @@ class StateRow:
     non_scoring: int
     self_score: int | None
     self_state: str | None
+    history: int
+
+
+@frozen
+class PairSummary:
+    """Aggregates of one (trainee, competency), as a storage computes them for a recompute.
+
+    Windows hold ``(assessment, value, role weight)``, oldest first.
+    """
+
+    trainee: int
+    competency: str
+    window: tuple[tuple[Assessment, int, float], ...]
+    count: int
+    contexts: int
+    last_day: date | None
+    max_autonomy: int | None
+    non_scoring: int
+    self_window: tuple[tuple[Assessment, int, float], ...]
     history: int
 
 
@@ -109,6 +129,20 @@ class Storage(Protocol):
 
     def records(self, trainee: int) -> list[TaskRecord]:
         """A trainee's task records, oldest first."""
+
+    def pair_summaries(
+        self,
+        diploma: str,
+        *,
+        values: Mapping[str, int],
+        weights: Mapping[str, float],
+        limit: int,
+        since: date | None = None,
+        trainees: Sequence[int] | None = None,
+        pairs: Sequence[tuple[int, str]] | None = None,
+    ) -> Iterator[PairSummary]:
+        """Per pair recorded under ``diploma``: aggregates and the last ``limit`` scoring rows,
+        computed in the database (see :func:`ep_skills.engine.compute.summarise`)."""
 
     def count_assessments(self) -> int:
         """How many assessment rows the journal holds."""

@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from ep_skills.errors import PluginError, Problem, ReferentialError, UnknownDiplomaError
 from ep_skills.i18n import _
+from ep_skills.plugins.cache import cached
 from ep_skills.plugins.hookspecs import ReferentialSource
-from ep_skills.referential.codec import load_fragment, load_referential
 from ep_skills.referential.model import CatalogueTask, Fragment, Referential
 from ep_skills.referential.overlay import apply_overlay, load_overlay
 from ep_skills.referential.settings import CalculationSettings
+from ep_skills.referential.source import read_source
 from ep_skills.referential.validate import check_referential
 
 if TYPE_CHECKING:
@@ -39,6 +40,13 @@ class _Entry:
 
 def _source_name(source: ReferentialSource) -> str:
     return source.id if isinstance(source, Referential) else str(source)
+
+
+def _codec() -> Any:
+    # Parsing TOML (and importing cattrs) is only needed when the cache misses.
+    from ep_skills.referential import codec
+
+    return codec
 
 
 class Registry:
@@ -64,7 +72,10 @@ class Registry:
         fragments: dict[str, Fragment] = {}
 
         def add_fragment(source: Path | Traversable) -> None:
-            fragment = load_fragment(source)
+            raw = read_source(source)
+            fragment = cached("fragment", raw, lambda: _codec().load_fragment(source))
+            if fragment.id in fragments:
+                raise PluginError(_("fragment {id!r} is registered twice").format(id=fragment.id))
             fragments[fragment.id] = fragment
 
         self._pm.hook.ep_skills_register_fragments(register=add_fragment)
@@ -82,7 +93,10 @@ class Registry:
                     referential = source
                     warnings = [p for p in problems if p.severity == "warning"]
                 else:
-                    referential, warnings = load_referential(source)
+                    raw = read_source(source)
+                    referential, warnings = cached(
+                        "referential", raw, lambda: _codec().load_referential(source)
+                    )
                 if referential.id in entries:
                     raise PluginError(
                         _("diploma {id!r} is declared twice: by {first} and by {second}").format(

@@ -24,6 +24,7 @@ from ep_skills.errors import Problem, ReferentialError, Severity
 from ep_skills.i18n import _
 from ep_skills.referential.locate import KeyLocator
 from ep_skills.referential.model import Fragment, Referential
+from ep_skills.referential.source import read_source
 
 __all__ = [
     "dumps_referential",
@@ -181,6 +182,8 @@ def loads_referential(
     if not check:
         return referential, []
     problems = check_referential(referential)
+    if not problems:
+        return referential, []
     locator = KeyLocator(text)
     located = [
         Problem(
@@ -196,17 +199,6 @@ def loads_referential(
     if errors:
         raise ReferentialError(errors)
     return referential, located
-
-
-def read_source(source: str | Path | Traversable) -> bytes:
-    """The bytes of a file or package resource; a read failure is a :class:`ReferentialError`."""
-    try:
-        return Path(source).read_bytes() if isinstance(source, str | Path) else source.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ReferentialError(
-            [Problem(_("cannot read the file: {reason}").format(reason=reason), file=str(source))]
-        ) from None
 
 
 def load_referential(

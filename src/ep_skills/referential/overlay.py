@@ -84,7 +84,8 @@ class Overlay:
 
 def load_overlay(source: str | Path | Traversable) -> tuple[Overlay, str]:
     """Read an overlay file; returns it with its text (for locating problems)."""
-    from ep_skills.referential.codec import parse_toml, read_source, structure_document
+    from ep_skills.referential.codec import parse_toml, structure_document
+    from ep_skills.referential.source import read_source
 
     name = str(source)
     data, text = parse_toml(read_source(source), name)

@@ -1,0 +1,22 @@
+"""Reading a referential file's bytes, from a path or from inside an installed package."""
+
+from __future__ import annotations
+
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from ep_skills.errors import Problem, ReferentialError
+from ep_skills.i18n import _
+
+__all__ = ["read_source"]
+
+
+def read_source(source: str | Path | Traversable) -> bytes:
+    """The bytes of a file or package resource; a read failure is a :class:`ReferentialError`."""
+    try:
+        return Path(source).read_bytes() if isinstance(source, str | Path) else source.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReferentialError(
+            [Problem(_("cannot read the file: {reason}").format(reason=reason), file=str(source))]
+        ) from None
