@@ -195,7 +195,7 @@ def stored(journal: Journal) -> dict[str, tuple[object, ...]]:
     """The states as saved in the journal (not recomputed)."""
     lea = journal.trainee(NAME)
     return {
-        row.competency: (row.state, row.score, row.acquired, row.count)
+        row.competency: (row.state, row.score, row.acquired, row.assessments)
         for row in journal.storage.states([lea.id])
     }
 

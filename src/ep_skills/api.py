@@ -155,6 +155,8 @@ class Journal:
         self._today = today
         self._diplomas: dict[str, _Diploma] = {}
         self._trainees: dict[int, Trainee] = {}
+        self._orders: set[str] = set()
+        self._fingerprints: dict[str, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -336,7 +338,7 @@ class Journal:
                     ),
                     field="date",
                 )
-        if order is not None and self.storage.order(order) is None:
+        if order is not None and order not in self._orders and self.storage.order(order) is None:
             raise EvidenceError(
                 _("unknown order {ref!r}").format(ref=order)
                 + _suggest(order, [o.ref for o in self.storage.orders()]),
@@ -344,6 +346,8 @@ class Journal:
             )
         if autonomy is not None and not 1 <= autonomy <= 4:
             raise EvidenceError(_("autonomy must be between 1 and 4"), field="autonomy")
+        if order is not None:
+            self._orders.add(order)  # orders are never removed: remember the ones seen
         if minutes is not None and minutes <= 0:
             raise EvidenceError(_("the time spent must be positive"), field="minutes")
 
@@ -445,14 +449,11 @@ class Journal:
 
     def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
         """Write already-checked records in one transaction (all or nothing)."""
-        written = []
-        touched: set[tuple[int, str]] = set()
         with self.storage.transaction():
-            for record in records:
-                saved, rows = self.storage.add_record(record)
-                written.append(saved)
-                touched.update((row.trainee, row.competency) for row in rows)
-            self._refresh(touched)
+            written = self.storage.add_records(records)
+            self._refresh(
+                {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
+            )
         return written
 
     def correct(
@@ -530,7 +531,7 @@ class Journal:
             score=state.score,
             acquired=state.acquired,
             score_state=state.score_state,
-            count=state.count,
+            assessments=state.count,
             contexts=state.contexts,
             last_day=state.last_day.isoformat() if state.last_day else None,
             max_autonomy=state.max_autonomy,
@@ -586,6 +587,32 @@ class Journal:
             )
             yield self._row(pair.trainee, state)
 
+    def iter_states(self) -> Iterator[StateRow]:
+        """Every trainee's leaf states computed afresh from the evidence (nothing written).
+
+        Diplomas whose trainees' evidence is all their own are summarised by the storage in
+        one pass (the fast path); the others are streamed one trainee at a time. The whole
+        journal is never held in memory.
+        """
+        trainees = {t.id: t for t in self.storage.trainees()}
+        by_diploma: dict[str, list[int]] = defaultdict(list)
+        for trainee in trainees.values():
+            by_diploma[trainee.diploma].append(trainee.id)
+        slow = {d for d in by_diploma if self._carries_evidence(d)}
+        for diploma in sorted(set(by_diploma) - slow):
+            yield from self._summarised(diploma, trainees=by_diploma[diploma])
+        slow_ids = [t for d in sorted(slow) for t in by_diploma[d]]
+        current: int | None = None
+        rows: list[Assessment] = []
+        for row in self.storage.iter_assessments(slow_ids) if slow_ids else ():
+            if row.trainee != current and current is not None:
+                yield from self._trainee_rows(trainees[current], rows)
+                rows = []
+            current = row.trainee
+            rows.append(row)
+        if current is not None:
+            yield from self._trainee_rows(trainees[current], rows)
+
     def _carries_evidence(self, diploma: str) -> bool:
         """Whether evidence of other diplomas counts here (then states are built in Python)."""
         return any(t.competencies for t in self.diploma(diploma).referential.correspondences)
@@ -605,8 +632,18 @@ class Journal:
                     state = self._compute(trainee, competency, self._rows_for(trainee, competency))
                     rows.append(self._row(trainee_id, state))
                 continue
-            found = {(r.trainee, r.competency): r for r in self._summarised(diploma, pairs=group)}
-            rows += found.values()
+            if len(group) > 64:
+                # Many pairs (an import, a busy day): one pass over these trainees is cheaper
+                # than a long OR of pairs.
+                wanted = set(group)
+                trainees = sorted({t for t, _c in group})
+                rows += [
+                    r
+                    for r in self._summarised(diploma, trainees=trainees)
+                    if (r.trainee, r.competency) in wanted
+                ]
+            else:
+                rows += self._summarised(diploma, pairs=group)
         self.storage.save_states(rows)
 
     def _trainee_rows(self, trainee: Trainee, rows: list[Assessment]) -> list[StateRow]:
@@ -617,46 +654,20 @@ class Journal:
         ]
 
     def recompute(self) -> int:
-        """Rebuild every stored state from the evidence; returns how many were computed.
-
-        Diplomas whose trainees' evidence is all their own are summarised by the storage in
-        one pass (the fast path); the others are streamed one trainee at a time. Never is the
-        whole journal held in memory.
-        """
-        trainees = {t.id: t for t in self.storage.trainees()}
-        by_diploma: dict[str, list[int]] = defaultdict(list)
-        for trainee in trainees.values():
-            by_diploma[trainee.diploma].append(trainee.id)
+        """Rebuild every stored state from the evidence; returns how many were computed."""
         count = 0
         with self.storage.transaction():
             self.storage.clear_states()
-            slow = {d for d in by_diploma if self._carries_evidence(d)}
-            for diploma in sorted(set(by_diploma) - slow):
-                batch: list[StateRow] = []
-                for state in self._summarised(diploma, trainees=by_diploma[diploma]):
-                    batch.append(state)
-                    if len(batch) >= 5000:
-                        self.storage.save_states(batch)
-                        count += len(batch)
-                        batch = []
-                self.storage.save_states(batch)
-                count += len(batch)
-            slow_ids = [t for d in slow for t in by_diploma[d]]
-            current: int | None = None
-            rows: list[Assessment] = []
-            for row in self.storage.iter_assessments(slow_ids) if slow_ids else ():
-                if row.trainee != current and current is not None:
-                    states = self._trainee_rows(trainees[current], rows)
-                    self.storage.save_states(states)
-                    count += len(states)
-                    rows = []
-                current = row.trainee
-                rows.append(row)
-            if current is not None:
-                states = self._trainee_rows(trainees[current], rows)
-                self.storage.save_states(states)
-                count += len(states)
-            for diploma in by_diploma:
+            batch: list[StateRow] = []
+            for state in self.iter_states():
+                batch.append(state)
+                if len(batch) >= 5000:
+                    self.storage.save_states(batch)
+                    count += len(batch)
+                    batch = []
+            self.storage.save_states(batch)
+            count += len(batch)
+            for diploma in {t.diploma for t in self.storage.trainees()}:
                 self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
         return count
 
@@ -681,8 +692,11 @@ class Journal:
         return moved
 
     def _fingerprint(self, diploma_id: str) -> str:
-        info = self.diploma(diploma_id)
-        return f"{info.referential.version}:{info.settings.fingerprint()}"
+        if diploma_id not in self._fingerprints:
+            info = self.diploma(diploma_id)
+            fingerprint = f"{info.referential.version}:{info.settings.fingerprint()}"
+            self._fingerprints[diploma_id] = fingerprint
+        return self._fingerprints[diploma_id]
 
     def _ensure_fresh(self, diplomas: Iterable[str]) -> None:
         """Recompute everything if the settings or referential changed since states were stored."""
@@ -715,11 +729,11 @@ class Journal:
                 competency=saved.competency,
                 state=saved.state,
                 score=saved.score,
-                acquired=saved.acquired,
+                acquired=bool(saved.acquired),
                 score_state=saved.score_state,
                 method=diploma.settings.method,
                 limit=diploma.settings.limit,
-                count=saved.count,
+                count=saved.assessments,
                 contexts=saved.contexts,
                 last_day=date.fromisoformat(saved.last_day) if saved.last_day else None,
                 max_autonomy=saved.max_autonomy,

@@ -23,6 +23,11 @@ def parse_day(text: str, today: date | None = None) -> date:
     today = today or date.today()
     if value in _WORDS:
         return today - timedelta(days=_WORDS[value])
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return date.fromisoformat(value)  # the common case, and the fastest
+        except ValueError:
+            pass
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return datetime.strptime(value, pattern).date()

@@ -165,9 +165,14 @@ def read_rows(file: str | Path) -> list[dict[str, Any]]:
     reader = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     try:
         rows = []
+        names: dict[str, str] = {}
+        headers: dict[str, str] = {}
         for raw in reader:
-            row = {_normalise(k): v for k, v in raw.items() if k is not None}
-            row[_HEADERS] = {_normalise(k): str(k).strip() for k in raw if k is not None}
+            if not names:  # every row has the same headers: normalise them once
+                names = {k: _normalise(k) for k in raw if k is not None}
+                headers = {v: str(k).strip() for k, v in names.items()}
+            row = {names[k]: v for k, v in raw.items() if k in names}
+            row[_HEADERS] = headers
             rows.append(row)
     except csv.Error as exc:
         raise EpSkillsError(

@@ -422,60 +422,91 @@ class SqliteStorage:
         )
         return evolve(row, id=int(cursor.lastrowid or 0))
 
-    def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
-        now = datetime.fromisoformat(_now())
-        context = json.dumps(
-            {
-                "process": list(record.process),
-                "machine": list(record.machine),
-                "material": list(record.material),
-            },
-            ensure_ascii=False,
-        )
-        cursor = self._write(
-            "INSERT INTO task_record (day, task, description, order_ref, minutes, context, "
-            "assessor, role, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.day.isoformat(),
-                record.task,
-                record.description,
-                record.order,
-                record.minutes,
-                context,
-                record.assessor,
-                str(record.role),
-                record.note,
-                now.isoformat(),
-            ),
-        )
-        record_id = int(cursor.lastrowid or 0)
-        rows = []
-        for trainee in record.trainees:
-            self._write(
-                "INSERT INTO record_trainee (record, trainee) VALUES (?, ?)", (record_id, trainee)
+    def add_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
+        """Insert many records at once: ids allocated here, three ``executemany`` in all.
+
+        Safe because it runs inside a ``BEGIN IMMEDIATE`` transaction: no other writer can
+        take an id between the read of the maximum and the inserts.
+        """
+        if not self._depth:
+            raise RuntimeError("writes must happen inside Storage.transaction()")
+        if not records:
+            return []
+        now = _now()
+        next_record = (self._read("SELECT max(id) AS m FROM task_record")[0]["m"] or 0) + 1
+        next_row = (self._read("SELECT max(id) AS m FROM assessment")[0]["m"] or 0) + 1
+        record_rows, link_rows, assessment_rows, written = [], [], [], []
+        for offset, record in enumerate(records):
+            record_id = next_record + offset
+            context = json.dumps(
+                {
+                    "process": list(record.process),
+                    "machine": list(record.machine),
+                    "material": list(record.material),
+                },
+                ensure_ascii=False,
             )
-            for item in record.assessments:
-                rows.append(
-                    self._insert_assessment(
-                        Assessment(
-                            id=0,
-                            record=record_id,
-                            trainee=trainee,
-                            competency=item.competency,
-                            level=item.level,
-                            day=record.day,
-                            role=record.role,
-                            assessor=record.assessor,
-                            autonomy=item.autonomy,
-                            note=item.note,
-                            order=record.order,
-                            task=record.task,
-                            recorded_at=now,
-                            diploma=record.diploma,
+            day = record.day.isoformat()
+            role = str(record.role)
+            record_rows.append(
+                (
+                    record_id,
+                    day,
+                    record.task,
+                    record.description,
+                    record.order,
+                    record.minutes,
+                    context,
+                    record.assessor,
+                    role,
+                    record.note,
+                    now,
+                )
+            )
+            for trainee in record.trainees:
+                link_rows.append((record_id, trainee))
+                for item in record.assessments:
+                    assessment_rows.append(
+                        (
+                            next_row,
+                            record_id,
+                            trainee,
+                            record.diploma,
+                            item.competency,
+                            item.level,
+                            day,
+                            role,
+                            record.assessor,
+                            item.autonomy,
+                            item.note,
+                            record.order,
+                            record.task,
+                            now,
                         )
                     )
-                )
-        return evolve(record, id=record_id), rows
+                    next_row += 1
+            written.append(evolve(record, id=record_id))
+        try:
+            self._db.executemany(
+                "INSERT INTO task_record (id, day, task, description, order_ref, minutes, "
+                "context, assessor, role, note, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                record_rows,
+            )
+            self._db.executemany(
+                "INSERT INTO record_trainee (record, trainee) VALUES (?, ?)", link_rows
+            )
+            self._db.executemany(
+                "INSERT INTO assessment (id, record, trainee, diploma, competency, level, day, "
+                "role, assessor, autonomy, note, order_ref, task, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                assessment_rows,
+            )
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        return written
 
     def add_correction(
         self,
@@ -711,7 +742,7 @@ class SqliteStorage:
                     r.score,
                     int(r.acquired),
                     r.score_state,
-                    r.count,
+                    r.assessments,
                     r.contexts,
                     r.last_day,
                     r.max_autonomy,
@@ -727,29 +758,18 @@ class SqliteStorage:
     def states(self, trainees: Sequence[int]) -> list[StateRow]:
         if not trainees:
             return []
-        rows = self._read(
-            f"SELECT * FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
-            list(trainees),
-        )
-        return [
-            StateRow(
-                r["trainee"],
-                r["competency"],
-                r["state"],
-                r["score"],
-                bool(r["acquired"]),
-                r["score_state"],
-                r["count"],
-                r["contexts"],
-                r["last_day"],
-                r["max_autonomy"],
-                r["non_scoring"],
-                r["self_score"],
-                r["self_state"],
-                r["history"],
-            )
-            for r in rows
-        ]
+        try:
+            cursor = self._db.cursor()
+            cursor.row_factory = None  # plain tuples, in the column order of StateRow
+            rows = cursor.execute(
+                "SELECT trainee, competency, state, score, acquired, score_state, count, "
+                "contexts, last_day, max_autonomy, non_scoring, self_score, self_state, history "
+                f"FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
+                list(trainees),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        return [StateRow(*r[:4], bool(r[4]), *r[5:]) for r in rows]
 
     def clear_states(self, trainees: Sequence[int] | None = None) -> None:
         if trainees is None:

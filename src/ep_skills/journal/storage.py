@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from attrs import frozen
 
@@ -18,9 +18,11 @@ from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
 __all__ = ["PairSummary", "StateRow", "Storage"]
 
 
-@frozen
-class StateRow:
-    """A stored leaf state: what progress views read without touching the evidence."""
+class StateRow(NamedTuple):
+    """A stored leaf state: what progress views read without touching the evidence.
+
+    A named tuple, not an attrs class: a school's progress view reads thousands of them.
+    """
 
     trainee: int
     competency: str
@@ -28,7 +30,7 @@ class StateRow:
     score: int | None
     acquired: bool
     score_state: str | None
-    count: int
+    assessments: int
     contexts: int
     last_day: str | None
     max_autonomy: int | None
@@ -96,8 +98,8 @@ class Storage(Protocol):
         """Every order, newest first."""
 
     # evidence
-    def add_record(self, record: TaskRecord) -> tuple[TaskRecord, list[Assessment]]:
-        """Insert a task record and one assessment per trainee and competency."""
+    def add_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
+        """Insert many task records with their assessments; returns them with their ids."""
 
     def add_correction(
         self,

@@ -1,0 +1,470 @@
+"""Benchmarks: every figure a ratio against a floor (and a rival) measured in the same run.
+
+    python benchmarks/run.py --preset school          # ~15 minutes, generates its journals
+    python benchmarks/run.py --preset tiny --quick    # seconds: what the test suite runs
+    python benchmarks/run.py --preset network         # on demand: hours, peak memory
+
+What is measured (targets from the benchmark issue):
+
+* full recompute of every state: ep-skills against the floor — one SQL query computing the
+  same states (last 5, geometric weights, thresholds, coverage rules) — and against the rival,
+  pandas doing the same from the same file. The three results must be equal (checked).
+* progress view, warm: the whole school's cohort progress and one trainee's, against reading
+  the stored states with a bare query.
+* write path flatness: record one task (3 assessments) and read progress, at journal sizes
+  10^4, 10^5 and 10^6 assessments.
+* CLI cold start: ``ep-skills progress`` as a new process, against ``python -c pass`` and a
+  process that only imports what the CLI cannot start without.
+* import: 100,000 CSV rows, against a raw sqlite3 executemany of the same rows.
+
+The raw figures are saved as JSON next to this file (``results/<preset>.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import PRESETS, Preset, generate  # noqa: E402
+
+from ep_skills import open_journal  # noqa: E402
+from ep_skills.api import Journal  # noqa: E402
+
+END = date(2026, 6, 30)
+States = dict[tuple[int, str], tuple[int | None, str | None]]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _time(action: Callable[[], Any], repeat: int = 5) -> float:
+    """Median wall time of ``action`` in seconds."""
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def _settings_of(journal: Journal) -> dict[str, Any]:
+    """The one set of settings every diploma of the journal uses (the floor needs one)."""
+    found = {}
+    for trainee in journal.trainees():
+        info = journal.diploma(trainee.diploma)
+        values = {lv.code: lv.value for lv in info.scale.levels if lv.value is not None}
+        states = sorted((s.min_score, s.code, s.acquired) for s in info.scale.states)
+        s = info.settings
+        found[trainee.diploma] = {
+            "values": values, "states": states, "method": s.method, "limit": s.limit,
+            "min_assessments": s.coverage.min_assessments or 0,
+            "min_contexts": s.coverage.min_contexts or 0,
+            "plain": s.scope == "all" and s.coverage.max_age_months is None
+            and s.coverage.min_autonomy is None and set(s.role_weights.values()) <= {1.0},
+        }
+    distinct = {json.dumps(v, sort_keys=True) for v in found.values()}
+    if len(distinct) != 1:
+        raise SystemExit("the floor query needs every diploma to use the same settings")
+    settings = next(iter(found.values()))
+    if settings["method"] != "geometrique" or not settings["plain"]:
+        raise SystemExit("the floor query implements the default method only")
+    return settings
+
+
+# -- the three recomputes --------------------------------------------------------------------
+
+
+def ours(journal: Journal) -> States:
+    return {(s.trainee, s.competency): (s.score, s.state) for s in journal.iter_states()}
+
+
+def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The fastest single query we could write for the same states.
+
+    It reads each assessment once through the (trainee, competency, day) order, keeps the
+    effective, official, scoring ones, ranks them from the newest, and aggregates the window
+    and the coverage counts in one pass.
+    """
+    levels = " UNION ALL ".join(["SELECT ? AS level, ? AS value"] * len(settings["values"]))
+    params: list[Any] = [x for item in settings["values"].items() for x in item]
+    limit = settings["limit"] or 1_000_000_000
+    cases = []
+    for min_score, code, acquired in sorted(settings["states"], reverse=True):
+        if acquired:
+            cases.append(
+                f"WHEN score >= {min_score} AND n >= {settings['min_assessments']} "
+                f"AND contexts >= {settings['min_contexts']} THEN '{code}'")
+        else:
+            cases.append(f"WHEN score >= {min_score} THEN '{code}'")
+    # A score that reaches "acquired" without its coverage falls to the highest state below.
+    below = [c for m, c, a in sorted(settings["states"], reverse=True) if not a][0]
+    sql = f"""
+    WITH lv AS ({levels}),
+    eff AS (
+      SELECT a.trainee, a.competency, a.day, a.level, lv.value,
+             CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref
+                  ELSE 'task:' || coalesce(nullif(a.task, ''), a.record) END AS ctx
+      FROM assessment a JOIN lv ON lv.level = a.level
+      WHERE a.withdrawn = 0 AND a.role != 'auto'
+        AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)
+    ),
+    ranked AS (
+      SELECT trainee, competency, value, ctx,
+             row_number() OVER (PARTITION BY trainee, competency
+                                ORDER BY day DESC, value DESC, level DESC) AS r,
+             count(*) OVER (PARTITION BY trainee, competency) AS n
+      FROM eff
+    ),
+    scored AS (
+      SELECT trainee, competency, max(n) AS n, count(DISTINCT ctx) AS contexts,
+             CAST(sum(CASE WHEN r <= {limit} THEN value * (1 << (min(n, {limit}) - r)) END)
+                  * 1.0 / sum(CASE WHEN r <= {limit} THEN 1 << (min(n, {limit}) - r) END)
+                  + 0.5 AS INTEGER) AS score
+      FROM ranked GROUP BY trainee, competency
+    )
+    SELECT trainee, competency, score,
+           CASE {" ".join(cases)} ELSE '{below}' END AS state
+    FROM scored
+    """
+    return sql, params
+
+
+def floor(path: Path, settings: dict[str, Any]) -> States:
+    sql, params = floor_query(settings)
+    with sqlite3.connect(path) as db:
+        return {(t, c): (s, st) for t, c, s, st in db.execute(sql, params)}
+
+
+def rival(path: Path, settings: dict[str, Any]) -> States:
+    """What a school would do with a spreadsheet export and pandas."""
+    import numpy as np
+    import pandas as pd
+
+    with sqlite3.connect(path) as db:
+        df = pd.read_sql_query(
+            "SELECT id, trainee, competency, day, level, role, withdrawn, supersedes, "
+            "order_ref, task, record FROM assessment", db)
+    superseded = set(df["supersedes"].dropna().astype(int))
+    eff = df[(df["withdrawn"] == 0) & (df["role"] != "auto") & ~df["id"].isin(superseded)].copy()
+    eff["value"] = eff["level"].map(settings["values"])
+    eff = eff.dropna(subset=["value"])
+    has_order = eff["order_ref"].fillna("") != ""
+    task = eff["task"].where(eff["task"].fillna("") != "", eff["record"].astype(str))
+    eff["ctx"] = np.where(has_order, "order:" + eff["order_ref"].fillna(""), "task:" + task)
+    eff = eff.sort_values(["trainee", "competency", "day", "value", "level"])
+    groups = eff.groupby(["trainee", "competency"], sort=False)
+    eff["from_end"] = groups.cumcount(ascending=False)
+    limit = settings["limit"] or 1_000_000_000
+    window = eff[eff["from_end"] < limit].copy()
+    size = window.groupby(["trainee", "competency"])["value"].transform("size")
+    window["w"] = 2.0 ** (size - 1 - window["from_end"])
+    window["vw"] = window["value"] * window["w"]
+    sums = window.groupby(["trainee", "competency"])[["vw", "w"]].sum()
+    score = np.floor(sums["vw"] / sums["w"] + 0.5).astype(int)
+    coverage = groups.agg(n=("value", "size"), contexts=("ctx", "nunique"))
+    table = coverage.join(score.rename("score"))
+    result: States = {}
+    ordered = sorted(settings["states"])
+    below = [c for m, c, a in sorted(settings["states"], reverse=True) if not a][0]
+    for (trainee, competency), row in table.iterrows():
+        state = next(c for m, c, a in reversed(ordered) if row["score"] >= m)
+        acquired = next(a for m, c, a in reversed(ordered) if row["score"] >= m)
+        if acquired and (row["n"] < settings["min_assessments"]
+                         or row["contexts"] < settings["min_contexts"]):
+            state = below
+        result[(int(trainee), str(competency))] = (int(row["score"]), state)
+    return result
+
+
+def recompute_figures(path: Path, repeat: int) -> dict[str, Any]:
+    journal = open_journal(path, today=END)
+    settings = _settings_of(journal)
+    ours_states = ours(journal)
+    floor_states = floor(path, settings)
+    rival_states = rival(path, settings)
+    # ep-skills also keeps the states of pairs whose every row is non-scoring (no score).
+    scored = {k: v for k, v in ours_states.items() if v[0] is not None}
+    agree = scored == floor_states == rival_states
+    if not agree:
+        raise SystemExit(f"the three recomputes disagree: {len(scored)} / {len(floor_states)} "
+                         f"/ {len(rival_states)} states")
+    figures = {
+        "states": len(scored),
+        "ours_s": _time(lambda: ours(journal), repeat),
+        "floor_s": _time(lambda: floor(path, settings), repeat),
+        "rival_s": _time(lambda: rival(path, settings), max(1, repeat // 2)),
+        "agree": agree,
+    }
+    journal.close()
+    return figures
+
+
+# -- progress views --------------------------------------------------------------------------
+
+
+def progress_figures(path: Path, repeat: int) -> dict[str, Any]:
+    journal = open_journal(path, today=END)
+    journal.recompute()
+    people = journal.trainees()
+    one = people[len(people) // 2]
+    journal.cohort_progress()  # warm: referentials loaded, settings resolved
+    cohort = _time(lambda: journal.cohort_progress(), repeat)
+    single = _time(lambda: journal.progress(one.id), repeat * 4)
+    db = journal.storage.connection  # type: ignore[attr-defined]
+    cohort_floor = _time(lambda: db.execute("SELECT * FROM competency_state").fetchall(),
+                         repeat)
+    single_floor = _time(lambda: db.execute(
+        "SELECT * FROM competency_state WHERE trainee = ?", (one.id,)).fetchall(), repeat * 4)
+    journal.close()
+    return {"trainees": len(people), "cohort_s": cohort, "cohort_floor_s": cohort_floor,
+            "one_s": single, "one_floor_s": single_floor}
+
+
+# -- write path ------------------------------------------------------------------------------
+
+
+def _journal_of_size(folder: Path, assessments: int) -> Path:
+    path = folder / f"write-{assessments}.db"
+    if path.exists():
+        return path
+    years = 1 if assessments <= 20_000 else 2 if assessments <= 200_000 else 3
+    per_year = assessments / years
+    trainees = max(6, round(per_year / 1350))
+    generate(path, Preset(schools=1, trainees_per_school=trainees, years=years,
+                          records_per_day=3.6 if assessments > 20_000 else 1.3), seed=7)
+    return path
+
+
+def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]:
+    results = {}
+    for size in sizes:
+        source = _journal_of_size(folder, size)
+        work = folder / f"work-{size}.db"
+        shutil.copy(source, work)
+        journal = open_journal(work, today=END)
+        count = journal.storage.count_assessments()
+        person = journal.trainees()[0]
+        task = next(t for t in journal.diploma(person.diploma).referential.tasks
+                    if len(t.competencies) >= 3)
+        codes = [link.code for link in task.competencies][:3]
+        journal.progress(person.id)
+
+        def write_and_read() -> None:
+            journal.record([person.id], task=task.id, day=END,
+                           levels=dict.fromkeys(codes, "V"))
+            journal.progress(person.id)
+
+        write_and_read()
+        results[str(size)] = {"assessments": count, "seconds": _time(write_and_read, repeat * 4)}
+        journal.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work}{suffix}").unlink(missing_ok=True)
+    return results
+
+
+# -- CLI cold start --------------------------------------------------------------------------
+
+
+def cold_start_figures(path: Path, repeat: int) -> dict[str, Any]:
+    journal = open_journal(path, today=END)
+    name = journal.trainees()[0].name
+    journal.close()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["NO_COLOR"] = "1"
+    bindir = Path(sys.executable).parent
+    command = [str(bindir / "ep-skills"), "--lang", "fr", "--db", str(path), "progress", name]
+    floor_imports = ("import click, rich.console, rich.table, pluggy, attrs, sqlite3, "
+                     "importlib.metadata")
+
+    def run(args: list[str]) -> None:
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+
+    for args in (command, [sys.executable, "-c", floor_imports]):
+        run(args)  # warm the bytecode and the referential caches
+    return {
+        "cli_s": _time(lambda: run(command), repeat * 2),
+        "pass_s": _time(lambda: run([sys.executable, "-c", "pass"]), repeat * 2),
+        "imports_s": _time(lambda: run([sys.executable, "-c", floor_imports]), repeat * 2),
+        "floor_imports": floor_imports,
+    }
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def import_figures(path: Path, folder: Path, rows: int) -> dict[str, Any]:
+    from ep_skills.importing import import_file
+
+    work = folder / "import.db"
+    shutil.copy(path, work)
+    journal = open_journal(work, today=END)
+    people = [t for t in journal.trainees() if t.diploma == "cap-cip"]
+    tasks = [t.id for t in journal.diploma("cap-cip").referential.tasks]
+    csv_path = folder / "import.csv"
+    lines = []
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["date", "trainee", "task", "level"])
+        for i in range(rows):
+            person = people[i % len(people)]
+            line = [END.isoformat(), person.name, tasks[i % len(tasks)],
+                    ("R", "V", "VV")[i % 3]]
+            writer.writerow(line)
+            lines.append(line)
+    started = time.perf_counter()
+    report = import_file(journal, csv_path)
+    ours_s = time.perf_counter() - started
+    journal.close()
+
+    raw = folder / "raw.db"
+    raw.unlink(missing_ok=True)
+
+    def executemany() -> None:
+        with sqlite3.connect(raw) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS row (day TEXT, trainee TEXT, task TEXT, "
+                       "level TEXT)")
+            with csv_path.open(encoding="utf-8", newline="") as handle:
+                reader = csv.reader(handle, delimiter=";")
+                next(reader)
+                db.executemany("INSERT INTO row VALUES (?, ?, ?, ?)", reader)
+
+    floor_s = _time(executemany, 1)
+    for file in (work, raw):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
+    return {"rows": rows, "assessments": report.assessments, "ours_s": ours_s,
+            "floor_s": floor_s}
+
+
+# -- network ---------------------------------------------------------------------------------
+
+
+def network_figures(path: Path) -> dict[str, Any]:
+    code = ("import resource, time, sys; from ep_skills import open_journal; "
+            f"j = open_journal({str(path)!r}); t = time.perf_counter(); n = j.recompute(); "
+            "print(n, time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return {"states": int(out[0]), "recompute_s": float(out[1]),
+            "peak_rss_mib": int(out[2]) / 1024}
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def _ratio_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    r = figures.get("recompute")
+    if r:
+        rows.append(("full recompute vs floor (one SQL query)",
+                     f"{r['ours_s'] / r['floor_s']:.2f}×", "≤ 1.5×",
+                     f"{r['ours_s']:.3f} s / {r['floor_s']:.3f} s, {r['states']:,} states"))
+        rows.append(("full recompute: pandas rival vs ep-skills",
+                     f"{r['rival_s'] / r['ours_s']:.1f}×", "≥ 5×",
+                     f"{r['rival_s']:.3f} s / {r['ours_s']:.3f} s"))
+    p = figures.get("progress")
+    if p:
+        rows.append(("school progress (warm) vs reading stored states",
+                     f"{p['cohort_s'] / p['cohort_floor_s']:.1f}×", "≤ 50 ms",
+                     f"{p['cohort_s'] * 1000:.1f} ms, {p['trainees']} trainees"))
+        rows.append(("one trainee's progress (warm) vs reading stored states",
+                     f"{p['one_s'] / p['one_floor_s']:.1f}×", "≤ 5 ms",
+                     f"{p['one_s'] * 1000:.2f} ms"))
+    w = figures.get("write")
+    if w:
+        sizes = sorted(w, key=int)
+        smallest, largest = w[sizes[0]]["seconds"], w[sizes[-1]]["seconds"]
+        detail = ", ".join(f"{w[s]['assessments']:,}: {w[s]['seconds'] * 1000:.1f} ms"
+                           for s in sizes)
+        rows.append(("write + read, largest journal vs smallest", f"{largest / smallest:.2f}×",
+                     "≤ 1.3×", detail))
+    c = figures.get("cold_start")
+    if c:
+        rows.append(("CLI cold start vs import floor", f"{c['cli_s'] / c['imports_s']:.2f}×",
+                     "≤ 1.5×", f"{c['cli_s'] * 1000:.0f} ms / {c['imports_s'] * 1000:.0f} ms "
+                     f"(python -c pass: {c['pass_s'] * 1000:.0f} ms)"))
+    i = figures.get("import")
+    if i:
+        rows.append((f"import {i['rows']:,} CSV rows vs raw executemany",
+                     f"{i['ours_s'] / i['floor_s']:.1f}×", "≤ 2×",
+                     f"{i['ours_s']:.2f} s / {i['floor_s']:.2f} s"))
+    n = figures.get("network")
+    if n:
+        rows.append(("network recompute, peak memory", f"{n['peak_rss_mib']:.0f} MiB",
+                     "≤ 2048 MiB", f"{n['recompute_s']:.0f} s, {n['states']:,} states"))
+    return rows
+
+
+def print_table(figures: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"ep-skills benchmarks — {figures['preset']} — {figures['machine']}",
+                  title_justify="left")
+    for header in ("measure", "ratio", "target", "detail"):
+        table.add_column(header)
+    for row in _ratio_rows(figures):
+        table.add_row(*row)
+    Console(width=140).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="school")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep generated journals here (default: a temporary folder)")
+    parser.add_argument("--output", type=Path, default=None, help="JSON file for raw figures")
+    args = parser.parse_args(argv)
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="ep-skills-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    repeat = 2 if args.quick else 5
+    journal = folder / f"{args.preset}.db"
+    if not journal.exists():
+        print(f"generating the {args.preset} journal in {journal} …", flush=True)
+        generate(journal, PRESETS[args.preset], seed=1)
+    figures: dict[str, Any] = {
+        "preset": args.preset,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        "date": date.today().isoformat(),
+    }
+    if args.preset == "network":
+        figures["network"] = network_figures(journal)
+    else:
+        figures["recompute"] = recompute_figures(journal, repeat)
+        figures["progress"] = progress_figures(journal, repeat)
+        sizes = [2_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
+        figures["write"] = write_figures(folder, sizes, repeat)
+        figures["cold_start"] = cold_start_figures(journal, repeat)
+        figures["import"] = import_figures(journal, folder, 2_000 if args.quick else 100_000)
+    output = args.output or HERE / "results" / f"{args.preset}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    print_table(figures)
+    print(f"raw figures: {output}")
+    if args.workdir is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
