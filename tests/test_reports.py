@@ -866,6 +866,7 @@ def test_cli_failure_leaves_an_existing_file_as_it_was(db: Path, tmp_path: Path)
         (OSError(errno.ENOSPC, "No space left on device"), 1, "No space left on device"),
         (KeyboardInterrupt(), 130, ""),
     ],
+    ids=["disk-full", "ctrl-c"],
 )
 def test_cli_failure_while_writing_leaves_no_partial_file(
     db: Path,

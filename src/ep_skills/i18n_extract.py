@@ -65,10 +65,29 @@ def _help_messages() -> set[str]:
     return found
 
 
+def _template_messages(root: Path) -> set[str]:
+    from jinja2 import Environment
+    from jinja2.ext import extract_from_ast
+
+    environment = Environment()
+    found: set[str] = set()
+    for path in sorted(root.rglob("*.j2")):
+        tree = environment.parse(path.read_text(encoding="utf-8"))
+        for _line, _function, message in extract_from_ast(tree, ("_",)):
+            if isinstance(message, str):
+                found.add(message)
+    return found
+
+
 def extract() -> set[str]:
-    """Every msgid: our code, our help texts, click's own messages."""
+    """Every msgid: our code and report templates, our help texts, click's own messages."""
     click_root = Path(click.__file__).resolve().parent
-    return _code_messages(PACKAGE) | _help_messages() | _code_messages(click_root)
+    return (
+        _code_messages(PACKAGE)
+        | _template_messages(PACKAGE)
+        | _help_messages()
+        | _code_messages(click_root)
+    )
 
 
 def _quote(text: str) -> str:

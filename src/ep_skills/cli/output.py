@@ -17,8 +17,11 @@ def use_colour() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def console() -> Any:
-    """A rich console writing to click's current stdout (so CliRunner captures it)."""
+def console(width: int | None = None) -> Any:
+    """A rich console writing to click's current stdout (so CliRunner captures it).
+
+    :param width: the width to use when not on a terminal (default 120 columns).
+    """
     from rich.console import Console
 
     stream = sys.stdout  # CliRunner swaps it, so tests capture rich output too
@@ -29,7 +32,7 @@ def console() -> Any:
         highlight=False,
         soft_wrap=False,
         force_terminal=colour,
-        width=None if colour else 120,
+        width=None if colour else (width or 120),
     )
 
 

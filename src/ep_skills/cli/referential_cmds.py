@@ -166,7 +166,7 @@ def _print_referential(ref: Any) -> None:
     for task in ref.tasks:
         codes = ", ".join(f"{link.code}" for link in task.competencies)
         tasks.add(f"{task.id}: {task.title} → {codes}")
-    console().print(root)
+    console(width=1000).print(root)  # in a pipe: one line per item, easy to grep
 
 
 @referential.command("check")

@@ -769,7 +769,7 @@ class SqliteStorage:
             ).fetchall()
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
-        return [StateRow(*r[:4], bool(r[4]), *r[5:]) for r in rows]
+        return [StateRow._make((*r[:4], bool(r[4]), *r[5:])) for r in rows]
 
     def clear_states(self, trainees: Sequence[int] | None = None) -> None:
         if trainees is None:

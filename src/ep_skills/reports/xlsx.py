@@ -8,6 +8,7 @@ the catalogue tasks that close them — with frozen headers and filters.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ep_skills.api import Journal
 from ep_skills.errors import EpSkillsError
@@ -17,6 +18,23 @@ from ep_skills.reports.data import cohort_report
 __all__ = ["write_cohort_workbook"]
 
 _FILLS = {"red": "F6D5D1", "yellow": "FBEFC5", "green": "D5EFE0"}
+
+
+def _clean(value: object) -> object:
+    """Text as text: no control characters XLSX cannot hold."""
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub(" ", value)
+    return value
+
+
+def _append(sheet: Any, values: list[object]) -> None:
+    """Append a row whose text stays text: a name starting with « = » is no formula."""
+    sheet.append([_clean(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"  # formula injection: typed text must never run
 
 
 def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Path) -> None:
@@ -35,15 +53,16 @@ def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Pa
     for report in reports:
         suffix = f" {report.diploma.id}"[:12] if len(reports) > 1 else ""
         matrix = workbook.create_sheet((_("Matrix") + suffix)[:31])
-        matrix.append([_("trainee"), *[code for code, _title in report.columns], _("readiness")])
-        matrix.append([_("competency"), *[title for _code, title in report.columns], ""])
+        _append(matrix, [_("trainee"), *[code for code, _title in report.columns], _("readiness")])
+        _append(matrix, [_("competency"), *[title for _code, title in report.columns], ""])
         for row in report.rows:
-            matrix.append(
+            _append(
+                matrix,
                 [
                     row.trainee.name,
                     *[f"{c.symbol} {c.label}" + (" ⚑" if c.flagged else "") for c in row.cells],
                     round(row.readiness, 4),
-                ]
+                ],
             )
         for cell in matrix[1]:
             cell.font = bold
@@ -67,16 +86,16 @@ def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Pa
             matrix.column_dimensions[get_column_letter(index)].width = 14
 
         gaps = workbook.create_sheet((_("Gaps") + suffix)[:31])
-        gaps.append([_("code"), _("competency"), _("not acquired yet"), _("never assessed")])
+        _append(gaps, [_("code"), _("competency"), _("not acquired yet"), _("never assessed")])
         for gap in report.gaps:
-            gaps.append(
-                [gap.code, gap.title, ", ".join(gap.trainees), ", ".join(gap.never_assessed)]
+            _append(
+                gaps, [gap.code, gap.title, ", ".join(gap.trainees), ", ".join(gap.never_assessed)]
             )
         tasks = workbook.create_sheet((_("Tasks") + suffix)[:31])
-        tasks.append([_("code"), _("task"), _("title"), _("trainees who need it")])
+        _append(tasks, [_("code"), _("task"), _("title"), _("trainees who need it")])
         for gap in report.gaps:
             for task in gap.tasks:
-                tasks.append([gap.code, task.id, task.title, ", ".join(gap.trainees)])
+                _append(tasks, [gap.code, task.id, task.title, ", ".join(gap.trainees)])
         for sheet, widths in ((gaps, (10, 60, 50, 40)), (tasks, (10, 34, 60, 50))):
             for cell in sheet[1]:
                 cell.font = bold
