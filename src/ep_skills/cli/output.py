@@ -30,6 +30,8 @@ def console(width: int | None = None) -> Any:
         file=stream,
         no_color=not colour,
         highlight=False,
+        # Names, titles and notes are the user's text: « [école] » or « [b]x » stay literal.
+        markup=False,
         soft_wrap=False,
         force_terminal=colour,
         width=None if colour else (width or 120),

@@ -127,6 +127,7 @@ def show(app: AppContext, diploma: str, fmt: str) -> None:
 
 
 def _print_referential(ref: Any) -> None:
+    from rich.text import Text
     from rich.tree import Tree
 
     from ep_skills.referential.provenance import effective_provenance_map
@@ -143,14 +144,14 @@ def _print_referential(ref: Any) -> None:
     def mark(path: str) -> str:
         return marks.get(str(provenance[path].status), "")
 
-    root = Tree(f"{ref.kind} {ref.title} — {ref.legal_source}")
+    root = Tree(Text(f"{ref.kind} {ref.title} — {ref.legal_source}"))
     for b, bloc in enumerate(ref.blocs):
-        node = root.add(f"{bloc.id} {bloc.title}{mark(f'blocs[{b}]')}")
+        node = root.add(Text(f"{bloc.id} {bloc.title}{mark(f'blocs[{b}]')}"))
 
         def add(parent: Any, items: Any, prefix: str) -> None:
             for i, c in enumerate(items):
                 here = f"{prefix}[{i}]"
-                child = parent.add(f"{c.code} {c.title}{mark(here)}")
+                child = parent.add(Text(f"{c.code} {c.title}{mark(here)}"))
                 add(child, c.children, f"{here}.children")
 
         add(node, bloc.competencies, f"blocs[{b}].competencies")
@@ -159,13 +160,15 @@ def _print_referential(ref: Any) -> None:
         coef = ep.coefficient_note or (f"{ep.coefficient:g}" if ep.coefficient else "?")
         codes = ", ".join(ep.competencies)
         exams.add(
-            f"{ep.code} {ep.title} (coef. {coef}){' — ' + codes if codes else ''}"
-            f"{mark(f'epreuves[{e}]')}"
+            Text(
+                f"{ep.code} {ep.title} (coef. {coef}){' — ' + codes if codes else ''}"
+                f"{mark(f'epreuves[{e}]')}"
+            )
         )
     tasks = root.add(_("Catalogue tasks ({n})").format(n=len(ref.tasks)))
     for task in ref.tasks:
         codes = ", ".join(f"{link.code}" for link in task.competencies)
-        tasks.add(f"{task.id}: {task.title} → {codes}")
+        tasks.add(Text(f"{task.id}: {task.title} → {codes}"))
     console(width=1000).print(root)  # in a pipe: one line per item, easy to grep
 
 

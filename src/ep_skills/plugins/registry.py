@@ -73,7 +73,11 @@ class Registry:
 
         def add_fragment(source: Path | Traversable) -> None:
             raw = read_source(source)
-            fragment = cached("fragment", raw, lambda: _codec().load_fragment(source))
+            fragment = cached(
+                "fragment",
+                str(source).encode() + b"\0" + raw,
+                lambda: _codec().load_fragment(source),
+            )
             if fragment.id in fragments:
                 raise PluginError(_("fragment {id!r} is registered twice").format(id=fragment.id))
             fragments[fragment.id] = fragment
@@ -94,8 +98,11 @@ class Registry:
                     warnings = [p for p in problems if p.severity == "warning"]
                 else:
                     raw = read_source(source)
+                    # The name is part of the key: the warnings name the file they come from.
                     referential, warnings = cached(
-                        "referential", raw, lambda: _codec().load_referential(source)
+                        "referential",
+                        str(source).encode() + b"\0" + raw,
+                        lambda: _codec().load_referential(source),
                     )
                 if referential.id in entries:
                     raise PluginError(
