@@ -510,11 +510,11 @@ def test_cli_show_marks_school_items(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     c3 = next(line for line in lines if "C3 Conduire la plieuse CN" in line)
-    assert "[école]" in c3
+    assert "[school]" in c3
     c2 = next(line for line in lines if "C2 Compétence deux, mieux dite" in line)
-    assert "[école]" in c2
+    assert "[school]" in c2
     ep3 = next(line for line in lines if "EP3 Épreuve d'atelier" in line)
-    assert "[école]" in ep3
+    assert "[school]" in ep3
     assert "(coef. 2)" in ep3
 
 
