@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 import traceback
+import zipfile
 from collections.abc import Iterator
 from datetime import date
 from html.parser import HTMLParser
@@ -622,6 +623,13 @@ def test_xlsx_keeps_typed_text_as_text(tmp_path: Path) -> None:
         if cell.data_type == "f"
     ]
     assert formulas == []
+    assert book.worksheets[0]["A3"].value == name  # the name itself, as typed
+    # What a spreadsheet application reads: no formula element anywhere in the file.
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets
+        for member in sheets:
+            assert not re.search(rb"<(?:\w+:)?f[ >]", archive.read(member)), member
 
 
 # -- the proposed mark -----------------------------------------------------------------------
