@@ -20,7 +20,7 @@ def use_colour() -> bool:
 def console(width: int | None = None) -> Any:
     """A rich console writing to click's current stdout (so CliRunner captures it).
 
-    :param width: the width to use when not on a terminal (default 120 columns).
+    :param width: the width to use when not on a terminal (default 140 columns).
     """
     from rich.console import Console
 
@@ -34,7 +34,7 @@ def console(width: int | None = None) -> Any:
         markup=False,
         soft_wrap=False,
         force_terminal=colour,
-        width=None if colour else (width or 120),
+        width=None if colour else (width or 140),
     )
 
 

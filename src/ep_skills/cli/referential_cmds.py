@@ -10,11 +10,12 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json
-from ep_skills.i18n import _
+from ep_skills.i18n import N_, _
 
 __all__ = ["register"]
 
 FORMATS = ("text", "json")
+_STATUS = {"in-force": N_("in force"), "draft": N_("draft"), "replaced": N_("replaced")}
 
 
 def _current_rncp(referential: Any, today: date) -> str:
@@ -67,29 +68,34 @@ def diplomas(app: AppContext, fmt: str) -> None:
     from rich.table import Table
 
     table = Table(title=_("Installed diplomas"), title_justify="left")
+    school = any(row["provenance"]["school"] for row in rows)
+    counts_header = _("verified / secondary / draft") + (" / " + _("school") if school else "")
     for header in (
         _("id"),
         _("diploma"),
-        _("level"),
         "RNCP",
         _("version"),
-        _("verified"),
-        _("secondary"),
-        _("draft"),
+        _("status"),
+        counts_header,
         _("tasks"),
     ):
-        table.add_column(header)
+        wide = header == _("diploma")
+        table.add_column(
+            header,
+            no_wrap=header in (_("id"), "RNCP"),
+            ratio=1 if wide else None,
+            min_width=30 if wide else None,
+        )
     for row in rows:
         p = row["provenance"]
+        counts = [p["verified"], p["secondary"], p["draft"], *([p["school"]] if school else [])]
         table.add_row(
             row["id"],
-            f"{row['kind']} {row['title']}",
-            str(row["level"]),
+            f"{row['kind']} {row['title']} ({_('level')} {row['level']})",
             row["rncp"] or "—",
             row["version"],
-            str(p["verified"]),
-            str(p["secondary"]),
-            str(p["draft"]),
+            _(_STATUS.get(row["status"], row["status"])),
+            " / ".join(str(n) for n in counts),
             str(row["tasks"]),
         )
     console().print(table)

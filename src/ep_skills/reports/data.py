@@ -51,6 +51,7 @@ class EvidenceLine:
     counts: bool
     """False for an entry corrected or withdrawn since."""
     via: str | None = None
+    note: str | None = None
 
 
 @frozen
@@ -169,6 +170,7 @@ def _lines(
                     level=r.level,
                     counts=r.id in counting,
                     via=r.via,
+                    note=r.note,
                 )
                 for r in rows
             )
