@@ -318,7 +318,8 @@ def test_livret_shows_the_evidence_with_orders_customers_corrections_and_self_as
     corrected = [r.cells() for r in root.find_all("tr", "old")]
     assert corrected == [["03/11/2026", "—", "O1 (Mécanique Durand)", "—", "VV"]]
     counting = [r.cells() for r in root.find_all("tr") if r.cells()[:1] == ["03/11/2026"]]
-    assert ["03/11/2026", "—", "O1 (Mécanique Durand)", "—", "R"] in counting
+    # The correction counts, with the note its assessor gave (shown as typed, in quotes).
+    assert ["03/11/2026", "— « relevés incomplets »", "O1 (Mécanique Durand)", "—", "R"] in counting
     # The self-assessment is shown beside the official state (none), and marked as such.
     cp07 = next(c for r in root.find_all("tr") if len(c := r.cells()) == 6 and c[1] == "CP07")
     leaf = journal.progress("Léa Martin").node("CP07").leaf  # type: ignore[union-attr]
