@@ -30,7 +30,7 @@ def run(*args: str | os.PathLike[str], check: bool = True) -> int:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("ep-skills needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -39,8 +39,16 @@ def setup() -> None:
     env_python = str(BIN / "python")
     # --inexact keeps uv itself in the environment it installs into.
     # --all-packages: the core and every diploma plugin of the workspace (plugins/*).
-    run(BIN / "uv", "sync", "--locked", "--all-packages", "--inexact", "--quiet",
-        "--python", env_python)
+    run(
+        BIN / "uv",
+        "sync",
+        "--locked",
+        "--all-packages",
+        "--inexact",
+        "--quiet",
+        "--python",
+        env_python,
+    )
 
 
 def demo() -> int:

@@ -107,54 +107,75 @@ def generate(
     return counts
 
 
-def _trainees(journal: Journal, preset: Preset, school: int, start: date, end: date,
-              rng: random.Random) -> list[dict[str, Any]]:
+def _trainees(
+    journal: Journal, preset: Preset, school: int, start: date, end: date, rng: random.Random
+) -> list[dict[str, Any]]:
     people = []
     cohorts = [date(year, 9, 1) for year in range(start.year - 1, end.year)]
     for i in range(preset.trainees_per_school):
         diploma = WORKSHOPS[i % len(WORKSHOPS)]
         begin = rng.choice(cohorts)
         person = journal.add_trainee(
-            f"S{school:02d}-{diploma}-{i:03d}", diploma=diploma,
-            cohort=f"{school:02d}-{diploma}-{begin.year}", start_date=begin,
+            f"S{school:02d}-{diploma}-{i:03d}",
+            diploma=diploma,
+            cohort=f"{school:02d}-{diploma}-{begin.year}",
+            start_date=begin,
         )
         tasks = list(journal.diploma(diploma).referential.tasks)
-        people.append({
-            "id": person.id, "diploma": diploma, "start": begin,
-            "finish": date(begin.year + 2, 6, 30), "pace": rng.uniform(0.015, 0.05),
-            "base": rng.uniform(0.1, 0.35), "tasks": tasks,
-            "weights": [rng.uniform(0.2, 1.5) for _t in tasks],
-            "pfmp": {begin + timedelta(weeks=w) for w in (20, 21, 22, 50, 51, 52)},
-        })
+        people.append(
+            {
+                "id": person.id,
+                "diploma": diploma,
+                "start": begin,
+                "finish": date(begin.year + 2, 6, 30),
+                "pace": rng.uniform(0.015, 0.05),
+                "base": rng.uniform(0.1, 0.35),
+                "tasks": tasks,
+                "weights": [rng.uniform(0.2, 1.5) for _t in tasks],
+                "pfmp": {begin + timedelta(weeks=w) for w in (20, 21, 22, 50, 51, 52)},
+            }
+        )
     return people
 
 
-def _orders(journal: Journal, school: int, start: date, end: date,
-            rng: random.Random) -> list[tuple[str, date, date]]:
+def _orders(
+    journal: Journal, school: int, start: date, end: date, rng: random.Random
+) -> list[tuple[str, date, date]]:
     orders = []
     day, number = start, 1
     while day <= end:
         length = timedelta(days=rng.randint(7, 30))
         ref = f"S{school:02d}-{day.year}-{number:04d}"
-        journal.add_order(ref, customer=f"Client {rng.randint(1, 100):03d} (fictif)",
-                          title="Commande de production", quantity=rng.choice((50, 200, 1000)),
-                          received=day, due=day + length)
+        journal.add_order(
+            ref,
+            customer=f"Client {rng.randint(1, 100):03d} (fictif)",
+            title="Commande de production",
+            quantity=rng.choice((50, 200, 1000)),
+            received=day,
+            due=day + length,
+        )
         orders.append((ref, day, day + length))
         day += timedelta(days=rng.randint(2, 6))
         number += 1
     return orders
 
 
-def _one_day(journal: Journal, day: date, people: list[dict[str, Any]],
-             orders: list[tuple[str, date, date]], preset: Preset, rng: random.Random,
-             counts: dict[str, int]) -> None:
+def _one_day(
+    journal: Journal,
+    day: date,
+    people: list[dict[str, Any]],
+    orders: list[tuple[str, date, date]],
+    preset: Preset,
+    rng: random.Random,
+    counts: dict[str, int],
+) -> None:
     active = [p for p in people if p["start"] <= day <= p["finish"]]
     current = [ref for ref, begin, due in orders if begin <= day <= due] or [orders[0][0]]
     batch: list[TaskRecord] = []
     by_diploma: dict[str, list[dict[str, Any]]] = {}
     for person in active:
         by_diploma.setdefault(person["diploma"], []).append(person)
-    for diploma, group in by_diploma.items():
+    for group in by_diploma.values():
         slots = int(len(group) * preset.records_per_day)
         for _slot in range(slots):
             lead = rng.choice(group)
@@ -163,17 +184,25 @@ def _one_day(journal: Journal, day: date, people: list[dict[str, Any]],
             task = rng.choices(lead["tasks"], weights=lead["weights"])[0]
             months = (day - lead["start"]).days / 30
             skill = min(1.0, lead["base"] + lead["pace"] * months)
-            in_pfmp = any(day - timedelta(days=day.weekday()) == monday - timedelta(
-                days=monday.weekday()) for monday in lead["pfmp"])
+            in_pfmp = any(
+                day - timedelta(days=day.weekday()) == monday - timedelta(days=monday.weekday())
+                for monday in lead["pfmp"]
+            )
             levels = {}
             for link in task.competencies:
-                levels[link.code] = (rng.choice(NON_SCORING) if rng.random() < 0.03
-                                     else _level(skill, rng))
+                levels[link.code] = (
+                    rng.choice(NON_SCORING) if rng.random() < 0.03 else _level(skill, rng)
+                )
             role = "tuteur" if in_pfmp else ("auto" if rng.random() < 0.04 else "maitre")
             record = journal.build_record(
-                [p["id"] for p in team], task=task.id, day=day,
-                order=None if in_pfmp else rng.choice(current), levels=levels, role=role,
-                autonomy=min(4, 1 + int(skill * 4)), assessor="Maître (généré)",
+                [p["id"] for p in team],
+                task=task.id,
+                day=day,
+                order=None if in_pfmp else rng.choice(current),
+                levels=levels,
+                role=role,
+                autonomy=min(4, 1 + int(skill * 4)),
+                assessor="Maître (généré)",
                 minutes=rng.choice((30, 60, 90, 120)),
             )
             batch.append(record)

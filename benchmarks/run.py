@@ -73,11 +73,16 @@ def _settings_of(journal: Journal) -> dict[str, Any]:
         states = sorted((s.min_score, s.code, s.acquired) for s in info.scale.states)
         s = info.settings
         found[trainee.diploma] = {
-            "values": values, "states": states, "method": s.method, "limit": s.limit,
+            "values": values,
+            "states": states,
+            "method": s.method,
+            "limit": s.limit,
             "min_assessments": s.coverage.min_assessments or 0,
             "min_contexts": s.coverage.min_contexts or 0,
-            "plain": s.scope == "all" and s.coverage.max_age_months is None
-            and s.coverage.min_autonomy is None and set(s.role_weights.values()) <= {1.0},
+            "plain": s.scope == "all"
+            and s.coverage.max_age_months is None
+            and s.coverage.min_autonomy is None
+            and set(s.role_weights.values()) <= {1.0},
         }
     distinct = {json.dumps(v, sort_keys=True) for v in found.values()}
     if len(distinct) != 1:
@@ -110,11 +115,12 @@ def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
         if acquired:
             cases.append(
                 f"WHEN score >= {min_score} AND n >= {settings['min_assessments']} "
-                f"AND contexts >= {settings['min_contexts']} THEN '{code}'")
+                f"AND contexts >= {settings['min_contexts']} THEN '{code}'"
+            )
         else:
             cases.append(f"WHEN score >= {min_score} THEN '{code}'")
     # A score that reaches "acquired" without its coverage falls to the highest state below.
-    below = [c for m, c, a in sorted(settings["states"], reverse=True) if not a][0]
+    below = next(c for _m, c, a in sorted(settings["states"], reverse=True) if not a)
     sql = f"""
     WITH lv AS ({levels}),
     eff AS (
@@ -160,7 +166,9 @@ def rival(path: Path, settings: dict[str, Any]) -> States:
     with sqlite3.connect(path) as db:
         df = pd.read_sql_query(
             "SELECT id, trainee, competency, day, level, role, withdrawn, supersedes, "
-            "order_ref, task, record FROM assessment", db)
+            "order_ref, task, record FROM assessment",
+            db,
+        )
     superseded = set(df["supersedes"].dropna().astype(int))
     eff = df[(df["withdrawn"] == 0) & (df["role"] != "auto") & ~df["id"].isin(superseded)].copy()
     eff["value"] = eff["level"].map(settings["values"])
@@ -182,12 +190,13 @@ def rival(path: Path, settings: dict[str, Any]) -> States:
     table = coverage.join(score.rename("score"))
     result: States = {}
     ordered = sorted(settings["states"])
-    below = [c for m, c, a in sorted(settings["states"], reverse=True) if not a][0]
+    below = next(c for _m, c, a in sorted(settings["states"], reverse=True) if not a)
     for (trainee, competency), row in table.iterrows():
         state = next(c for m, c, a in reversed(ordered) if row["score"] >= m)
         acquired = next(a for m, c, a in reversed(ordered) if row["score"] >= m)
-        if acquired and (row["n"] < settings["min_assessments"]
-                         or row["contexts"] < settings["min_contexts"]):
+        if acquired and (
+            row["n"] < settings["min_assessments"] or row["contexts"] < settings["min_contexts"]
+        ):
             state = below
         result[(int(trainee), str(competency))] = (int(row["score"]), state)
     return result
@@ -203,8 +212,10 @@ def recompute_figures(path: Path, repeat: int) -> dict[str, Any]:
     scored = {k: v for k, v in ours_states.items() if v[0] is not None}
     agree = scored == floor_states == rival_states
     if not agree:
-        raise SystemExit(f"the three recomputes disagree: {len(scored)} / {len(floor_states)} "
-                         f"/ {len(rival_states)} states")
+        raise SystemExit(
+            f"the three recomputes disagree: {len(scored)} / {len(floor_states)} "
+            f"/ {len(rival_states)} states"
+        )
     figures = {
         "states": len(scored),
         "ours_s": _time(lambda: ours(journal), repeat),
@@ -228,13 +239,21 @@ def progress_figures(path: Path, repeat: int) -> dict[str, Any]:
     cohort = _time(lambda: journal.cohort_progress(), repeat)
     single = _time(lambda: journal.progress(one.id), repeat * 4)
     db = journal.storage.connection  # type: ignore[attr-defined]
-    cohort_floor = _time(lambda: db.execute("SELECT * FROM competency_state").fetchall(),
-                         repeat)
-    single_floor = _time(lambda: db.execute(
-        "SELECT * FROM competency_state WHERE trainee = ?", (one.id,)).fetchall(), repeat * 4)
+    cohort_floor = _time(lambda: db.execute("SELECT * FROM competency_state").fetchall(), repeat)
+    single_floor = _time(
+        lambda: db.execute(
+            "SELECT * FROM competency_state WHERE trainee = ?", (one.id,)
+        ).fetchall(),
+        repeat * 4,
+    )
     journal.close()
-    return {"trainees": len(people), "cohort_s": cohort, "cohort_floor_s": cohort_floor,
-            "one_s": single, "one_floor_s": single_floor}
+    return {
+        "trainees": len(people),
+        "cohort_s": cohort,
+        "cohort_floor_s": cohort_floor,
+        "one_s": single,
+        "one_floor_s": single_floor,
+    }
 
 
 # -- write path ------------------------------------------------------------------------------
@@ -247,8 +266,16 @@ def _journal_of_size(folder: Path, assessments: int) -> Path:
     years = 1 if assessments <= 20_000 else 2 if assessments <= 200_000 else 3
     per_year = assessments / years
     trainees = max(6, round(per_year / 1350))
-    generate(path, Preset(schools=1, trainees_per_school=trainees, years=years,
-                          records_per_day=3.6 if assessments > 20_000 else 1.3), seed=7)
+    generate(
+        path,
+        Preset(
+            schools=1,
+            trainees_per_school=trainees,
+            years=years,
+            records_per_day=3.6 if assessments > 20_000 else 1.3,
+        ),
+        seed=7,
+    )
     return path
 
 
@@ -261,15 +288,20 @@ def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]
         journal = open_journal(work, today=END)
         count = journal.storage.count_assessments()
         person = journal.trainees()[0]
-        task = next(t for t in journal.diploma(person.diploma).referential.tasks
-                    if len(t.competencies) >= 3)
+        task = next(
+            t for t in journal.diploma(person.diploma).referential.tasks if len(t.competencies) >= 3
+        )
         codes = [link.code for link in task.competencies][:3]
         journal.progress(person.id)
 
-        def write_and_read() -> None:
-            journal.record([person.id], task=task.id, day=END,
-                           levels=dict.fromkeys(codes, "V"))
-            journal.progress(person.id)
+        def write_and_read(
+            journal: Journal = journal,
+            who: int = person.id,
+            task_id: str = task.id,
+            codes: list[str] = codes,
+        ) -> None:
+            journal.record([who], task=task_id, day=END, levels=dict.fromkeys(codes, "V"))
+            journal.progress(who)
 
         write_and_read()
         results[str(size)] = {"assessments": count, "seconds": _time(write_and_read, repeat * 4)}
@@ -290,8 +322,9 @@ def cold_start_figures(path: Path, repeat: int) -> dict[str, Any]:
     env["NO_COLOR"] = "1"
     bindir = Path(sys.executable).parent
     command = [str(bindir / "ep-skills"), "--lang", "fr", "--db", str(path), "progress", name]
-    floor_imports = ("import click, rich.console, rich.table, pluggy, attrs, sqlite3, "
-                     "importlib.metadata")
+    floor_imports = (
+        "import click, rich.console, rich.table, pluggy, attrs, sqlite3, importlib.metadata"
+    )
 
     def run(args: list[str]) -> None:
         subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -324,8 +357,7 @@ def import_figures(path: Path, folder: Path, rows: int) -> dict[str, Any]:
         writer.writerow(["date", "trainee", "task", "level"])
         for i in range(rows):
             person = people[i % len(people)]
-            line = [END.isoformat(), person.name, tasks[i % len(tasks)],
-                    ("R", "V", "VV")[i % 3]]
+            line = [END.isoformat(), person.name, tasks[i % len(tasks)], ("R", "V", "VV")[i % 3]]
             writer.writerow(line)
             lines.append(line)
     started = time.perf_counter()
@@ -338,8 +370,9 @@ def import_figures(path: Path, folder: Path, rows: int) -> dict[str, Any]:
 
     def executemany() -> None:
         with sqlite3.connect(raw) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS row (day TEXT, trainee TEXT, task TEXT, "
-                       "level TEXT)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS row (day TEXT, trainee TEXT, task TEXT, level TEXT)"
+            )
             with csv_path.open(encoding="utf-8", newline="") as handle:
                 reader = csv.reader(handle, delimiter=";")
                 next(reader)
@@ -349,22 +382,23 @@ def import_figures(path: Path, folder: Path, rows: int) -> dict[str, Any]:
     for file in (work, raw):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{file}{suffix}").unlink(missing_ok=True)
-    return {"rows": rows, "assessments": report.assessments, "ours_s": ours_s,
-            "floor_s": floor_s}
+    return {"rows": rows, "assessments": report.assessments, "ours_s": ours_s, "floor_s": floor_s}
 
 
 # -- network ---------------------------------------------------------------------------------
 
 
 def network_figures(path: Path) -> dict[str, Any]:
-    code = ("import resource, time, sys; from ep_skills import open_journal; "
-            f"j = open_journal({str(path)!r}); t = time.perf_counter(); n = j.recompute(); "
-            "print(n, time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout.split()
-    return {"states": int(out[0]), "recompute_s": float(out[1]),
-            "peak_rss_mib": int(out[2]) / 1024}
+    code = (
+        "import resource, time, sys; from ep_skills import open_journal; "
+        f"j = open_journal({str(path)!r}); t = time.perf_counter(); n = j.recompute(); "
+        "print(n, time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return {"states": int(out[0]), "recompute_s": float(out[1]), "peak_rss_mib": int(out[2]) / 1024}
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -374,42 +408,86 @@ def _ratio_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     r = figures.get("recompute")
     if r:
-        rows.append(("full recompute vs floor (one SQL query)",
-                     f"{r['ours_s'] / r['floor_s']:.2f}×", "≤ 1.5×",
-                     f"{r['ours_s']:.3f} s / {r['floor_s']:.3f} s, {r['states']:,} states"))
-        rows.append(("full recompute: pandas rival vs ep-skills",
-                     f"{r['rival_s'] / r['ours_s']:.1f}×", "≥ 5×",
-                     f"{r['rival_s']:.3f} s / {r['ours_s']:.3f} s"))
+        rows.append(
+            (
+                "full recompute vs floor (one SQL query)",
+                f"{r['ours_s'] / r['floor_s']:.2f}×",
+                "≤ 1.5×",
+                f"{r['ours_s']:.3f} s / {r['floor_s']:.3f} s, {r['states']:,} states",
+            )
+        )
+        rows.append(
+            (
+                "full recompute: pandas rival vs ep-skills",
+                f"{r['rival_s'] / r['ours_s']:.1f}×",
+                "≥ 5×",
+                f"{r['rival_s']:.3f} s / {r['ours_s']:.3f} s",
+            )
+        )
     p = figures.get("progress")
     if p:
-        rows.append(("school progress (warm) vs reading stored states",
-                     f"{p['cohort_s'] / p['cohort_floor_s']:.1f}×", "≤ 50 ms",
-                     f"{p['cohort_s'] * 1000:.1f} ms, {p['trainees']} trainees"))
-        rows.append(("one trainee's progress (warm) vs reading stored states",
-                     f"{p['one_s'] / p['one_floor_s']:.1f}×", "≤ 5 ms",
-                     f"{p['one_s'] * 1000:.2f} ms"))
+        rows.append(
+            (
+                "school progress (warm) vs reading stored states",
+                f"{p['cohort_s'] / p['cohort_floor_s']:.1f}×",
+                "≤ 50 ms",
+                f"{p['cohort_s'] * 1000:.1f} ms, {p['trainees']} trainees",
+            )
+        )
+        rows.append(
+            (
+                "one trainee's progress (warm) vs reading stored states",
+                f"{p['one_s'] / p['one_floor_s']:.1f}×",
+                "≤ 5 ms",
+                f"{p['one_s'] * 1000:.2f} ms",
+            )
+        )
     w = figures.get("write")
     if w:
         sizes = sorted(w, key=int)
         smallest, largest = w[sizes[0]]["seconds"], w[sizes[-1]]["seconds"]
-        detail = ", ".join(f"{w[s]['assessments']:,}: {w[s]['seconds'] * 1000:.1f} ms"
-                           for s in sizes)
-        rows.append(("write + read, largest journal vs smallest", f"{largest / smallest:.2f}×",
-                     "≤ 1.3×", detail))
+        detail = ", ".join(
+            f"{w[s]['assessments']:,}: {w[s]['seconds'] * 1000:.1f} ms" for s in sizes
+        )
+        rows.append(
+            (
+                "write + read, largest journal vs smallest",
+                f"{largest / smallest:.2f}×",
+                "≤ 1.3×",
+                detail,
+            )
+        )
     c = figures.get("cold_start")
     if c:
-        rows.append(("CLI cold start vs import floor", f"{c['cli_s'] / c['imports_s']:.2f}×",
-                     "≤ 1.5×", f"{c['cli_s'] * 1000:.0f} ms / {c['imports_s'] * 1000:.0f} ms "
-                     f"(python -c pass: {c['pass_s'] * 1000:.0f} ms)"))
+        rows.append(
+            (
+                "CLI cold start vs import floor",
+                f"{c['cli_s'] / c['imports_s']:.2f}×",
+                "≤ 1.5×",
+                f"{c['cli_s'] * 1000:.0f} ms / {c['imports_s'] * 1000:.0f} ms "
+                f"(python -c pass: {c['pass_s'] * 1000:.0f} ms)",
+            )
+        )
     i = figures.get("import")
     if i:
-        rows.append((f"import {i['rows']:,} CSV rows vs raw executemany",
-                     f"{i['ours_s'] / i['floor_s']:.1f}×", "≤ 2×",
-                     f"{i['ours_s']:.2f} s / {i['floor_s']:.2f} s"))
+        rows.append(
+            (
+                f"import {i['rows']:,} CSV rows vs raw executemany",
+                f"{i['ours_s'] / i['floor_s']:.1f}×",
+                "≤ 2×",
+                f"{i['ours_s']:.2f} s / {i['floor_s']:.2f} s",
+            )
+        )
     n = figures.get("network")
     if n:
-        rows.append(("network recompute, peak memory", f"{n['peak_rss_mib']:.0f} MiB",
-                     "≤ 2048 MiB", f"{n['recompute_s']:.0f} s, {n['states']:,} states"))
+        rows.append(
+            (
+                "network recompute, peak memory",
+                f"{n['peak_rss_mib']:.0f} MiB",
+                "≤ 2048 MiB",
+                f"{n['recompute_s']:.0f} s, {n['states']:,} states",
+            )
+        )
     return rows
 
 
@@ -417,8 +495,10 @@ def print_table(figures: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"ep-skills benchmarks — {figures['preset']} — {figures['machine']}",
-                  title_justify="left")
+    table = Table(
+        title=f"ep-skills benchmarks — {figures['preset']} — {figures['machine']}",
+        title_justify="left",
+    )
     for header in ("measure", "ratio", "target", "detail"):
         table.add_column(header)
     for row in _ratio_rows(figures):
@@ -430,8 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="school")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="keep generated journals here (default: a temporary folder)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep generated journals here (default: a temporary folder)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="JSON file for raw figures")
     args = parser.parse_args(argv)
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ep-skills-bench-"))
@@ -444,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {
         "preset": args.preset,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         "date": date.today().isoformat(),
     }
     if args.preset == "network":
