@@ -11,11 +11,13 @@ $ep report "Jade Clement" --situation EP1/S1 --format pdf -o "$work/grille.pdf"
 $ep report --cohort demo-cap-cip --format xlsx -o "$work/atelier.xlsx"
 pdftoppm -r 70 -png -f 1 -l 2 "$work/livret.pdf" "$work/livret"
 pdftoppm -r 70 -png -f 1 -l 1 "$work/grille.pdf" "$work/grille"
-cp "$work/livret-1.png" livret-page1.png
-cp "$work/livret-2.png" livret-page2.png
-cp "$work/grille-1.png" grille-ep1-s1.png
+# pdftoppm pads page numbers to the page count's width (livret-1 or livret-01).
+first() { ls "$work"/"$1"-*"$2".png | head -n 1; }
+cp "$(first livret 1)" livret-page1.png
+cp "$(first livret 2)" livret-page2.png
+cp "$(first grille 1)" grille-ep1-s1.png
 # The spreadsheet as a spreadsheet program shows it: LibreOffice renders it, poppler crops it.
-(cd "$work" && soffice --headless --convert-to pdf atelier.xlsx > /dev/null)
-pdftoppm -r 70 -png -f 1 -l 1 "$work/atelier.pdf" "$work/atelier"
-cp "$work/atelier-1.png" atelier-xlsx.png
+(cd "$work" && soffice --headless --convert-to pdf atelier.xlsx > /dev/null 2>&1)
+pdftoppm -r 110 -png -f 1 -l 1 -x 40 -y 60 -W 1220 -H 260 "$work/atelier.pdf" "$work/atelier"
+cp "$(first atelier 1)" atelier-xlsx.png
 rm -r "$work"

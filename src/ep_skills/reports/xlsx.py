@@ -83,7 +83,15 @@ def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Pa
             matrix[f"{readiness}{index}"].number_format = "0%"
         matrix.column_dimensions["A"].width = 24
         for index in range(2, len(report.columns) + 3):
-            matrix.column_dimensions[get_column_letter(index)].width = 14
+            matrix.column_dimensions[get_column_letter(index)].width = 22
+        matrix.row_dimensions[2].height = 45
+    for sheet in workbook.worksheets:
+        # Printed as it is shown: landscape, every column on the page width.
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
 
         gaps = workbook.create_sheet((_("Gaps") + suffix)[:31])
         _append(gaps, [_("code"), _("competency"), _("not acquired yet"), _("never assessed")])
