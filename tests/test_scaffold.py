@@ -66,7 +66,7 @@ def test_new_plugin_creates_the_expected_files(tmp_path: Path) -> None:
     assert project["project"]["name"] == "ep-skills-cap-ebeniste"
     assert project["project"]["dependencies"] == ["ep-skills"]
     assert project["project"]["entry-points"]["ep_skills"] == {
-        "cap_ebeniste": "ep_skills_cap_ebeniste"
+        "cap_ebeniste": "ep_skills_cap_ebeniste:plugin"
     }
     assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [
         "src/ep_skills_cap_ebeniste"
@@ -129,7 +129,7 @@ def test_the_generated_hook_registers_the_referential(
     module = importlib.import_module(made.package)
     imported.append(made.package)
     assert made.diploma_id == module.DIPLOMA_ID
-    pm = make_plugin_manager(entry_points=False, extra=((made.package, module),))
+    pm = make_plugin_manager(entry_points=False, extra=((made.package, module.plugin),))
     registry = Registry(pm)
     assert made.diploma_id in registry.ids()
     assert registry.plugin_of(made.diploma_id) == made.package
@@ -173,7 +173,9 @@ def test_from_export_builds_the_blocs(
     monkeypatch.syspath_prepend(str(made.directory / "src"))
     module = importlib.import_module(made.package)
     imported.append(made.package)
-    registry = Registry(make_plugin_manager(entry_points=False, extra=(("coiffure", module),)))
+    registry = Registry(
+        make_plugin_manager(entry_points=False, extra=(("coiffure", module.plugin),))
+    )
     assert registry.get(made.diploma_id) == referential
     assert len(registry.warnings(made.diploma_id)) == 4
 

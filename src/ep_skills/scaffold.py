@@ -85,7 +85,7 @@ requires-python = ">=3.11"
 dependencies = ["ep-skills"]
 
 [project.entry-points.ep_skills]
-{entry} = "{package}"
+{entry} = "{package}:plugin"
 
 [build-system]
 requires = ["hatchling>=1.25"]
@@ -100,19 +100,14 @@ _INIT = '''\
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib.resources import files
-
-from ep_skills import hookimpl
-from ep_skills.plugins.hookspecs import ReferentialSource
+from ep_skills.plugins.kit import DiplomaPlugin
 
 DIPLOMA_ID = "{diploma_id}"
 
-
-@hookimpl
-def ep_skills_register_referentials(register: Callable[[ReferentialSource], None]) -> None:
-    # files() finds the TOML inside the installed package, wheel or editable.
-    register(files(__name__) / "referential.toml")
+# Registers src/{package}/referential.toml (found inside the installed package, wheel or
+# editable). To ask for coverage rules, pass settings=… (see ep_skills.plugins.kit); for more,
+# implement the hooks yourself (docs/hooks.md).
+plugin = DiplomaPlugin(__name__, DIPLOMA_ID)
 '''
 
 _TEST = '''\

@@ -8,25 +8,8 @@ it as ``referential.toml`` so that an installed wheel finds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib.resources import files
-
-from ep_skills import hookimpl
-from ep_skills.plugins.hookspecs import ReferentialSource
-from ep_skills.referential.settings import CalculationSettings, Coverage
+from ep_skills.plugins.kit import PROVEN_ON_TWO_ORDERS, DiplomaPlugin
 
 DIPLOMA_ID = "cap-psr"
 
-
-@hookimpl
-def ep_skills_register_referentials(register: Callable[[ReferentialSource], None]) -> None:
-    register(files(__name__) / "referential.toml")
-
-
-@hookimpl
-def ep_skills_calculation_settings(diploma_id: str) -> CalculationSettings | None:
-    # Not official: the plugin's choice, overridable by a school. A competency seen once on a
-    # lucky day is not proven: ask for three assessments on at least two different orders.
-    if diploma_id != DIPLOMA_ID:
-        return None
-    return CalculationSettings(coverage=Coverage(min_assessments=3, min_contexts=2))
+plugin = DiplomaPlugin(__name__, DIPLOMA_ID, settings=PROVEN_ON_TWO_ORDERS)

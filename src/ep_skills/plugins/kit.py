@@ -1,0 +1,58 @@
+"""The usual diploma plugin in one line, for plugin authors.
+
+Most diploma plugins do two things: register the ``referential.toml`` shipped in their package,
+and perhaps answer calculation settings for their diploma. :class:`DiplomaPlugin` does both::
+
+    # ep_skills_cap_exemple/__init__.py
+    from ep_skills.plugins.kit import DiplomaPlugin, PROVEN_ON_TWO_ORDERS
+
+    plugin = DiplomaPlugin(__name__, "cap-exemple", settings=PROVEN_ON_TWO_ORDERS)
+
+with the entry point ``cap_exemple = "ep_skills_cap_exemple:plugin"``. A plugin that needs more
+implements the hooks itself (see ``docs/hooks.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+from ep_skills.plugins.hookspecs import ReferentialSource, hookimpl
+from ep_skills.referential.settings import CalculationSettings, Coverage
+
+__all__ = ["PROVEN_ON_TWO_ORDERS", "DiplomaPlugin"]
+
+PROVEN_ON_TWO_ORDERS = CalculationSettings(coverage=Coverage(min_assessments=3, min_contexts=2))
+"""Not official: the shipped plugins' choice, overridable by a school. A competency seen once,
+on a lucky day, is not proven: ask for three assessments on at least two different orders."""
+
+
+class DiplomaPlugin:
+    """Registers ``<package>/<resource>`` and, for ``diploma_id``, ``settings``."""
+
+    def __init__(
+        self,
+        package: str,
+        diploma_id: str,
+        *,
+        settings: CalculationSettings | None = None,
+        resource: str = "referential.toml",
+    ) -> None:
+        self.package = package
+        self.diploma_id = diploma_id
+        self.settings = settings
+        self.resource = resource
+
+    def __repr__(self) -> str:
+        return f"DiplomaPlugin({self.package!r}, {self.diploma_id!r})"
+
+    @hookimpl
+    def ep_skills_register_referentials(
+        self, register: Callable[[ReferentialSource], None]
+    ) -> None:
+        # files() finds the TOML inside the installed package, wheel or editable.
+        register(files(self.package) / self.resource)
+
+    @hookimpl
+    def ep_skills_calculation_settings(self, diploma_id: str) -> CalculationSettings | None:
+        return self.settings if diploma_id == self.diploma_id else None
