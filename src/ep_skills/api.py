@@ -101,7 +101,8 @@ def _targets(
         (referential.id, code): (code,) for code in leaves
     }
     below = {
-        node.code: [leaf.code for leaf in _leaves_of(node)] for node in _all_nodes(referential)
+        node.code: [leaf.code for leaf in _leaves_of(node)]
+        for node in referential.all_competencies()
     }
     for table in referential.correspondences:
         for line in table.competencies:
@@ -804,7 +805,7 @@ class Journal:
         info = self.diploma(person.diploma)
         referential = info.referential
         codes = set(info.leaves)
-        parents = {node.code for node in _all_nodes(referential)}
+        parents = {node.code for node in referential.all_competencies()}
         if competency not in codes and competency not in parents:
             raise EvidenceError(
                 _("unknown competency {code!r} for {diploma}").format(
@@ -820,19 +821,6 @@ class Journal:
         rows = self._rows_for(person, competency)
         state = self._compute(person, competency, rows)
         return Explanation(person, referential, info.scale, info.settings, state, tuple(rows), None)
-
-
-def _all_nodes(referential: Referential) -> list[Competency]:
-    found: list[Competency] = []
-
-    def walk(items: Iterable[Competency]) -> None:
-        for item in items:
-            found.append(item)
-            walk(item.children)
-
-    for bloc in referential.blocs:
-        walk(bloc.competencies)
-    return found
 
 
 def open_journal(

@@ -340,7 +340,10 @@ def explain(app: AppContext, trainee: str, competency: str) -> None:
     with app.journal() as journal:
         explanation = journal.explain(trainee, competency)
         node = explanation.node
-        title = next((c.title for c in _all(explanation.referential) if c.code == competency), "")
+        title = next(
+            (c.title for c in explanation.referential.all_competencies() if c.code == competency),
+            "",
+        )
         click.echo(f"{explanation.trainee.name} — {competency} {title}")
         rows = {row.id: row for row in explanation.rows}
         for line in explanation.lines():
@@ -355,19 +358,6 @@ def explain(app: AppContext, trainee: str, competency: str) -> None:
                     f"  #{row.id} {format_day(row.day)} {task} {where} "
                     f"{row.assessor or ''}".rstrip()
                 )
-
-
-def _all(referential: Any) -> list[Any]:
-    found = []
-
-    def walk(items: Any) -> None:
-        for item in items:
-            found.append(item)
-            walk(item.children)
-
-    for bloc in referential.blocs:
-        walk(bloc.competencies)
-    return found
 
 
 @click.command()

@@ -346,6 +346,19 @@ class Referential:
     tasks: tuple[CatalogueTask, ...] = ()
     correspondences: tuple[Correspondence, ...] = ()
 
+    def all_competencies(self) -> list[Competency]:
+        """Every competency of every bloc, depth first: each parent before its children."""
+        found: list[Competency] = []
+
+        def walk(items: tuple[Competency, ...]) -> None:
+            for item in items:
+                found.append(item)
+                walk(item.children)
+
+        for bloc in self.blocs:
+            walk(bloc.competencies)
+        return found
+
 
 @frozen
 class Fragment:

@@ -147,7 +147,7 @@ def _lines(
 ) -> list[CompetencyLine]:
     orders = {o.ref: o for o in journal.orders()} if with_evidence else {}
     tasks = {t.id: t.title for t in referential.tasks}
-    indicators = _indicators(referential)
+    indicators = {c.code: c.indicators for c in referential.all_competencies()}
     lines = []
     for node in nodes:
         label, symbol, colour = _style(scale, node.state)
@@ -204,19 +204,6 @@ def _lines(
     return lines
 
 
-def _indicators(referential: Referential) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-
-    def walk(items: Iterable[object]) -> None:
-        for item in items:
-            found[item.code] = item.indicators  # type: ignore[attr-defined]
-            walk(item.children)  # type: ignore[attr-defined]
-
-    for bloc in referential.blocs:
-        walk(bloc.competencies)
-    return found
-
-
 def month_ends(start: date, end: date) -> list[date]:
     """The last day of each month from ``start``'s month to ``end``'s (``end`` itself last)."""
     days = []
@@ -251,19 +238,6 @@ def _epreuves(progress: Progress, titles: dict[str, str]) -> tuple[EpreuveLine, 
     )
 
 
-def _titles(referential: Referential) -> dict[str, str]:
-    titles: dict[str, str] = {}
-
-    def walk(items: Iterable[object]) -> None:
-        for item in items:
-            titles[item.code] = item.title  # type: ignore[attr-defined]
-            walk(item.children)  # type: ignore[attr-defined]
-
-    for bloc in referential.blocs:
-        walk(bloc.competencies)
-    return titles
-
-
 def trainee_report(journal: Journal, trainee: str | int) -> TraineeReport:
     """The livret's content for one trainee."""
     person = journal.trainee(trainee)
@@ -296,7 +270,9 @@ def trainee_report(journal: Journal, trainee: str | int) -> TraineeReport:
         generated=journal.today,
         readiness=progress.readiness,
         blocs=blocs,
-        epreuves=_epreuves(progress, _titles(info.referential)),
+        epreuves=_epreuves(
+            progress, {c.code: c.title for c in info.referential.all_competencies()}
+        ),
         history=history,
         method=info.settings.method,
         limit=info.settings.limit,
