@@ -628,11 +628,13 @@ class SqliteStorage:
         pairs: Sequence[tuple[int, str]] | None = None,
     ) -> Iterator[PairSummary]:
         """Per (trainee, competency) recorded under ``diploma``: the aggregates and the window
-        of the last ``limit`` scoring assessments, computed by SQLite in two ordered queries.
+        of the last ``limit`` scoring assessments, computed by SQLite in one ordered query.
 
-        This is the fast path of a full recompute: it reads each row once, in C, and hands
-        Python only a few rows per pair. It follows :func:`ep_skills.engine.compute.summarise`
-        exactly (effective rows, scope, same-day order by content).
+        This is the fast path of a full recompute: SQLite reads each row once, computes every
+        aggregate with window functions, and hands Python only the few rows of each window
+        (plus one row for a pair whose rows no longer count). It follows
+        :func:`ep_skills.engine.compute.summarise` exactly: effective rows, scope, same-day
+        order by content.
         """
         scope_params: list[Any] = [diploma]
         scope = "a.diploma = ?"
@@ -648,79 +650,107 @@ class SqliteStorage:
         level_params: list[Any] = [x for item in values.items() for x in item]
         weight_case = "CASE a.role " + " ".join(["WHEN ? THEN ?"] * len(weights)) + " ELSE 1.0 END"
         weight_params: list[Any] = [x for item in weights.items() for x in item]
-        since_clause = " AND a.day >= ?" if since else ""
+        in_scope = "a.day >= ?" if since else "1"
         since_params: list[Any] = [since.isoformat()] if since else []
-        effective = (
-            f"SELECT a.*, lv.value AS value, {weight_case} AS weight FROM assessment a "
-            f"LEFT JOIN levels lv ON lv.level = a.level WHERE {scope} AND a.withdrawn = 0 "
-            "AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)"
-            f"{since_clause}"
+        # kind: 1 an official scoring row that counts, 2 a self-assessment that counts,
+        # 0 anything else (non-scoring, superseded, withdrawn, out of scope).
+        sql = f"""
+        WITH levels AS ({level_rows}),
+        base AS (
+          SELECT a.id, a.record, a.trainee, a.competency, a.level, a.day, a.role, a.autonomy,
+                 a.order_ref, a.task, lv.value AS value, {weight_case} AS weight,
+                 (a.withdrawn = 0 AND {in_scope}
+                  AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)) AS eff
+          FROM assessment a LEFT JOIN levels lv ON lv.level = a.level WHERE {scope}
+        ),
+        kinded AS (
+          SELECT *,
+                 CASE WHEN NOT eff OR value IS NULL THEN 0
+                      WHEN role = 'auto' THEN 2 ELSE 1 END AS kind,
+                 CASE WHEN coalesce(order_ref, '') != '' THEN 'order:' || order_ref
+                      ELSE 'task:' || coalesce(nullif(task, ''), record) END AS ctx
+          FROM base
+        ),
+        ranked AS (
+          SELECT *,
+                 row_number() OVER (PARTITION BY trainee, competency, kind
+                                    ORDER BY day DESC, value DESC, weight DESC, level DESC, id DESC)
+                   AS position,
+                 dense_rank() OVER (PARTITION BY trainee, competency, kind ORDER BY ctx)
+                   AS ctx_rank
+          FROM kinded
+        ),
+        summed AS (
+          SELECT *,
+                 count(*) OVER pair AS history,
+                 sum(kind = 1) OVER pair AS n_scoring,
+                 sum(eff AND role != 'auto' AND value IS NULL) OVER pair AS n_non_scoring,
+                 max(CASE WHEN kind = 1 THEN ctx_rank END) OVER pair AS n_contexts,
+                 max(CASE WHEN kind = 1 THEN day END) OVER pair AS latest,
+                 max(CASE WHEN kind = 1 THEN autonomy END) OVER pair AS best_autonomy
+          FROM ranked WINDOW pair AS (PARTITION BY trainee, competency)
         )
-        base_params = [*level_params, *weight_params, *scope_params, *since_params]
-        aggregates = self._db.execute(
-            f"WITH levels AS ({level_rows}), eff AS ({effective}) "
-            "SELECT e.trainee, e.competency, "
-            "sum(e.role != 'auto' AND e.value IS NOT NULL) AS count, "
-            "count(DISTINCT CASE WHEN e.role != 'auto' AND e.value IS NOT NULL THEN "
-            "  CASE WHEN coalesce(e.order_ref, '') != '' THEN 'order:' || e.order_ref "
-            "  ELSE 'task:' || coalesce(nullif(e.task, ''), e.record) END END) AS contexts, "
-            "max(CASE WHEN e.role != 'auto' AND e.value IS NOT NULL THEN e.day END) AS last_day, "
-            "max(CASE WHEN e.role != 'auto' AND e.value IS NOT NULL THEN e.autonomy END) "
-            "  AS max_autonomy, "
-            "sum(e.role != 'auto' AND e.value IS NULL) AS non_scoring "
-            "FROM eff e GROUP BY e.trainee, e.competency ORDER BY e.trainee, e.competency",
-            base_params,
-        )
-        windows = self._db.execute(
-            f"WITH levels AS ({level_rows}), eff AS ({effective}), ranked AS ("
-            "SELECT e.*, e.role = 'auto' AS own, row_number() OVER ("
-            "  PARTITION BY e.trainee, e.competency, e.role = 'auto' "
-            "  ORDER BY e.day DESC, e.value DESC, e.weight DESC, e.level DESC) AS position "
-            "FROM eff e WHERE e.value IS NOT NULL) "
-            f"SELECT * FROM ranked {'WHERE position <= ?' if limit else ''} "
-            "ORDER BY trainee, competency, own, position DESC",
-            [*base_params, *([limit] if limit else [])],
-        )
-        history_scope = scope.replace("a.", "h.")
-        history = self._db.execute(
-            f"SELECT h.trainee, h.competency, count(*) FROM assessment h WHERE {history_scope} "
-            "GROUP BY h.trainee, h.competency ORDER BY h.trainee, h.competency",
-            scope_params,
-        )
-        window_rows = iter(windows)
-        pending = next(window_rows, None)
-        totals = iter(aggregates)
-        total = next(totals, None)
-        # Every pair with a row, even if none counts any more (all withdrawn): the Python path
-        # gives those a state too.
-        for trainee, competency, count in history:
-            key = (trainee, competency)
-            official: list[tuple[Assessment, int, float]] = []
-            own: list[tuple[Assessment, int, float]] = []
-            while pending is not None and (pending["trainee"], pending["competency"]) <= key:
-                if (pending["trainee"], pending["competency"]) == key:
-                    target = own if pending["own"] else official
-                    target.append((self._assessment(pending), pending["value"], pending["weight"]))
-                pending = next(window_rows, None)
-            while total is not None and (total["trainee"], total["competency"]) < key:
-                total = next(totals, None)
-            here = (
-                total
-                if total is not None and (total["trainee"], total["competency"]) == key
-                else None
-            )
-            yield PairSummary(
-                trainee=trainee,
-                competency=competency,
+        SELECT * FROM summed
+        WHERE (kind > 0 AND position <= ?) OR (kind = 0 AND position = 1)
+        ORDER BY trainee, competency, kind, position DESC
+        """
+        params = [
+            *level_params,
+            *weight_params,
+            *since_params,
+            *scope_params,
+            limit or 1_000_000_000,
+        ]
+        try:
+            cursor = self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        current: tuple[int, str] | None = None
+        first: sqlite3.Row | None = None
+        official: list[tuple[Assessment, int, float]] = []
+        own: list[tuple[Assessment, int, float]] = []
+
+        def summary() -> PairSummary:
+            assert current is not None
+            assert first is not None
+            return PairSummary(
+                trainee=current[0],
+                competency=current[1],
                 window=tuple(official),
-                count=(here["count"] or 0) if here else 0,
-                contexts=(here["contexts"] or 0) if here else 0,
-                last_day=_date(here["last_day"]) if here else None,
-                max_autonomy=here["max_autonomy"] if here else None,
-                non_scoring=(here["non_scoring"] or 0) if here else 0,
+                count=first["n_scoring"] or 0,
+                contexts=first["n_contexts"] or 0,
+                last_day=_date(first["latest"]),
+                max_autonomy=first["best_autonomy"],
+                non_scoring=first["n_non_scoring"] or 0,
                 self_window=tuple(own),
-                history=count,
+                history=first["history"],
             )
+
+        for row in cursor:
+            key = (row["trainee"], row["competency"])
+            if key != current:
+                if current is not None:
+                    yield summary()
+                current, first, official, own = key, row, [], []
+            if row["kind"]:
+                # Only what an explanation shows of a window row is read back.
+                assessment = Assessment(
+                    id=row["id"],
+                    record=row["record"],
+                    trainee=key[0],
+                    competency=key[1],
+                    level=row["level"],
+                    day=date.fromisoformat(row["day"]),
+                    role=Role(row["role"]),
+                    autonomy=row["autonomy"],
+                    order=row["order_ref"],
+                    task=row["task"],
+                    diploma=diploma,
+                )
+                target = official if row["kind"] == 1 else own
+                target.append((assessment, row["value"], row["weight"]))
+        if current is not None:
+            yield summary()
 
     def count_assessments(self) -> int:
         return int(self._read("SELECT count(*) AS n FROM assessment")[0]["n"])
