@@ -123,12 +123,12 @@ def essai_pm() -> pluggy.PluginManager:
 
 
 def cip_pm() -> pluggy.PluginManager:
-    return make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip),))
+    return make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip.plugin),))
 
 
 def both_pm() -> pluggy.PluginManager:
     return make_plugin_manager(
-        entry_points=False, extra=(("cap_cip", ep_skills_cap_cip), ("test", Provides(essai())))
+        entry_points=False, extra=(("cap_cip", ep_skills_cap_cip.plugin), ("test", Provides(essai())))
     )
 
 

@@ -443,7 +443,7 @@ def test_the_test_referentials_are_valid() -> None:
 
 def test_cap_cip_annex_iv_table() -> None:
     ref = Registry(
-        make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip),))
+        make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip.plugin),))
     ).get("cap-cip")
     (table,) = ref.correspondences
     assert table.old_referential == "cap-conduite-systemes-industriels"
@@ -460,7 +460,7 @@ def test_cap_cip_annex_iv_table() -> None:
 
 def test_cap_cip_table_with_an_unknown_unit_is_an_error() -> None:
     ref = Registry(
-        make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip),))
+        make_plugin_manager(entry_points=False, extra=(("cap_cip", ep_skills_cap_cip.plugin),))
     ).get("cap-cip")
     (table,) = ref.correspondences
     bad = attrs.evolve(
