@@ -542,7 +542,14 @@ def test_correct_needs_a_level_or_withdraw_not_both(journal: Journal) -> None:
 
 
 def test_schema_version_and_wal(journal: Journal) -> None:
-    assert journal.storage.schema_version == 1  # type: ignore[attr-defined]
+    from ep_skills.journal.sqlite import MIGRATIONS, SCHEMA_VERSION
+
+    # Every migration ran, in order, and the file says so.
+    assert SCHEMA_VERSION == len(MIGRATIONS)
+    assert journal.storage.schema_version == SCHEMA_VERSION  # type: ignore[attr-defined]
+    db = journal.storage.connection  # type: ignore[attr-defined]
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"assessment_by_pair", "assessment_corrections", "assessment_contexts"} <= indexes
     db = journal.storage.connection  # type: ignore[attr-defined]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -128,7 +128,8 @@ def cip_pm() -> pluggy.PluginManager:
 
 def both_pm() -> pluggy.PluginManager:
     return make_plugin_manager(
-        entry_points=False, extra=(("cap_cip", ep_skills_cap_cip.plugin), ("test", Provides(essai())))
+        entry_points=False,
+        extra=(("cap_cip", ep_skills_cap_cip.plugin), ("test", Provides(essai()))),
     )
 
 

@@ -35,6 +35,7 @@ from ep_skills.engine.compute import (
     compute_state,
     school_year_start,
     state_from_summary,
+    window_key,
 )
 from ep_skills.engine.explain import Explanation
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
@@ -450,12 +451,112 @@ class Journal:
 
     def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
         """Write already-checked records in one transaction (all or nothing)."""
+        touched = {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
         with self.storage.transaction():
+            if len(touched) > 64:  # an import, a generated journal: recompute the pairs
+                written = self.storage.add_records(records)
+                self._refresh(touched)
+                return written
+            people = {t: self.trainee(t) for t, _c in touched}
+            self._ensure_fresh({p.diploma for p in people.values()})
+            stored = {
+                (s.trainee, s.competency): s
+                for s in self.storage.states(sorted(people))
+                if (s.trainee, s.competency) in touched
+            }
+            before = self.storage.last_assessment_id()
             written = self.storage.add_records(records)
-            self._refresh(
-                {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
-            )
+            self._update_states(written, stored, before)
         return written
+
+    def _update_states(
+        self,
+        records: Sequence[TaskRecord],
+        stored: Mapping[tuple[int, str], StateRow],
+        before: int,
+    ) -> None:
+        """Update the states a few new records touch, reading no more than their windows.
+
+        What a state keeps (counts, distinct orders, latest day…) is updated from the new rows;
+        the window of the last assessments is read back through the index. So recording a task
+        costs the same in a journal of ten thousand assessments or of a million. A pair without
+        a stored state, a diploma that counts other diplomas' evidence, or a school-year scope
+        takes the general path (:meth:`_refresh`).
+        """
+        new: dict[tuple[int, str], list[tuple[AssessmentInput, TaskRecord]]] = defaultdict(list)
+        for record in records:
+            for trainee in record.trainees:
+                for item in record.assessments:
+                    new[(trainee, item.competency)].append((item, record))
+        rows: list[StateRow] = []
+        general: set[tuple[int, str]] = set()
+        for (trainee_id, code), items in sorted(new.items()):
+            person = self.trainee(trainee_id)
+            info = self.diploma(person.diploma)
+            old = stored.get((trainee_id, code))
+            settings = info.settings
+            if old is None or settings.scope != "all" or self._carries_evidence(person.diploma):
+                general.add((trainee_id, code))
+                continue
+            values = {lv.code: lv.value for lv in info.scale.levels if lv.value is not None}
+            official = [(a, r) for a, r in items if r.role != Role.AUTO]
+            scoring = [(a, r) for a, r in official if a.level in values]
+            contexts = {
+                f"order:{r.order}" if r.order else f"task:{r.task or r.id}" for _a, r in scoring
+            }
+            seen = self.storage.contexts_seen(
+                trainee_id,
+                code,
+                person.diploma,
+                sorted(contexts),
+                levels=list(values),
+                before=before + 1,
+            )
+            days = [r.day for _a, r in scoring]
+            autonomies = [a.autonomy for a, _r in scoring if a.autonomy is not None]
+            if old.max_autonomy is not None:
+                autonomies.append(old.max_autonomy)
+            last = max(
+                [*days, *([date.fromisoformat(old.last_day)] if old.last_day else [])], default=None
+            )
+            windows = []
+            for own in (False, True):
+                found = self.storage.recent_window(
+                    trainee_id,
+                    code,
+                    person.diploma,
+                    values=values,
+                    weights=dict(settings.role_weights),
+                    limit=settings.limit,
+                    own=own,
+                )
+                ordered = sorted(
+                    (WindowRow(r, v, w) for r, v, w in found),
+                    key=lambda w: window_key(w.row, w.value, w.weight),
+                )
+                windows.append(ordered[-settings.limit :] if settings.limit else ordered)
+            summary = Summary(
+                competency=code,
+                window=tuple(windows[0]),
+                count=old.assessments + len(scoring),
+                contexts=old.contexts + len(contexts - seen),
+                last_day=last,
+                max_autonomy=max(autonomies) if autonomies else None,
+                non_scoring=old.non_scoring + len(official) - len(scoring),
+                self_window=tuple(windows[1]),
+                history=old.history + len(items),
+            )
+            state = state_from_summary(
+                summary,
+                scale=info.scale,
+                settings=settings,
+                methods=self.registry.methods(),
+                today=self.today,
+            )
+            rows.append(self._row(trainee_id, state))
+        self.storage.save_states(rows)
+        if general:
+            self._refresh(general)
 
     def correct(
         self,

@@ -25,7 +25,7 @@ from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -123,6 +123,11 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
     CREATE TRIGGER task_record_append_only_delete BEFORE DELETE ON task_record
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
+    # 2: recording stays as fast in a large journal: "was this order already seen?" is a
+    # lookup, not a scan of the pair's rows.
+    """
+    CREATE INDEX assessment_contexts ON assessment (trainee, competency, order_ref, task);
     """,
 )
 
@@ -751,6 +756,111 @@ class SqliteStorage:
                 target.append((assessment, row["value"], row["weight"]))
         if current is not None:
             yield summary()
+
+    _CONTEXT = (
+        "CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref "
+        "ELSE 'task:' || coalesce(nullif(a.task, ''), a.record) END"
+    )
+
+    def recent_window(
+        self,
+        trainee: int,
+        competency: str,
+        diploma: str,
+        *,
+        values: Mapping[str, int],
+        weights: Mapping[str, float],
+        limit: int,
+        own: bool,
+    ) -> list[tuple[Assessment, int, float]]:
+        """The last ``limit`` effective scoring rows of one pair, read newest first.
+
+        The index (trainee, competency, day) is walked backwards and reading stops as soon as
+        no older row can enter the window: the cost does not grow with the journal.
+        """
+        levels = list(values)
+        sql = (
+            "SELECT a.id, a.record, a.level, a.day, a.role, a.autonomy, a.order_ref, a.task "
+            "FROM assessment a WHERE a.trainee = ? AND a.competency = ? AND a.diploma = ? "
+            f"AND a.withdrawn = 0 AND a.role {'=' if own else '!='} 'auto' "
+            f"AND a.level IN ({','.join('?' * len(levels))}) "
+            "AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id) "
+            "ORDER BY a.day DESC"
+        )
+        found: list[tuple[Assessment, int, float]] = []
+        try:
+            cursor = self._db.execute(sql, [trainee, competency, diploma, *levels])
+            for row in cursor:
+                day = date.fromisoformat(row["day"])
+                # Rows of the same day are ordered by content: keep the whole last day.
+                if limit and len(found) >= limit and day < found[limit - 1][0].day:
+                    break
+                role = Role(row["role"])
+                found.append(
+                    (
+                        Assessment(
+                            id=row["id"],
+                            record=row["record"],
+                            trainee=trainee,
+                            competency=competency,
+                            level=row["level"],
+                            day=day,
+                            role=role,
+                            autonomy=row["autonomy"],
+                            order=row["order_ref"],
+                            task=row["task"],
+                            diploma=diploma,
+                        ),
+                        values[row["level"]],
+                        weights.get(str(role), 1.0),
+                    )
+                )
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+        return found
+
+    def contexts_seen(
+        self,
+        trainee: int,
+        competency: str,
+        diploma: str,
+        contexts: Sequence[str],
+        *,
+        levels: Sequence[str],
+        before: int,
+    ) -> set[str]:
+        """Which of ``contexts`` an earlier official scoring row of the pair already has.
+
+        One indexed lookup per context (index trainee, competency, order, task): the cost is
+        that of the rows on the same order, not of the journal.
+        """
+        seen: set[str] = set()
+        marks = ",".join("?" * len(levels))
+        common = (
+            "a.trainee = ? AND a.competency = ? AND a.diploma = ? AND a.id < ? "
+            f"AND a.withdrawn = 0 AND a.role != 'auto' AND a.level IN ({marks}) "
+            "AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)"
+        )
+        base = [trainee, competency, diploma, before, *levels]
+        for context in contexts:
+            kind, _sep, value = context.partition(":")
+            extra: list[Any]
+            if kind == "order":
+                where, extra = "a.order_ref = ?", [value]
+            else:
+                # No order: the catalogue task, else the record itself, tells the context.
+                where = "a.order_ref IS NULL AND (a.task = ? OR (a.task IS NULL AND a.record = ?))"
+                extra = [value, int(value) if value.isdigit() else -1]
+            found = self._read(
+                f"SELECT 1 FROM assessment a WHERE {where} AND {common} LIMIT 1",
+                [*extra, *base],
+            )
+            if found:
+                seen.add(context)
+        return seen
+
+    def last_assessment_id(self) -> int:
+        return int(self._read("SELECT coalesce(max(id), 0) AS m FROM assessment")[0]["m"])
 
     def count_assessments(self) -> int:
         return int(self._read("SELECT count(*) AS n FROM assessment")[0]["n"])

@@ -146,6 +146,35 @@ class Storage(Protocol):
         """Per pair recorded under ``diploma``: aggregates and the last ``limit`` scoring rows,
         computed in the database (see :func:`ep_skills.engine.compute.summarise`)."""
 
+    def recent_window(
+        self,
+        trainee: int,
+        competency: str,
+        diploma: str,
+        *,
+        values: Mapping[str, int],
+        weights: Mapping[str, float],
+        limit: int,
+        own: bool,
+    ) -> list[tuple[Assessment, int, float]]:
+        """At least the last ``limit`` effective scoring rows of a pair (official, or the
+        self-assessments with ``own``), newest first, reading no more than that."""
+
+    def contexts_seen(
+        self,
+        trainee: int,
+        competency: str,
+        diploma: str,
+        contexts: Sequence[str],
+        *,
+        levels: Sequence[str],
+        before: int,
+    ) -> set[str]:
+        """Which of ``contexts`` an earlier (id < ``before``) official scoring row has."""
+
+    def last_assessment_id(self) -> int:
+        """The highest assessment id so far (0 for an empty journal)."""
+
     def count_assessments(self) -> int:
         """How many assessment rows the journal holds."""
 
