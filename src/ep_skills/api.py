@@ -42,7 +42,15 @@ from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
-from ep_skills.journal.model import Assessment, AssessmentInput, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.model import (
+    Assessment,
+    AssessmentInput,
+    Order,
+    Role,
+    TaskRecord,
+    Trainee,
+    name_key,
+)
 from ep_skills.journal.storage import StateRow, Storage
 from ep_skills.plugins.registry import Registry
 from ep_skills.referential.defaults import DEFAULT_SCALE
@@ -157,6 +165,7 @@ class Journal:
         self._today = today
         self._diplomas: dict[str, _Diploma] = {}
         self._trainees: dict[int, Trainee] = {}
+        self._trainees_by_name: dict[str, Trainee] = {}
         self._orders: set[str] = set()
         self._fingerprints: dict[str, str] = {}
 
@@ -234,7 +243,9 @@ class Journal:
         if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
             found = self._trainees.get(int(who)) or self.storage.trainee_by_id(int(who))
         if found is None and isinstance(who, str):
-            found = self.storage.trainee_by_name(who.strip())
+            found = self._trainees_by_name.get(name_key(who)) or self.storage.trainee_by_name(
+                who.strip()
+            )
         if found is None:
             names = [t.name for t in self.storage.trainees()]
             raise EvidenceError(
@@ -247,6 +258,7 @@ class Journal:
     def _cache_trainee(self, trainee: Trainee) -> None:
         # Trainees are looked up for every row of an import; their id never changes.
         self._trainees[trainee.id] = trainee
+        self._trainees_by_name[name_key(trainee.name)] = trainee
 
     def trainees(self, cohort: str | None = None) -> list[Trainee]:
         """Trainees by name, of one cohort if given."""
@@ -453,10 +465,6 @@ class Journal:
         """Write already-checked records in one transaction (all or nothing)."""
         touched = {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
         with self.storage.transaction():
-            if len(touched) > 64:  # an import, a generated journal: recompute the pairs
-                written = self.storage.add_records(records)
-                self._refresh(touched)
-                return written
             people = {t: self.trainee(t) for t, _c in touched}
             self._ensure_fresh({p.diploma for p in people.values()})
             stored = {
