@@ -538,10 +538,7 @@ class Journal:
                     limit=settings.limit,
                     own=own,
                 )
-                ordered = sorted(
-                    (WindowRow(r, v, w) for r, v, w in found),
-                    key=lambda w: window_key(w.row, w.value, w.weight),
-                )
+                ordered = [WindowRow(*item) for item in sorted(found, key=lambda i: window_key(*i))]
                 windows.append(ordered[-settings.limit :] if settings.limit else ordered)
             summary = Summary(
                 competency=code,

@@ -143,9 +143,13 @@ def _add_months(day: date, months: int) -> date:
 
 @frozen
 class WindowRow:
-    """A scoring assessment inside the window, with its value and its role's weight."""
+    """A scoring assessment inside the window, with its value and its role's weight.
 
-    row: Assessment
+    ``row`` is None when only the numbers were read (a full recompute stores states, not
+    explanations); the explanation then lists no row.
+    """
+
+    row: Assessment | None
     value: int
     weight: float
 
@@ -179,15 +183,14 @@ def window_key(row: Assessment, value: int, weight: float) -> tuple[date, int, f
 def _window(
     rows: Sequence[Assessment], scale: Scale, settings: EffectiveSettings
 ) -> tuple[list[WindowRow], int]:
-    scoring = []
+    scoring: list[tuple[Assessment, int, float]] = []
     for row in rows:
         level = scale.level(row.level)
         if level is not None and level.value is not None:
-            weight = settings.role_weights.get(str(row.role), 1.0)
-            scoring.append(WindowRow(row, level.value, weight))
-    scoring.sort(key=lambda item: window_key(item.row, item.value, item.weight))
+            scoring.append((row, level.value, settings.role_weights.get(str(row.role), 1.0)))
+    scoring.sort(key=lambda item: window_key(*item))
     window = scoring[-settings.limit :] if settings.limit else scoring
-    return window, len(scoring)
+    return [WindowRow(*item) for item in window], len(scoring)
 
 
 def summarise(
@@ -278,6 +281,7 @@ def state_from_summary(
             w.row.via,
         )
         for w, mw in zip(summary.window, weights, strict=True)
+        if w.row is not None
     )
     reached = scale.state_for(score)
     checks = _coverage_checks(

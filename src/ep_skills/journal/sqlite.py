@@ -658,46 +658,41 @@ class SqliteStorage:
         in_scope = "a.day >= ?" if since else "1"
         since_params: list[Any] = [since.isoformat()] if since else []
         # kind: 1 an official scoring row that counts, 2 a self-assessment that counts,
-        # 0 anything else (non-scoring, superseded, withdrawn, out of scope).
+        # 0 anything else (non-scoring, superseded, withdrawn, out of scope). One window sort
+        # ranks the rows; the GROUP BY then reads them in that order (no second sort) and
+        # packs each window as "kind:position:value:weight" — one result row per pair.
         sql = f"""
         WITH levels AS ({level_rows}),
         base AS (
-          SELECT a.id, a.record, a.trainee, a.competency, a.level, a.day, a.role, a.autonomy,
-                 a.order_ref, a.task, lv.value AS value, {weight_case} AS weight,
+          SELECT a.trainee, a.competency, a.day, a.level, a.role, a.autonomy,
+                 lv.value AS value, {weight_case} AS weight,
                  (a.withdrawn = 0 AND {in_scope}
-                  AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)) AS eff
+                  AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)) AS eff,
+                 CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref
+                      ELSE 'task:' || coalesce(nullif(a.task, ''), a.record) END AS ctx
           FROM assessment a LEFT JOIN levels lv ON lv.level = a.level WHERE {scope}
         ),
         kinded AS (
-          SELECT *,
-                 CASE WHEN NOT eff OR value IS NULL THEN 0
-                      WHEN role = 'auto' THEN 2 ELSE 1 END AS kind,
-                 CASE WHEN coalesce(order_ref, '') != '' THEN 'order:' || order_ref
-                      ELSE 'task:' || coalesce(nullif(task, ''), record) END AS ctx
+          SELECT *, CASE WHEN NOT eff OR value IS NULL THEN 0
+                         WHEN role = 'auto' THEN 2 ELSE 1 END AS kind
           FROM base
         ),
         ranked AS (
-          SELECT *,
-                 row_number() OVER (PARTITION BY trainee, competency, kind
-                                    ORDER BY day DESC, value DESC, weight DESC, level DESC, id DESC)
-                   AS position,
-                 dense_rank() OVER (PARTITION BY trainee, competency, kind ORDER BY ctx)
-                   AS ctx_rank
+          SELECT *, row_number() OVER (PARTITION BY trainee, competency, kind
+                                       ORDER BY day DESC, value DESC, weight DESC, level DESC)
+                      AS position
           FROM kinded
-        ),
-        summed AS (
-          SELECT *,
-                 count(*) OVER pair AS history,
-                 sum(kind = 1) OVER pair AS n_scoring,
-                 sum(eff AND role != 'auto' AND value IS NULL) OVER pair AS n_non_scoring,
-                 max(CASE WHEN kind = 1 THEN ctx_rank END) OVER pair AS n_contexts,
-                 max(CASE WHEN kind = 1 THEN day END) OVER pair AS latest,
-                 max(CASE WHEN kind = 1 THEN autonomy END) OVER pair AS best_autonomy
-          FROM ranked WINDOW pair AS (PARTITION BY trainee, competency)
         )
-        SELECT * FROM summed
-        WHERE (kind > 0 AND position <= ?) OR (kind = 0 AND position = 1)
-        ORDER BY trainee, competency, kind, position DESC
+        SELECT trainee, competency, count(*) AS history,
+               sum(kind = 1) AS n_scoring,
+               count(DISTINCT CASE WHEN kind = 1 THEN ctx END) AS n_contexts,
+               max(CASE WHEN kind = 1 THEN day END) AS latest,
+               max(CASE WHEN kind = 1 THEN autonomy END) AS best_autonomy,
+               sum(eff AND role != 'auto' AND value IS NULL) AS n_non_scoring,
+               group_concat(CASE WHEN kind > 0 AND position <= ?
+                            THEN kind || ':' || position || ':' || value || ':' || weight END,
+                            ';') AS windows
+        FROM ranked GROUP BY trainee, competency ORDER BY trainee, competency
         """
         params = [
             *level_params,
@@ -708,54 +703,30 @@ class SqliteStorage:
         ]
         try:
             cursor = self._db.execute(sql, params)
+            cursor.row_factory = None
+            for row in cursor:
+                trainee, competency, history, count, contexts, latest, best, non_scoring = row[:8]
+                official: list[tuple[int, int, float]] = []
+                own: list[tuple[int, int, float]] = []
+                for item in (row[8] or "").split(";") if row[8] else ():
+                    kind, position, value, weight = item.split(":")
+                    target = official if kind == "1" else own
+                    target.append((int(position), int(value), float(weight)))
+                # Positions count from the newest: the windows are read oldest first.
+                yield PairSummary(
+                    trainee=trainee,
+                    competency=competency,
+                    window=tuple((None, v, w) for _p, v, w in sorted(official, reverse=True)),
+                    count=count or 0,
+                    contexts=contexts or 0,
+                    last_day=_date(latest),
+                    max_autonomy=best,
+                    non_scoring=non_scoring or 0,
+                    self_window=tuple((None, v, w) for _p, v, w in sorted(own, reverse=True)),
+                    history=history,
+                )
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
-        current: tuple[int, str] | None = None
-        first: sqlite3.Row | None = None
-        official: list[tuple[Assessment, int, float]] = []
-        own: list[tuple[Assessment, int, float]] = []
-
-        def summary() -> PairSummary:
-            assert current is not None
-            assert first is not None
-            return PairSummary(
-                trainee=current[0],
-                competency=current[1],
-                window=tuple(official),
-                count=first["n_scoring"] or 0,
-                contexts=first["n_contexts"] or 0,
-                last_day=_date(first["latest"]),
-                max_autonomy=first["best_autonomy"],
-                non_scoring=first["n_non_scoring"] or 0,
-                self_window=tuple(own),
-                history=first["history"],
-            )
-
-        for row in cursor:
-            key = (row["trainee"], row["competency"])
-            if key != current:
-                if current is not None:
-                    yield summary()
-                current, first, official, own = key, row, [], []
-            if row["kind"]:
-                # Only what an explanation shows of a window row is read back.
-                assessment = Assessment(
-                    id=row["id"],
-                    record=row["record"],
-                    trainee=key[0],
-                    competency=key[1],
-                    level=row["level"],
-                    day=date.fromisoformat(row["day"]),
-                    role=Role(row["role"]),
-                    autonomy=row["autonomy"],
-                    order=row["order_ref"],
-                    task=row["task"],
-                    diploma=diploma,
-                )
-                target = official if row["kind"] == 1 else own
-                target.append((assessment, row["value"], row["weight"]))
-        if current is not None:
-            yield summary()
 
     _CONTEXT = (
         "CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref "

@@ -44,18 +44,19 @@ class StateRow(NamedTuple):
 class PairSummary:
     """Aggregates of one (trainee, competency), as a storage computes them for a recompute.
 
-    Windows hold ``(assessment, value, role weight)``, oldest first.
+    Windows hold ``(assessment or None, value, role weight)``, oldest first: a full recompute
+    reads only the numbers.
     """
 
     trainee: int
     competency: str
-    window: tuple[tuple[Assessment, int, float], ...]
+    window: tuple[tuple[Assessment | None, int, float], ...]
     count: int
     contexts: int
     last_day: date | None
     max_autonomy: int | None
     non_scoring: int
-    self_window: tuple[tuple[Assessment, int, float], ...]
+    self_window: tuple[tuple[Assessment | None, int, float], ...]
     history: int
 
 
