@@ -129,18 +129,8 @@ def _leaves_of(node: Competency) -> list[Competency]:
 
 
 def _leaves(referential: Referential) -> dict[str, Competency]:
-    found: dict[str, Competency] = {}
-
-    def walk(items: Iterable[Competency]) -> None:
-        for item in items:
-            if item.children:
-                walk(item.children)
-            else:
-                found[item.code] = item
-
-    for bloc in referential.blocs:
-        walk(bloc.competencies)
-    return found
+    """The competencies assessments are recorded on: those without sub-competencies."""
+    return {c.code: c for c in referential.all_competencies() if not c.children}
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
