@@ -545,7 +545,7 @@ def test_schema_version_and_wal(journal: Journal) -> None:
     from ep_skills.journal.sqlite import MIGRATIONS, SCHEMA_VERSION
 
     # Every migration ran, in order, and the file says so.
-    assert SCHEMA_VERSION == len(MIGRATIONS)
+    assert len(MIGRATIONS) == SCHEMA_VERSION
     assert journal.storage.schema_version == SCHEMA_VERSION  # type: ignore[attr-defined]
     db = journal.storage.connection  # type: ignore[attr-defined]
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
