@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, echo_json
+from ep_skills.cli.output import console, echo_json, format_option
 from ep_skills.cli.params import DATE, LEVEL_PAIR
 from ep_skills.i18n import _, format_day
 
@@ -111,14 +111,7 @@ def trainee_add(
 
 @trainee.command("list")
 @click.option("--cohort", default=None, help="Only this cohort.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json")
 @pass_app
 def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
     """List trainees."""
@@ -205,14 +198,7 @@ def order_add(
 
 
 @order.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json")
 @pass_app
 def order_list(app: AppContext, fmt: str) -> None:
     """List production orders, newest first."""
@@ -250,14 +236,7 @@ def task() -> None:
 
 @task.command("list")
 @click.option("--diploma", required=True, help="Diploma id.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json")
 @pass_app
 def task_list(app: AppContext, diploma: str, fmt: str) -> None:
     """List the catalogue tasks of a diploma and the competencies each mobilises."""

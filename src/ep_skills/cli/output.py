@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
-__all__ = ["console", "echo_json", "use_colour"]
+__all__ = ["console", "echo_json", "format_option", "use_colour"]
+
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 
 def use_colour() -> bool:
@@ -41,3 +44,15 @@ def console(width: int | None = None) -> Any:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON, keeping accents readable."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def format_option(*choices: str) -> Callable[[FC], FC]:
+    """The ``--format`` option of a listing command: ``text`` first, then ``choices``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(("text", *choices)),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )

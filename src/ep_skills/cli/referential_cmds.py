@@ -9,12 +9,11 @@ from typing import Any
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, echo_json
+from ep_skills.cli.output import console, echo_json, format_option
 from ep_skills.i18n import N_, _
 
 __all__ = ["register"]
 
-FORMATS = ("text", "json")
 _STATUS = {"in-force": N_("in force"), "draft": N_("draft"), "replaced": N_("replaced")}
 
 
@@ -50,14 +49,7 @@ def _summary(app: AppContext, referential: Any) -> dict[str, Any]:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json")
 @pass_app
 def diplomas(app: AppContext, fmt: str) -> None:
     """List the installed diplomas and how much of each referential is verified."""
@@ -108,14 +100,7 @@ def referential() -> None:
 
 @referential.command("show")
 @click.argument("diploma")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json", "toml")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json", "toml")
 @pass_app
 def show(app: AppContext, diploma: str, fmt: str) -> None:
     """Show the referential of DIPLOMA: blocs, competencies, épreuves, tasks."""

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, echo_json
+from ep_skills.cli.output import console, echo_json, format_option
 from ep_skills.i18n import _, format_day, ngettext
 
 __all__ = ["print_cohort", "register"]
@@ -271,14 +271,7 @@ def _print_matrix(
     show_default=True,
     help="Matrix columns.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json", "csv")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json", "csv")
 @click.option(
     "--require",
     default=None,
@@ -362,14 +355,7 @@ def explain(app: AppContext, trainee: str, competency: str) -> None:
 
 @click.command()
 @click.option("--cohort", default=None, help="Cohort (default: every trainee).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("json")
 @pass_app
 def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
     """For each competency, who has not acquired it yet and which tasks would give the chance."""
