@@ -13,6 +13,7 @@ them. Then:
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,21 +35,33 @@ def setup() -> None:
         sys.exit("ep-skills needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    if not (BIN / "uv").exists():
-        run(BIN / "python", "-m", "pip", "install", "--quiet", "uv")
-    env_python = str(BIN / "python")
-    # --inexact keeps uv itself in the environment it installs into.
+    # --inexact keeps uv itself in the environment it installs into;
     # --all-packages: the core and every diploma plugin of the workspace (plugins/*).
     run(
-        BIN / "uv",
+        _uv(),
         "sync",
         "--locked",
         "--all-packages",
         "--inexact",
         "--quiet",
         "--python",
-        env_python,
+        str(BIN / "python"),
     )
+
+
+def _uv() -> str:
+    """uv from the environment, else from the PATH, else installed into the environment."""
+    if (BIN / "uv").exists():
+        return str(BIN / "uv")
+    found = shutil.which("uv")
+    if found:
+        return found
+    # An environment made by uv itself has no pip: bootstrap it first.
+    check = [str(BIN / "python"), "-m", "pip", "--version"]
+    if subprocess.run(check, capture_output=True, check=False).returncode:
+        run(BIN / "python", "-m", "ensurepip", "--upgrade")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "uv")
+    return str(BIN / "uv")
 
 
 def demo() -> int:
