@@ -34,6 +34,7 @@ from ep_skills.referential.model import (
     DiplomaKind,
     Epreuve,
     Location,
+    Option,
     Provenance,
     ProvenanceStatus,
     Referential,
@@ -246,6 +247,8 @@ def referentials(draw: st.DrawFn) -> Referential:
             note=draw(_OPTIONAL_LABEL),
         )
 
+    option_codes = draw(st.lists(codes, max_size=2, unique=True))
+    option_choice = st.sampled_from([None, *option_codes])
     blocs = []
     top_level: list[str] = []
     leaves: list[str] = []
@@ -266,6 +269,7 @@ def referentials(draw: st.DrawFn) -> Referential:
                 kind=draw(st.sampled_from(BlocKind)),
                 rncp_code=draw(_OPTIONAL_CODE),
                 optional=draw(st.booleans()),
+                option=draw(option_choice),
                 competencies=competencies,
                 provenance=draw_provenance(),
                 note=draw(_OPTIONAL_LABEL),
@@ -321,6 +325,7 @@ def referentials(draw: st.DrawFn) -> Referential:
                 location=draw(_OPTIONAL_LOCATION),
                 duration=draw(_OPTIONAL_LABEL),
                 optional=draw(st.booleans()),
+                option=draw(option_choice),
                 situations=situations,
                 provenance=epreuve_provenance,
                 note=draw(_OPTIONAL_LABEL),
@@ -414,6 +419,10 @@ def referentials(draw: st.DrawFn) -> Referential:
                     max_size=2,
                 )
             )
+        ),
+        options=tuple(
+            Option(code, draw(labels), provenance=draw_provenance(), note=draw(_OPTIONAL_LABEL))
+            for code in option_codes
         ),
         sources=sources,
         scale=draw(st.sampled_from([None, DEFAULT_SCALE])),

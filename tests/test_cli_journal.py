@@ -202,6 +202,7 @@ def test_trainee_list_json(workshop: Path) -> None:
         "diploma": "cap-cip",
         "cohort": "2026",
         "start_date": None,
+        "option": None,
     }
     assert by_name["Noah Petit"]["diploma"] == "cap-psr"
     assert by_name["Noah Petit"]["cohort"] == "P"

@@ -211,18 +211,28 @@ class Journal:
         diploma: str,
         cohort: str | None = None,
         start_date: date | None = None,
+        option: str | None = None,
     ) -> Trainee:
-        """Add a trainee preparing ``diploma``."""
+        """Add a trainee preparing ``diploma`` (and one of its options, if it has them)."""
         name = name.strip()
         if not name:
             raise EvidenceError(_("a trainee needs a name"))
-        self.registry.get(diploma)
+        referential = self.registry.get(diploma)
+        options = [o.code for o in referential.options]
+        if option is not None and option not in options:
+            known = ", ".join(options) or "—"
+            raise EvidenceError(
+                _("unknown option {option!r} for {diploma} (known: {known})").format(
+                    option=option, diploma=diploma, known=known
+                ),
+                field="option",
+            )
         if start_date is not None and start_date > self.today:
             raise EvidenceError(_("start date {day} is in the future").format(day=start_date))
         if self.storage.trainee_by_name(name) is not None:
             raise EvidenceError(_("a trainee named {name!r} already exists").format(name=name))
         with self.storage.transaction():
-            return self.storage.add_trainee(Trainee(0, name, diploma, cohort, start_date))
+            return self.storage.add_trainee(Trainee(0, name, diploma, cohort, start_date, option))
 
     def trainee(self, who: str | int) -> Trainee:
         """A trainee by id or name (case-insensitive).
@@ -864,7 +874,12 @@ class Journal:
                 )
                 for code, items in info.remap(rows).items()
             }
-        return build_progress(info.referential, leaves, scale=info.scale, settings=info.settings)
+        return build_progress(
+            info.referential.for_option(person.option),
+            leaves,
+            scale=info.scale,
+            settings=info.settings,
+        )
 
     def evidence(self, trainee: str | int, competency: str) -> list[Assessment]:
         """Every row behind a trainee's leaf competency, oldest first (corrections included)."""
@@ -886,7 +901,7 @@ class Journal:
                 (
                     person,
                     build_progress(
-                        info.referential,
+                        info.referential.for_option(person.option),
                         states[person.id],
                         scale=info.scale,
                         settings=info.settings,

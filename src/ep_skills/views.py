@@ -37,9 +37,11 @@ def cohort_gaps(journal: Journal, cohort: str | None = None) -> list[Gap]:
             never = []
             for person, progress in group:
                 node = progress.node(code)
-                if node is None or not node.acquired:
+                if node is None:
+                    continue  # not in this trainee's option of the diploma
+                if not node.acquired:
                     missing.append(person.name)
-                    if node is None or node.state is None:
+                    if node.state is None:
                         never.append(person.name)
             if not missing:
                 continue

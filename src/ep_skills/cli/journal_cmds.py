@@ -95,13 +95,21 @@ def trainee() -> None:
 @click.option("--diploma", required=True, help="Diploma id (see: ep-skills diplomas).")
 @click.option("--cohort", default=None, help="Cohort or workshop group.")
 @click.option("--start", "start", type=DATE, default=None, help="Start date of the training.")
+@click.option("--option", "option", default=None, help="The diploma option prepared, if any.")
 @pass_app
 def trainee_add(
-    app: AppContext, name: str, diploma: str, cohort: str | None, start: date | None
+    app: AppContext,
+    name: str,
+    diploma: str,
+    cohort: str | None,
+    start: date | None,
+    option: str | None,
 ) -> None:
     """Add a trainee NAME preparing a diploma."""
     with app.journal() as journal:
-        person = journal.add_trainee(name, diploma=diploma, cohort=cohort, start_date=start)
+        person = journal.add_trainee(
+            name, diploma=diploma, cohort=cohort, start_date=start, option=option
+        )
     click.echo(
         _("Trainee added: {name} (#{id}, {diploma})").format(
             name=person.name, id=person.id, diploma=person.diploma
@@ -126,6 +134,7 @@ def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
                     "diploma": p.diploma,
                     "cohort": p.cohort,
                     "start_date": p.start_date,
+                    "option": p.option,
                 }
                 for p in people
             ]
@@ -137,7 +146,8 @@ def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
     for header in ("#", _("name"), _("diploma"), _("cohort"), _("start")):
         table.add_column(header)
     for p in people:
-        table.add_row(str(p.id), p.name, p.diploma, p.cohort or "", str(p.start_date or ""))
+        diploma = f"{p.diploma} ({_('option')} {p.option})" if p.option else p.diploma
+        table.add_row(str(p.id), p.name, diploma, p.cohort or "", str(p.start_date or ""))
     console().print(table)
 
 

@@ -56,6 +56,8 @@ class Trainee:
     diploma: str
     cohort: str | None = None
     start_date: date | None = None
+    option: str | None = None
+    """The diploma option the trainee prepares (« option A »), when the diploma has options."""
 
 
 @frozen

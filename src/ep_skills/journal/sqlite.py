@@ -25,7 +25,7 @@ from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -128,6 +128,10 @@ MIGRATIONS: tuple[str, ...] = (
     # lookup, not a scan of the pair's rows.
     """
     CREATE INDEX assessment_contexts ON assessment (trainee, competency, order_ref, task);
+    """,
+    # 3: the diploma option a trainee prepares.
+    """
+    ALTER TABLE trainee ADD COLUMN option TEXT;
     """,
 )
 
@@ -303,29 +307,29 @@ class SqliteStorage:
     @staticmethod
     def _trainee(row: sqlite3.Row) -> Trainee:
         return Trainee(
-            row["id"], row["name"], row["diploma"], row["cohort"], _date(row["start_date"])
+            row["id"],
+            row["name"],
+            row["diploma"],
+            row["cohort"],
+            _date(row["start_date"]),
+            row["option"],
         )
 
     def add_trainee(self, trainee: Trainee) -> Trainee:
         cursor = self._write(
-            "INSERT INTO trainee (name, name_key, diploma, cohort, start_date, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO trainee (name, name_key, diploma, cohort, start_date, option, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 trainee.name,
                 name_key(trainee.name),
                 trainee.diploma,
                 trainee.cohort,
                 _iso(trainee.start_date),
+                trainee.option,
                 _now(),
             ),
         )
-        return Trainee(
-            int(cursor.lastrowid or 0),
-            trainee.name,
-            trainee.diploma,
-            trainee.cohort,
-            trainee.start_date,
-        )
+        return evolve(trainee, id=int(cursor.lastrowid or 0))
 
     def trainees(self, cohort: str | None = None) -> list[Trainee]:
         if cohort is None:

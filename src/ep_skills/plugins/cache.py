@@ -2,9 +2,10 @@
 
 Parsing and checking a referential costs tens of milliseconds; a command line started many
 times a day at the bench should not pay that for every installed diploma at every start. The
-cache is keyed by the file's bytes and the ep-skills version, so any change to either is a
-miss. It lives in ``$EP_SKILLS_CACHE_DIR`` (default: the user's cache folder); when that folder
-cannot be written the cache is simply not used. ``EP_SKILLS_CACHE_DIR=off`` turns it off.
+cache is keyed by the file's bytes, the ep-skills version and the shape of the model classes,
+so any change to one of them is a miss. It lives in ``$EP_SKILLS_CACHE_DIR`` (default: the
+user's cache folder); when that folder cannot be written the cache is simply not used.
+``EP_SKILLS_CACHE_DIR=off`` turns it off.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import os
 import pickle
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,6 +35,22 @@ def cache_dir() -> Path | None:
     return Path(base) / "ep-skills"
 
 
+@cache
+def _model_shape() -> bytes:
+    """The fields of every model class: a cached object of another shape must not be read."""
+    import attrs
+
+    from ep_skills.referential import model, settings
+
+    shape = []
+    for module in (model, settings):
+        for name in sorted(vars(module)):
+            value = getattr(module, name)
+            if isinstance(value, type) and attrs.has(value):
+                shape.append(f"{name}:{','.join(f.name for f in attrs.fields(value))}")
+    return ";".join(shape).encode()
+
+
 def cached(kind: str, raw: bytes, build: Callable[[], T]) -> T:
     """``build()``'s result for these bytes, from the cache when it has it."""
     from ep_skills import __version__
@@ -41,7 +59,7 @@ def cached(kind: str, raw: bytes, build: Callable[[], T]) -> T:
     if folder is None:
         return build()
     key = hashlib.sha256(
-        b"\0".join([kind.encode(), __version__.encode(), _VERSION.encode(), raw])
+        b"\0".join([kind.encode(), __version__.encode(), _VERSION.encode(), _model_shape(), raw])
     ).hexdigest()
     path = folder / f"{kind}-{key[:32]}.pickle"
     try:

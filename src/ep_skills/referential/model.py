@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+import attrs
 from attrs import frozen
 
 from ep_skills.referential.settings import CalculationSettings, Scale
@@ -37,6 +38,7 @@ __all__ = [
     "Epreuve",
     "Fragment",
     "Location",
+    "Option",
     "Provenance",
     "ProvenanceStatus",
     "Referential",
@@ -213,6 +215,8 @@ class Bloc:
     rncp_code: str | None = None
     """Code in the current RNCP fiche, e.g. ``RNCP35317BC01``, when it is known."""
     optional: bool = False
+    option: str | None = None
+    """Code of the diploma option this bloc belongs to; None: every option."""
     competencies: tuple[Competency, ...] = ()
     provenance: Provenance | None = None
     note: str | None = None
@@ -249,6 +253,8 @@ class Epreuve:
     location: Location | None = None
     duration: str | None = None
     optional: bool = False
+    option: str | None = None
+    """Code of the diploma option this épreuve belongs to; None: every option."""
     situations: tuple[Situation, ...] = ()
     provenance: Provenance | None = None
     note: str | None = None
@@ -314,6 +320,17 @@ class Correspondence:
 
 
 @frozen
+class Option:
+    """An option of the diploma (« option A : chaudronnerie »): some blocs and épreuves are
+    its own, and a trainee prepares one of them."""
+
+    code: str
+    title: str
+    provenance: Provenance | None = None
+    note: str | None = None
+
+
+@frozen
 class Referential:
     """One version of a diploma's official referential (« référentiel de diplôme »)."""
 
@@ -336,6 +353,7 @@ class Referential:
     """Shared fragments whose blocs this referential uses, e.g. ``cap-general-2019``."""
     note: str | None = None
     rncp: tuple[RncpRegistration, ...] = ()
+    options: tuple[Option, ...] = ()
     sources: tuple[Source, ...] = ()
     scale: Scale | None = None
     settings: CalculationSettings | None = None
@@ -345,6 +363,14 @@ class Referential:
     epreuves: tuple[Epreuve, ...] = ()
     tasks: tuple[CatalogueTask, ...] = ()
     correspondences: tuple[Correspondence, ...] = ()
+
+    def for_option(self, option: str | None) -> Referential:
+        """The referential as a trainee of ``option`` prepares it (all of it for None)."""
+        if option is None:
+            return self
+        blocs = tuple(b for b in self.blocs if b.option in (None, option))
+        epreuves = tuple(e for e in self.epreuves if e.option in (None, option))
+        return attrs.evolve(self, blocs=blocs, epreuves=epreuves)
 
     def all_competencies(self) -> list[Competency]:
         """Every competency of every bloc, depth first: each parent before its children."""

@@ -54,6 +54,8 @@ def _walk(ref: Referential) -> Iterator[tuple[str, Provenance, bool]]:
                 situation.provenance or epr,
                 situation.provenance is not None,
             )
+    for o, option in enumerate(ref.options):
+        yield f"options[{o}]", option.provenance or top, option.provenance is not None
     for c, table in enumerate(ref.correspondences):
         yield f"correspondences[{c}]", table.provenance or top, table.provenance is not None
     for t, catalogue_task in enumerate(ref.tasks):

@@ -70,6 +70,7 @@ def check_referential(ref: Referential) -> list[Problem]:
         *_check_references(ref),
         *_check_exam(ref),
         *_check_correspondences(ref),
+        *_check_options(ref),
         *_check_scale(ref.scale or DEFAULT_SCALE, "scale" if ref.scale else ""),
         *_check_coverage(ref),
     ]
@@ -198,6 +199,20 @@ def _check_correspondences(ref: Referential) -> Iterator[Problem]:
                     if code not in known:
                         what = _("unit or épreuve") if kind == "units" else _("competency")
                         yield _unknown(what, code, f"{here}.{kind}[{i}].new[{j}]")
+
+
+def _check_options(ref: Referential) -> Iterator[Problem]:
+    yield from _duplicates(
+        [(o.code, f"options[{i}].code") for i, o in enumerate(ref.options)], _("option")
+    )
+    known = {o.code for o in ref.options}
+    for kind, options in (
+        ("blocs", [b.option for b in ref.blocs]),
+        ("epreuves", [e.option for e in ref.epreuves]),
+    ):
+        for i, option in enumerate(options):
+            if option is not None and option not in known:
+                yield _unknown(_("option"), option, f"{kind}[{i}].option")
 
 
 def _check_exam(ref: Referential) -> Iterator[Problem]:
