@@ -61,7 +61,8 @@ PROFILE = settings(max_examples=40, deadline=None)
 
 
 @contextmanager
-def new_journal(school: SchoolConfig) -> Iterator[Journal]:
+def new_journal(school: SchoolConfig, *, stored: bool = True) -> Iterator[Journal]:
+    """A journal with two trainees and two orders; ``stored``: states are kept, not live."""
     with tempfile.TemporaryDirectory() as folder:
         journal = open_journal(
             Path(folder) / "j.db", create=True, today=TODAY, registry=REGISTRY, school=school
@@ -72,7 +73,8 @@ def new_journal(school: SchoolConfig) -> Iterator[Journal]:
             for ref in ORDERS:
                 if ref:
                     journal.add_order(ref, customer="Client", title=f"Commande {ref}")
-            assert not journal.settings(DIPLOMA).time_dependent
+            if stored:
+                assert not journal.settings(DIPLOMA).time_dependent
             yield journal
         finally:
             journal.close()
@@ -110,6 +112,26 @@ def write(journal: Journal, record: dict[str, Any]) -> None:
     )
 
 
+def play(journal: Journal, ops: list[tuple[Any, ...]]) -> None:
+    """Record and correct as the operations say (corrections aim at existing ids)."""
+    for op in ops:
+        if op[0] == "record":
+            write(journal, op[1])
+            continue
+        total = journal.storage.count_assessments()
+        if not total:
+            continue
+        target = op[1] % total + 1  # ids are 1…total
+        try:
+            if op[2] is None:
+                journal.correct(target, withdraw=True)
+            else:
+                journal.correct(target, level=op[2])
+        except EvidenceError:
+            # Correcting an assessment already withdrawn is refused; nothing written.
+            assert journal.storage.count_assessments() == total
+
+
 def view(journal: Journal) -> dict[tuple[str, str], tuple[object, ...]]:
     return {
         (name, code): tuple(getattr(state, f) for f in FIELDS)
@@ -127,22 +149,7 @@ def test_incremental_states_equal_a_full_recompute(
     school: SchoolConfig, ops: list[tuple[Any, ...]]
 ) -> None:
     with new_journal(school) as journal:
-        for op in ops:
-            if op[0] == "record":
-                write(journal, op[1])
-            else:
-                total = journal.storage.count_assessments()
-                if not total:
-                    continue
-                target = op[1] % total + 1  # ids are 1…total
-                try:
-                    if op[2] is None:
-                        journal.correct(target, withdraw=True)
-                    else:
-                        journal.correct(target, level=op[2])
-                except EvidenceError:
-                    # Correcting an assessment already withdrawn is refused; nothing written.
-                    assert journal.storage.count_assessments() == total
+        play(journal, ops)
         incremental = view(journal)
         journal.recompute()
         full = view(journal)
@@ -423,21 +430,8 @@ def test_sql_summaries_give_the_states_of_the_python_engine(
 ) -> None:
     # The fast path (SQLite window functions) and compute_state on every row must agree on
     # every field a state stores, corrections, self-assessments and non-scoring codes included.
-    with new_journal_any(school) as journal:
-        for op in ops:
-            if op[0] == "record":
-                write(journal, op[1])
-            else:
-                total = journal.storage.count_assessments()
-                if not total:
-                    continue
-                try:
-                    if op[2] is None:
-                        journal.correct(op[1] % total + 1, withdraw=True)
-                    else:
-                        journal.correct(op[1] % total + 1, level=op[2])
-                except EvidenceError:
-                    pass
+    with new_journal(school, stored=False) as journal:
+        play(journal, ops)
         fast = {(r.trainee, r.competency): r for r in journal._summarised(DIPLOMA)}
         for name in TRAINEES:
             person = journal.trainee(name)
@@ -448,20 +442,3 @@ def test_sql_summaries_give_the_states_of_the_python_engine(
                     continue
                 slow = journal._row(person.id, journal._compute(person, code, rows))
                 assert fast[(person.id, code)] == slow
-
-
-@contextmanager
-def new_journal_any(school: SchoolConfig) -> Iterator[Journal]:
-    with tempfile.TemporaryDirectory() as folder:
-        journal = open_journal(
-            Path(folder) / "j.db", create=True, today=TODAY, registry=REGISTRY, school=school
-        )
-        try:
-            for name in TRAINEES:
-                journal.add_trainee(name, diploma=DIPLOMA)
-            for ref in ORDERS:
-                if ref:
-                    journal.add_order(ref, customer="Client", title=f"Commande {ref}")
-            yield journal
-        finally:
-            journal.close()

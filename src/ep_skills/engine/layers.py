@@ -125,6 +125,8 @@ def resolve(
     share = values["rollup_min_share"]
     if not isinstance(share, int | float) or not 0 <= share <= 1:
         raise EpSkillsError(_("rollup_min_share must be between 0 and 1"))
+    required = values["rollup_required"]
+    assert isinstance(required, tuple | list)
     return EffectiveSettings(
         method=str(values["method"]),
         limit=limit,
@@ -133,7 +135,7 @@ def resolve(
         rollup_min_share=float(share),
         coverage=coverage,
         role_weights=weights,
-        rollup_required=tuple(str(code) for code in values["rollup_required"]),  # type: ignore[attr-defined]
+        rollup_required=tuple(str(code) for code in required),
         mark_conversion=str(values["mark_conversion"]),
         state_points=points,
     )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from ep_skills.referential.model import Competency, Provenance, ProvenanceStatus, Referential
+from ep_skills.referential.model import (
+    Competency,
+    Provenance,
+    ProvenanceStatus,
+    Referential,
+    Savoir,
+)
 
 __all__ = ["count_by_status", "effective_provenance_map"]
 
@@ -37,7 +43,9 @@ def _walk(ref: Referential) -> Iterator[tuple[str, Provenance, bool]]:
         yield f"blocs[{b}]", blc, bloc.provenance is not None
         yield from _competencies(bloc.competencies, f"blocs[{b}].competencies", blc)
 
-    def savoirs(items: tuple, prefix: str, inherited: Provenance) -> Iterator:  # type: ignore[type-arg]
+    def savoirs(
+        items: tuple[Savoir, ...], prefix: str, inherited: Provenance
+    ) -> Iterator[tuple[str, Provenance, bool]]:
         for i, savoir in enumerate(items):
             here = f"{prefix}[{i}]"
             eff = savoir.provenance or inherited
