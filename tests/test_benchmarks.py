@@ -47,7 +47,7 @@ def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         from generate import PRESETS, generate
-        from run import END, _settings_of, floor, ours, rival
+        from run import END, _settings_of, bare_floor, floor, ours, rival
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     from ep_skills import open_journal
@@ -59,8 +59,10 @@ def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -
     mine = {k: v for k, v in ours(journal).items() if v[0] is not None}
     assert mine == floor(path, settings)
     assert mine == rival(path, settings)
+    codes = {d: sorted(journal.diploma(d).leaves) for d in {t.diploma for t in journal.trainees()}}
+    assert bare_floor(path, settings, codes) == {k: v[:2] for k, v in mine.items()}
     # Not vacuous: the journal holds every state and corrections.
-    assert {state for _score, state in mine.values()} == {"NA", "VA", "A"}
+    assert {state for _score, state, _n, _k in mine.values()} == {"NA", "VA", "A"}
     assert (
         journal.storage.connection.execute(
             "SELECT count(*) FROM assessment WHERE supersedes IS NOT NULL"

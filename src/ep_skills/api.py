@@ -138,6 +138,11 @@ def _suggest(word: str, candidates: Iterable[str]) -> str:
     return _(" (did you mean: {names}?)").format(names=", ".join(close)) if close else ""
 
 
+_BATCH_ROWS = 2000
+"""Above this many new assessments (and four per touched pair), recording summarises the
+touched pairs again instead of updating their states row by row."""
+
+
 class Journal:
     """A journal of evidence with the diplomas of its trainees: the library's main object."""
 
@@ -277,6 +282,10 @@ class Journal:
         """Add a production order from a customer."""
         if not ref.strip() or not customer.strip() or not title.strip():
             raise EvidenceError(_("an order needs a reference, a customer and a title"))
+        if not ref.isprintable():
+            # Typed by people, never a control character: the SQLite recompute tells orders
+            # from tasks by such a prefix (journal/sqlite.py, _fast_summaries).
+            raise EvidenceError(_("an order reference cannot contain control characters"))
         if self.storage.order(ref) is not None:
             raise EvidenceError(_("order {ref!r} already exists").format(ref=ref))
         if quantity is not None and quantity <= 0:
@@ -440,11 +449,12 @@ class Journal:
             role=role,
             note=note,
         )
+        hook = self.registry.plugin_manager.hook.ep_skills_validate_evidence
+        if not hook.get_hookimpls():  # no plugin checks evidence: skip the call on every row
+            return record
         problems = [
             message
-            for answer in self.registry.plugin_manager.hook.ep_skills_validate_evidence(
-                record=record, referential=info.referential
-            )
+            for answer in hook(record=record, referential=info.referential)
             if answer
             for message in answer
         ]
@@ -464,9 +474,16 @@ class Journal:
     def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
         """Write already-checked records in one transaction (all or nothing)."""
         touched = {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
+        rows = sum(len(r.trainees) * len(r.assessments) for r in records)
         with self.storage.transaction():
             people = {t: self.trainee(t) for t, _c in touched}
             self._ensure_fresh({p.diploma for p in people.values()})
+            if rows > _BATCH_ROWS and rows > 4 * len(touched):
+                # An import: many rows on few pairs. Summarising those pairs again from the
+                # index costs less than reading back each pair's window as it grows.
+                written = self.storage.add_records(records)
+                self._refresh(touched)
+                return written
             stored = {
                 (s.trainee, s.competency): s
                 for s in self.storage.states(sorted(people))

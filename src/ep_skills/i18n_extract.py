@@ -105,7 +105,7 @@ def write_po(path: Path, messages: set[str], translations: dict[str, str], langu
         f'"Language: {language}\\n"',
         "",
     ]
-    for message in sorted(messages, key=lambda m: m.lower()):
+    for message in sorted(messages, key=lambda m: (m.lower(), m)):  # stable between runs
         text = translations.get(message, "")
         if "\0" in message:
             singular, plural = message.split("\0")

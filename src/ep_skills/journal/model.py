@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from attrs import frozen
 
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=4096)  # an import looks the same names up for every row
 def name_key(name: str) -> str:
     """How two spellings of a name are recognised as the same: case, accents and spaces aside.
 

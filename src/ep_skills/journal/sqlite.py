@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve
+from attrs import evolve, frozen
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
@@ -25,7 +25,7 @@ from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -133,7 +133,50 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE trainee ADD COLUMN option TEXT;
     """,
+    # 4: a full recompute reads every row of a pair from one index, in the pair's order, without
+    # touching the table (the index covers every column the summaries need); self-assessments,
+    # a few per pair, get their own small index so that their window is read directly.
+    """
+    DROP INDEX assessment_by_pair;
+    CREATE INDEX assessment_by_pair ON assessment
+        (trainee, competency, day, diploma, level, role, withdrawn, autonomy, order_ref, task,
+         record);
+    CREATE INDEX assessment_self ON assessment (trainee, competency, day) WHERE role = 'auto';
+    """,
 )
+
+
+_CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on parameters
+
+
+@frozen
+class _WindowSpec:
+    """What a summary query needs to know of a diploma's settings."""
+
+    diploma: str
+    values: Mapping[str, int]
+    weights: Mapping[str, float]
+    limit: int
+    since: date | None
+
+
+def _window_of(
+    packed: str | None, values: Mapping[str, int], weights: Mapping[str, float], limit: int
+) -> list[tuple[str, int, float, str]]:
+    """Unpack the packed window rows into the window, oldest first, in the engine's order
+    (:func:`ep_skills.engine.compute.window_key`).
+
+    Rows are separated by the ASCII record separator and fields by the unit separator: level
+    codes and roles never contain control characters (the referential check refuses them).
+    """
+    if not packed:
+        return []
+    rows = []
+    for item in packed.split("\x1e"):
+        day, level, role = item.split("\x1f")
+        rows.append((day, values[level], weights.get(role, 1.0), level))
+    rows.sort()
+    return rows[-limit:] if limit else rows
 
 
 class JournalFileError(EpSkillsError):
@@ -193,6 +236,9 @@ class SqliteStorage:
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            # 64 MiB of page cache (SQLite's default is 2 MiB): an import or a day of records
+            # inserts into indexes ordered by trainee and competency, all over the file.
+            self._db.execute("PRAGMA cache_size = -65536")
             self._migrate(create)
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
@@ -445,16 +491,20 @@ class SqliteStorage:
         next_record = (self._read("SELECT max(id) AS m FROM task_record")[0]["m"] or 0) + 1
         next_row = (self._read("SELECT max(id) AS m FROM assessment")[0]["m"] or 0) + 1
         record_rows, link_rows, assessment_rows, written = [], [], [], []
+        contexts: dict[tuple[tuple[str, ...], ...], str] = {}  # records of a task share one
         for offset, record in enumerate(records):
             record_id = next_record + offset
-            context = json.dumps(
-                {
-                    "process": list(record.process),
-                    "machine": list(record.machine),
-                    "material": list(record.material),
-                },
-                ensure_ascii=False,
-            )
+            key = (record.process, record.machine, record.material)
+            context = contexts.get(key)
+            if context is None:
+                context = contexts[key] = json.dumps(
+                    {
+                        "process": list(record.process),
+                        "machine": list(record.machine),
+                        "material": list(record.material),
+                    },
+                    ensure_ascii=False,
+                )
             day = record.day.isoformat()
             role = str(record.role)
             record_rows.append(
@@ -637,105 +687,183 @@ class SqliteStorage:
         pairs: Sequence[tuple[int, str]] | None = None,
     ) -> Iterator[PairSummary]:
         """Per (trainee, competency) recorded under ``diploma``: the aggregates and the window
-        of the last ``limit`` scoring assessments, computed by SQLite in one ordered query.
+        of the last ``limit`` scoring assessments, computed by SQLite.
 
-        This is the fast path of a full recompute: SQLite reads each row once, computes every
-        aggregate with window functions, and hands Python only the few rows of each window
-        (plus one row for a pair whose rows no longer count). It follows
-        :func:`ep_skills.engine.compute.summarise` exactly: effective rows, scope, same-day
-        order by content.
+        It follows :func:`ep_skills.engine.compute.summarise` exactly (effective rows, scope,
+        same-day order by content) and is the fast path of a full recompute: the counts come
+        from one pass over the covering index ``assessment_by_pair`` (no table read, no sort)
+        and each window from the few newest rows of its pair, read backwards through the
+        index. Corrections are rare, so that pass does not look for them row by row: the pairs
+        that have one are summarised again, with the check (:meth:`_exact_pairs`).
         """
-        scope_params: list[Any] = [diploma]
-        scope = "a.diploma = ?"
-        if trainees is not None:
-            scope += f" AND a.trainee IN ({','.join('?' * len(trainees))})"
-            scope_params += list(trainees)
+        window = _WindowSpec(diploma, values, weights, limit, since)
         if pairs is not None:
-            scope += " AND (" + " OR ".join(["(a.trainee = ? AND a.competency = ?)"] * len(pairs))
-            scope += ")"
-            for trainee, code in pairs:
-                scope_params += [trainee, code]
-        level_rows = " UNION ALL ".join(["SELECT ? AS level, ? AS value"] * len(values))
-        level_params: list[Any] = [x for item in values.items() for x in item]
-        weight_case = "CASE a.role " + " ".join(["WHEN ? THEN ?"] * len(weights)) + " ELSE 1.0 END"
-        weight_params: list[Any] = [x for item in weights.items() for x in item]
-        in_scope = "a.day >= ?" if since else "1"
-        since_params: list[Any] = [since.isoformat()] if since else []
-        # kind: 1 an official scoring row that counts, 2 a self-assessment that counts,
-        # 0 anything else (non-scoring, superseded, withdrawn, out of scope). One window sort
-        # ranks the rows; the GROUP BY then reads them in that order (no second sort) and
-        # packs each window as "kind:position:value:weight" — one result row per pair.
-        sql = f"""
-        WITH levels AS ({level_rows}),
-        base AS (
-          SELECT a.trainee, a.competency, a.day, a.level, a.role, a.autonomy,
-                 lv.value AS value, {weight_case} AS weight,
-                 (a.withdrawn = 0 AND {in_scope}
-                  AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id)) AS eff,
-                 CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref
-                      ELSE 'task:' || coalesce(nullif(a.task, ''), a.record) END AS ctx
-          FROM assessment a LEFT JOIN levels lv ON lv.level = a.level WHERE {scope}
-        ),
-        kinded AS (
-          SELECT *, CASE WHEN NOT eff OR value IS NULL THEN 0
-                         WHEN role = 'auto' THEN 2 ELSE 1 END AS kind
-          FROM base
-        ),
-        ranked AS (
-          SELECT *, row_number() OVER (PARTITION BY trainee, competency, kind
-                                       ORDER BY day DESC, value DESC, weight DESC, level DESC)
-                      AS position
-          FROM kinded
+            yield from self._exact_pairs(window, pairs)
+            return
+        corrected = self._corrected_pairs(diploma, trainees)
+        exact = {(s.trainee, s.competency): s for s in self._exact_pairs(window, corrected)}
+        chunks: list[Sequence[int] | None] = [None]
+        if trainees is not None:
+            ordered = sorted(trainees)
+            chunks = [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+        for chunk in chunks:
+            for summary in self._summaries(window, trainees=chunk):
+                yield exact.pop((summary.trainee, summary.competency), summary)
+        yield from exact.values()  # none, unless a pair's only rows are corrections
+
+    def _corrected_pairs(
+        self, diploma: str, trainees: Sequence[int] | None
+    ) -> set[tuple[int, str]]:
+        """The pairs with at least one correction (read through the small partial index)."""
+        rows = self._read(
+            "SELECT DISTINCT trainee, competency FROM assessment "
+            "INDEXED BY assessment_corrections WHERE supersedes IS NOT NULL AND diploma = ?",
+            (diploma,),
         )
-        SELECT trainee, competency, count(*) AS history,
-               sum(kind = 1) AS n_scoring,
-               count(DISTINCT CASE WHEN kind = 1 THEN ctx END) AS n_contexts,
-               max(CASE WHEN kind = 1 THEN day END) AS latest,
-               max(CASE WHEN kind = 1 THEN autonomy END) AS best_autonomy,
-               sum(eff AND role != 'auto' AND value IS NULL) AS n_non_scoring,
-               group_concat(CASE WHEN kind > 0 AND position <= ?
-                            THEN kind || ':' || position || ':' || value || ':' || weight END,
-                            ';') AS windows
-        FROM ranked GROUP BY trainee, competency ORDER BY trainee, competency
+        wanted = set(trainees) if trainees is not None else None
+        return {
+            (r["trainee"], r["competency"])
+            for r in rows
+            if wanted is None or r["trainee"] in wanted
+        }
+
+    def _exact_pairs(
+        self, window: _WindowSpec, pairs: Iterable[tuple[int, str]]
+    ) -> Iterator[PairSummary]:
+        """Summaries of some pairs that check every row for a correction: one trainee at a
+        time, each through index seeks on its competencies."""
+        codes: dict[int, list[str]] = {}
+        for trainee, code in sorted(pairs):
+            codes.setdefault(trainee, []).append(code)
+        for trainee, wanted in codes.items():
+            yield from self._summaries(window, trainees=[trainee], codes=wanted, exact=True)
+
+    def _summaries(
+        self,
+        spec: _WindowSpec,
+        *,
+        trainees: Sequence[int] | None,
+        codes: Sequence[str] | None = None,
+        exact: bool = False,
+    ) -> Iterator[PairSummary]:
+        """Two ordered passes over the covering index, merged pair by pair.
+
+        The first counts the official scoring rows (count, distinct orders or tasks, best
+        autonomy); the second counts every row and the non-scoring ones, and reads each
+        pair's windows through correlated subqueries that stop after the newest rows. With
+        ``exact``, each row is also checked for a correction that supersedes it.
         """
-        params = [
-            *level_params,
-            *weight_params,
-            *since_params,
-            *scope_params,
-            limit or 1_000_000_000,
-        ]
+        scope = "diploma = ?"
+        scope_params: list[Any] = [spec.diploma]
+        if trainees is not None:
+            scope += f" AND trainee IN ({','.join('?' * len(trainees))})"
+            scope_params += list(trainees)
+        if codes is not None:
+            scope += f" AND competency IN ({','.join('?' * len(codes))})"
+            scope_params += list(codes)
+        if spec.since is not None:
+            scope += " AND day >= ?"
+            scope_params.append(spec.since.isoformat())
+        # Whether a row still counts: not withdrawn, and (with ``exact``) not corrected.
+        counts = "withdrawn = 0"
+        if exact:
+            counts += " AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = a.id)"
+        levels = list(spec.values)
+        marks = ",".join("?" * len(levels))
+        # Distinct contexts: the order, else the task, else the record. The task side gets a
+        # char(1) prefix (an order reference never holds a control character) so that one
+        # COUNT(DISTINCT) tells them apart without building a string for most rows.
+        tally_sql = (
+            "SELECT trainee, competency, count(*), count(DISTINCT coalesce(nullif(order_ref, ''), "
+            "char(1) || coalesce(nullif(task, ''), record))), max(autonomy) "
+            f"FROM assessment a INDEXED BY assessment_by_pair WHERE {scope} AND {counts} "
+            f"AND role != 'auto' AND level IN ({marks}) "
+            "GROUP BY trainee, competency ORDER BY trainee, competency"
+        )
+        official_sql, official_params = self._window_sql(spec, own=False, exact=exact)
+        own_sql, own_params = self._window_sql(spec, own=True, exact=exact)
+        rows_sql = (
+            f"SELECT p.trainee, p.competency, p.history, p.non_scoring, {official_sql}, {own_sql} "
+            "FROM (SELECT trainee, competency, count(*) AS history, "
+            f"sum({counts} AND role != 'auto' AND level NOT IN ({marks})) AS non_scoring "
+            f"FROM assessment a INDEXED BY assessment_by_pair WHERE {scope} "
+            "GROUP BY trainee, competency ORDER BY trainee, competency) AS p"
+        )
+        values, weights, limit = spec.values, spec.weights, spec.limit
         try:
-            cursor = self._db.execute(sql, params)
+            tally = self._db.execute(tally_sql, [*scope_params, *levels])
+            tally.row_factory = None
+            pending = next(tally, None)
+            cursor = self._db.execute(
+                rows_sql, [*official_params, *own_params, *levels, *scope_params]
+            )
             cursor.row_factory = None
-            for row in cursor:
-                trainee, competency, history, count, contexts, latest, best, non_scoring = row[:8]
-                official: list[tuple[int, int, float]] = []
-                own: list[tuple[int, int, float]] = []
-                for item in (row[8] or "").split(";") if row[8] else ():
-                    kind, position, value, weight = item.split(":")
-                    target = official if kind == "1" else own
-                    target.append((int(position), int(value), float(weight)))
-                # Positions count from the newest: the windows are read oldest first.
+            for trainee, competency, history, non_scoring, official, own in cursor:
+                count = contexts = 0
+                best = None
+                if pending is not None and pending[0] == trainee and pending[1] == competency:
+                    count, contexts, best = pending[2], pending[3], pending[4]
+                    pending = next(tally, None)
+                rows = _window_of(official, values, weights, limit)
                 yield PairSummary(
                     trainee=trainee,
                     competency=competency,
-                    window=tuple((None, v, w) for _p, v, w in sorted(official, reverse=True)),
-                    count=count or 0,
-                    contexts=contexts or 0,
-                    last_day=_date(latest),
+                    window=tuple((None, v, w) for _d, v, w, _l in rows),
+                    count=count,
+                    contexts=contexts,
+                    last_day=date.fromisoformat(rows[-1][0]) if rows else None,
                     max_autonomy=best,
                     non_scoring=non_scoring or 0,
-                    self_window=tuple((None, v, w) for _p, v, w in sorted(own, reverse=True)),
+                    self_window=tuple(
+                        (None, v, w) for _d, v, w, _l in _window_of(own, values, weights, limit)
+                    ),
                     history=history,
                 )
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
 
-    _CONTEXT = (
-        "CASE WHEN coalesce(a.order_ref, '') != '' THEN 'order:' || a.order_ref "
-        "ELSE 'task:' || coalesce(nullif(a.task, ''), a.record) END"
-    )
+    @staticmethod
+    def _window_sql(spec: _WindowSpec, *, own: bool, exact: bool) -> tuple[str, list[Any]]:
+        """A correlated subquery packing the rows of pair ``p`` that can enter its window.
+
+        Those are the effective scoring rows (official ones, or self-assessments with
+        ``own``) on or after the day of the limit-th newest one: the index is read backwards
+        and stops there. Rows of that day are then ordered by content, in Python. Only with
+        ``exact`` are rows that a correction supersedes looked for and left out.
+        """
+        role = "= 'auto'" if own else "!= 'auto'"
+        # Self-assessments are a few per pair: their own partial index finds them directly.
+        index = "assessment_self" if own else "assessment_by_pair"
+        levels = list(spec.values)
+
+        def where(alias: str) -> str:
+            return (
+                f"{alias}.trainee = p.trainee AND {alias}.competency = p.competency "
+                f"AND {alias}.diploma = ? AND {alias}.withdrawn = 0 AND {alias}.role {role} "
+                f"AND {alias}.level IN ({','.join('?' * len(levels))}) "
+                + (f"AND {alias}.day >= ? " if spec.since is not None else "")
+                + (
+                    f"AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = {alias}.id)"
+                    if exact
+                    else ""
+                )
+            )
+
+        params: list[Any] = [spec.diploma, *levels]
+        if spec.since is not None:
+            params.append(spec.since.isoformat())
+        cutoff, cutoff_params = "''", []
+        if spec.limit:
+            cutoff = (
+                f"coalesce((SELECT c.day FROM assessment c INDEXED BY {index} WHERE {where('c')} "
+                f"ORDER BY c.day DESC LIMIT 1 OFFSET {int(spec.limit) - 1}), '')"
+            )
+            cutoff_params = list(params)
+        sql = (
+            "(SELECT group_concat(b.day || char(31) || b.level || char(31) || b.role, char(30)) "
+            f"FROM assessment b INDEXED BY {index} WHERE {where('b')} AND b.day >= {cutoff})"
+        )
+        return sql, [*params, *cutoff_params]
 
     def recent_window(
         self,

@@ -247,6 +247,11 @@ def _check_scale(scale: Scale, path: str) -> Iterator[Problem]:
     if not any(level.scoring for level in scale.levels):
         yield Problem(_("the scale needs at least one level with a value"), f"{prefix}levels")
     for i, level in enumerate(scale.levels):
+        if not level.code.isprintable():
+            # Level codes are stored in the journal and packed by the recompute's queries.
+            yield Problem(
+                _("a level code cannot contain control characters"), f"{prefix}levels[{i}].code"
+            )
         if level.value is not None and not 0 <= level.value <= 100:
             yield Problem(
                 _("a level's value must be between 0 and 100"), f"{prefix}levels[{i}].value"
