@@ -92,15 +92,17 @@ def generate(
     done_days = 0
     counts = {"trainees": 0, "records": 0, "assessments": 0, "corrections": 0}
     try:
-        for school in range(preset.schools):
-            people = _trainees(journal, preset, school, start, end, rng)
-            counts["trainees"] += len(people)
-            orders = _orders(journal, school, start, end, rng)
-            for day in days:
-                _one_day(journal, day, people, orders, preset, rng, counts)
-                done_days += 1
-                if progress:
-                    progress(done_days, total_days)
+        # Years of history at once: states are computed once at the end, not record by record.
+        with journal.deferred_states():
+            for school in range(preset.schools):
+                people = _trainees(journal, preset, school, start, end, rng)
+                counts["trainees"] += len(people)
+                orders = _orders(journal, school, start, end, rng)
+                for day in days:
+                    _one_day(journal, day, people, orders, preset, rng, counts)
+                    done_days += 1
+                    if progress:
+                        progress(done_days, total_days)
     finally:
         journal.close()
     counts["schools"] = preset.schools

@@ -171,6 +171,35 @@ def test_incremental_states_equal_a_full_recompute(
             assert tuple(getattr(direct, f) for f in FIELDS) == fields
 
 
+@PROFILE
+@given(school=st.sampled_from(SCHOOLS), ops=operations, split=st.integers(0, 30))
+def test_deferred_states_equal_states_kept_record_by_record(
+    school: SchoolConfig, ops: list[tuple[Any, ...]], split: int
+) -> None:
+    # Part of the history recorded as usual, the rest loaded with deferred states.
+    with new_journal(school) as kept, new_journal(school) as deferred:
+        play(kept, ops)
+        play(deferred, ops[:split])
+        with deferred.deferred_states():
+            play(deferred, ops[split:])
+        assert view(deferred) == view(kept)
+
+
+def test_a_load_stopped_half_way_leaves_states_that_are_recomputed_before_use() -> None:
+    with new_journal(SchoolConfig()) as journal:
+        journal.record(["Léa Martin"], description="travail", levels={"C1.1": "VV"})
+        try:
+            with journal.deferred_states():
+                journal.record(["Léa Martin"], description="travail", levels={"C1.1": "RR"})
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pass
+        stored = journal.storage.states([journal.trainee("Léa Martin").id])
+        assert [s.assessments for s in stored] == [1]  # not updated by the deferred write
+        # A reader (here the same journal, as a new process would) recomputes first.
+        assert journal.leaf_states("Léa Martin")["C1.1"].count == 2
+
+
 # -- (b) insertion order ---------------------------------------------------------------------
 
 

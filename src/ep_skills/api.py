@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -163,6 +164,10 @@ class Journal:
         self._trainees_by_name: dict[str, Trainee] = {}
         self._orders: set[str] = set()
         self._fingerprints: dict[str, str] = {}
+        self._deferred = False
+        self._assessment_cache: dict[
+            tuple[Any, ...], tuple[tuple[AssessmentInput, ...], CatalogueTask | None]
+        ] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -350,8 +355,9 @@ class Journal:
                 ),
                 field="role",
             ) from None
-        day = day or self.today
-        if day > self.today:
+        today = self.today
+        day = day or today
+        if day > today:
             raise EvidenceError(_("date {day} is in the future").format(day=day), field="date")
         for person in people:
             if person.start_date and day < person.start_date:
@@ -374,6 +380,66 @@ class Journal:
         if minutes is not None and minutes <= 0:
             raise EvidenceError(_("the time spent must be positive"), field="minutes")
 
+        assessments, catalogue = self._assessments(info, task, description, level, levels, autonomy)
+        context = context or {}
+        if catalogue is not None:
+            context = {
+                "process": context.get("process") or catalogue.context.process,
+                "machine": context.get("machine") or catalogue.context.machine,
+                "material": context.get("material") or catalogue.context.material,
+            }
+        record = TaskRecord(
+            trainees=tuple(p.id for p in people),
+            diploma=info.referential.id,
+            day=day,
+            assessments=assessments,
+            task=task,
+            description=description,
+            order=order,
+            minutes=minutes,
+            process=tuple(context.get("process", ())),
+            machine=tuple(context.get("machine", ())),
+            material=tuple(context.get("material", ())),
+            assessor=assessor,
+            role=role,
+            note=note,
+        )
+        hook = self.registry.plugin_manager.hook.ep_skills_validate_evidence
+        if not hook.get_hookimpls():  # no plugin checks evidence: skip the call on every row
+            return record
+        problems = [
+            message
+            for answer in hook(record=record, referential=info.referential)
+            if answer
+            for message in answer
+        ]
+        if problems:
+            raise EvidenceError("; ".join(problems))
+        return record
+
+    def _assessments(
+        self,
+        info: _Diploma,
+        task: str | None,
+        description: str | None,
+        level: str | None,
+        levels: Mapping[str, str] | None,
+        autonomy: int | None,
+    ) -> tuple[tuple[AssessmentInput, ...], CatalogueTask | None]:
+        """The checked assessments of a record: the task's proposals, then the given levels.
+
+        Kept by their inputs: an import asks the same few combinations for every row.
+        """
+        key = (
+            info.referential.id,
+            task,
+            task is None and not description,
+            level,
+            tuple((levels or {}).items()),
+            autonomy,
+        )
+        if key in self._assessment_cache:
+            return self._assessment_cache[key]
         chosen: dict[str, str] = {}
         catalogue = None
         if task is not None:
@@ -424,43 +490,14 @@ class Journal:
                     ).format(level=value, code=code, diploma=info.referential.id, known=known),
                     field="competencies" if code in (levels or {}) else "level",
                 )
-        context = context or {}
-        if catalogue is not None:
-            context = {
-                "process": context.get("process") or catalogue.context.process,
-                "machine": context.get("machine") or catalogue.context.machine,
-                "material": context.get("material") or catalogue.context.material,
-            }
-        record = TaskRecord(
-            trainees=tuple(p.id for p in people),
-            diploma=info.referential.id,
-            day=day,
-            assessments=tuple(
-                AssessmentInput(code, value, autonomy) for code, value in chosen.items()
-            ),
-            task=task,
-            description=description,
-            order=order,
-            minutes=minutes,
-            process=tuple(context.get("process", ())),
-            machine=tuple(context.get("machine", ())),
-            material=tuple(context.get("material", ())),
-            assessor=assessor,
-            role=role,
-            note=note,
+        result = (
+            tuple(AssessmentInput(code, value, autonomy) for code, value in chosen.items()),
+            catalogue,
         )
-        hook = self.registry.plugin_manager.hook.ep_skills_validate_evidence
-        if not hook.get_hookimpls():  # no plugin checks evidence: skip the call on every row
-            return record
-        problems = [
-            message
-            for answer in hook(record=record, referential=info.referential)
-            if answer
-            for message in answer
-        ]
-        if problems:
-            raise EvidenceError("; ".join(problems))
-        return record
+        if len(self._assessment_cache) > 4096:
+            self._assessment_cache.clear()
+        self._assessment_cache[key] = result
+        return result
 
     def record(self, trainees: Sequence[str | int], **kwargs: Any) -> TaskRecord:
         """Record a task done by one or more trainees; see :meth:`build_record` for arguments.
@@ -476,6 +513,8 @@ class Journal:
         touched = {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
         rows = sum(len(r.trainees) * len(r.assessments) for r in records)
         with self.storage.transaction():
+            if self._deferred:
+                return self.storage.add_records(records)
             people = {t: self.trainee(t) for t, _c in touched}
             self._ensure_fresh({p.diploma for p in people.values()})
             if rows > _BATCH_ROWS and rows > 4 * len(touched):
@@ -625,11 +664,34 @@ class Journal:
                 role=Role(role) if role is not None else original.role,
                 note=note,
             )
-            trainee_now = self.trainee(row.trainee)
-            info_now = self.diploma(trainee_now.diploma)
-            codes = info_now.targets.get((row.diploma, row.competency), ())
-            self._refresh({(row.trainee, code) for code in codes})
+            if not self._deferred:
+                trainee_now = self.trainee(row.trainee)
+                info_now = self.diploma(trainee_now.diploma)
+                codes = info_now.targets.get((row.diploma, row.competency), ())
+                self._refresh({(row.trainee, code) for code in codes})
         return row
+
+    @contextmanager
+    def deferred_states(self) -> Iterator[None]:
+        """Record many tasks without updating states as you go; they are recomputed at the end.
+
+        For loading years of history at once (from another tool, or the benchmarks'
+        generator): each write stays a transaction, but none reads or updates a state. The
+        stored states are marked stale first, so that if the load stops half-way, the next
+        reader recomputes them before trusting them. Nested use joins the outer one.
+        """
+        if self._deferred:
+            yield
+            return
+        with self.storage.transaction():
+            for diploma in {t.diploma for t in self.storage.trainees()}:
+                self.storage.set_meta(f"states:{diploma}", "deferred")
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+        self.recompute()
 
     # -- states ------------------------------------------------------------------------------
 

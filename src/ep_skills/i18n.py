@@ -9,12 +9,11 @@ Click's own messages (usage errors, ``--help`` headings) go through the same cat
 
 from __future__ import annotations
 
-import ast
 import locale
 import os
 from datetime import date
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 __all__ = [
     "LANGUAGES",
@@ -32,6 +31,16 @@ __all__ = [
 LANGUAGES = ("fr", "en")
 _catalogue: dict[str, str] = {}
 _language = "en"
+
+
+def _unquote(quoted: str) -> str:
+    # Most strings have no escape: slicing them is what makes reading the catalogue at each
+    # start cheap; the others are Python-compatible C escapes.
+    if "\\" not in quoted and quoted.count('"') == 2:
+        return quoted[1:-1]
+    import ast
+
+    return str(ast.literal_eval(quoted))
 
 
 def parse_po(text: str) -> dict[str, str]:
@@ -59,13 +68,13 @@ def parse_po(text: str) -> dict[str, str]:
             continue
         if line.startswith('"'):
             if current is not None:
-                fields[current] += ast.literal_eval(line)
+                fields[current] += _unquote(line)
             continue
         keyword, _space, value = line.partition(" ")
         if keyword == "msgid" and "msgid" in fields and "msgstr" in fields:
             flush()
         current = keyword
-        fields[keyword] = ast.literal_eval(value)
+        fields[keyword] = _unquote(value)
     flush()
     return entries
 
@@ -73,7 +82,7 @@ def parse_po(text: str) -> dict[str, str]:
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """The translations shipped for ``language`` (empty for the source language)."""
-    resource = files("ep_skills") / "locale" / f"{language}.po"
+    resource = Path(__file__).parent / "locale" / f"{language}.po"
     try:
         return parse_po(resource.read_text(encoding="utf-8"))
     except FileNotFoundError:

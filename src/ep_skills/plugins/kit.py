@@ -14,8 +14,9 @@ implements the hooks itself (see ``docs/hooks.md``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from importlib.resources import files
+from pathlib import Path
 
 from ep_skills.plugins.hookspecs import ReferentialSource, hookimpl
 from ep_skills.referential.settings import CalculationSettings, Coverage
@@ -50,7 +51,15 @@ class DiplomaPlugin:
     def ep_skills_register_referentials(
         self, register: Callable[[ReferentialSource], None]
     ) -> None:
-        # files() finds the TOML inside the installed package, wheel or editable.
+        # The TOML sits beside the package's code, installed from a wheel or editable; only a
+        # package that is not a folder (a zip) needs importlib.resources, slow to import.
+        origin = getattr(sys.modules.get(self.package), "__file__", None)
+        folder = Path(origin).parent if origin else None
+        if folder is not None and folder.is_dir():
+            register(folder / self.resource)
+            return
+        from importlib.resources import files
+
         register(files(self.package) / self.resource)
 
     @hookimpl

@@ -8,7 +8,6 @@ that declare the same diploma id.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,8 @@ from ep_skills.referential.source import read_source
 from ep_skills.referential.validate import check_referential
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from ep_skills.engine.methods import Method
 
 __all__ = ["Registry"]

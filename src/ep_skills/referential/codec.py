@@ -13,9 +13,8 @@ import tomllib
 from collections.abc import Callable, Iterable
 from enum import Enum
 from functools import cache
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_origin
 
 import cattrs
 from cattrs.preconf.tomllib import TomllibConverter, make_converter
@@ -25,6 +24,9 @@ from ep_skills.i18n import _
 from ep_skills.referential.locate import KeyLocator
 from ep_skills.referential.model import Fragment, Referential
 from ep_skills.referential.source import read_source
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = [
     "dumps_referential",

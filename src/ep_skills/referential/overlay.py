@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from attrs import frozen
@@ -44,6 +44,9 @@ from ep_skills.referential.model import (
     Referential,
     Source,
 )
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["AddedCompetency", "Overlay", "Relabel", "apply_overlay", "load_overlay"]
 

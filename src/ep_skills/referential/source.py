@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ep_skills.errors import Problem, ReferentialError
 from ep_skills.i18n import _
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["read_source"]
 
