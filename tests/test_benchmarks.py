@@ -47,7 +47,7 @@ def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         from generate import PRESETS, generate
-        from run import END, _settings_of, bare_floor, floor, ours, rival
+        from run import END, _settings_of, bare_floor, floor, network_figures, ours, rival
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     from ep_skills import open_journal
@@ -70,3 +70,7 @@ def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -
         > 0
     )
     journal.close()
+    # The network measure (run on demand on 30 million assessments) works on any journal.
+    network = network_figures(path)
+    assert network["states"] == len(ours(open_journal(path, today=END)))
+    assert network["assessments"] > 1000 and network["peak_rss_mib"] > 0

@@ -289,7 +289,7 @@ class Journal:
             raise EvidenceError(_("an order needs a reference, a customer and a title"))
         if not ref.isprintable():
             # Typed by people, never a control character: the SQLite recompute tells orders
-            # from tasks by such a prefix (journal/sqlite.py, _fast_summaries).
+            # from tasks by such a prefix (journal/sqlite.py, SqliteStorage._summaries).
             raise EvidenceError(_("an order reference cannot contain control characters"))
         if self.storage.order(ref) is not None:
             raise EvidenceError(_("order {ref!r} already exists").format(ref=ref))

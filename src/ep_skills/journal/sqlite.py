@@ -151,7 +151,7 @@ _CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on param
 
 @frozen
 class _WindowSpec:
-    """What a summary query needs to know of a diploma's settings."""
+    """What a summary query needs to know of a diploma's scale and settings."""
 
     diploma: str
     values: Mapping[str, int]
@@ -696,18 +696,18 @@ class SqliteStorage:
         index. Corrections are rare, so that pass does not look for them row by row: the pairs
         that have one are summarised again, with the check (:meth:`_exact_pairs`).
         """
-        window = _WindowSpec(diploma, values, weights, limit, since)
+        spec = _WindowSpec(diploma, values, weights, limit, since)
         if pairs is not None:
-            yield from self._exact_pairs(window, pairs)
+            yield from self._exact_pairs(spec, pairs)
             return
         corrected = self._corrected_pairs(diploma, trainees)
-        exact = {(s.trainee, s.competency): s for s in self._exact_pairs(window, corrected)}
+        exact = {(s.trainee, s.competency): s for s in self._exact_pairs(spec, corrected)}
         chunks: list[Sequence[int] | None] = [None]
         if trainees is not None:
             ordered = sorted(trainees)
             chunks = [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
         for chunk in chunks:
-            for summary in self._summaries(window, trainees=chunk):
+            for summary in self._summaries(spec, trainees=chunk):
                 yield exact.pop((summary.trainee, summary.competency), summary)
         yield from exact.values()  # none, unless a pair's only rows are corrections
 
@@ -728,15 +728,17 @@ class SqliteStorage:
         }
 
     def _exact_pairs(
-        self, window: _WindowSpec, pairs: Iterable[tuple[int, str]]
+        self, spec: _WindowSpec, pairs: Iterable[tuple[int, str]]
     ) -> Iterator[PairSummary]:
-        """Summaries of some pairs that check every row for a correction: one trainee at a
-        time, each through index seeks on its competencies."""
+        """Summaries of some pairs, every row checked for a correction.
+
+        One trainee at a time, through index seeks on the competencies asked for.
+        """
         codes: dict[int, list[str]] = {}
         for trainee, code in sorted(pairs):
             codes.setdefault(trainee, []).append(code)
         for trainee, wanted in codes.items():
-            yield from self._summaries(window, trainees=[trainee], codes=wanted, exact=True)
+            yield from self._summaries(spec, trainees=[trainee], codes=wanted, exact=True)
 
     def _summaries(
         self,
@@ -749,8 +751,8 @@ class SqliteStorage:
         """Two ordered passes over the covering index, merged pair by pair.
 
         The first counts the official scoring rows (count, distinct orders or tasks, best
-        autonomy); the second counts every row and the non-scoring ones, and reads each
-        pair's windows through correlated subqueries that stop after the newest rows. With
+        autonomy); the second counts every row and the official ones, and reads each pair's
+        windows through correlated subqueries that stop after the newest rows. With
         ``exact``, each row is also checked for a correction that supersedes it.
         """
         scope = "diploma = ?"
@@ -783,9 +785,9 @@ class SqliteStorage:
         official_sql, official_params = self._window_sql(spec, own=False, exact=exact)
         own_sql, own_params = self._window_sql(spec, own=True, exact=exact)
         rows_sql = (
-            f"SELECT p.trainee, p.competency, p.history, p.non_scoring, {official_sql}, {own_sql} "
+            f"SELECT p.trainee, p.competency, p.history, p.official, {official_sql}, {own_sql} "
             "FROM (SELECT trainee, competency, count(*) AS history, "
-            f"sum({counts} AND role != 'auto' AND level NOT IN ({marks})) AS non_scoring "
+            f"sum({counts} AND role != 'auto') AS official "
             f"FROM assessment a INDEXED BY assessment_by_pair WHERE {scope} "
             "GROUP BY trainee, competency ORDER BY trainee, competency) AS p"
         )
@@ -794,17 +796,16 @@ class SqliteStorage:
             tally = self._db.execute(tally_sql, [*scope_params, *levels])
             tally.row_factory = None
             pending = next(tally, None)
-            cursor = self._db.execute(
-                rows_sql, [*official_params, *own_params, *levels, *scope_params]
-            )
+            cursor = self._db.execute(rows_sql, [*official_params, *own_params, *scope_params])
             cursor.row_factory = None
-            for trainee, competency, history, non_scoring, official, own in cursor:
+            # The non-scoring codes are the official rows that the tally did not count.
+            for trainee, competency, history, n_official, packed, packed_own in cursor:
                 count = contexts = 0
                 best = None
                 if pending is not None and pending[0] == trainee and pending[1] == competency:
                     count, contexts, best = pending[2], pending[3], pending[4]
                     pending = next(tally, None)
-                rows = _window_of(official, values, weights, limit)
+                rows = _window_of(packed, values, weights, limit)
                 yield PairSummary(
                     trainee=trainee,
                     competency=competency,
@@ -813,9 +814,10 @@ class SqliteStorage:
                     contexts=contexts,
                     last_day=date.fromisoformat(rows[-1][0]) if rows else None,
                     max_autonomy=best,
-                    non_scoring=non_scoring or 0,
+                    non_scoring=(n_official or 0) - count,
                     self_window=tuple(
-                        (None, v, w) for _d, v, w, _l in _window_of(own, values, weights, limit)
+                        (None, v, w)
+                        for _d, v, w, _l in _window_of(packed_own, values, weights, limit)
                     ),
                     history=history,
                 )
