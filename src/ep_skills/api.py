@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, frozen
 
@@ -38,7 +38,6 @@ from ep_skills.engine.compute import (
     state_from_summary,
     window_key,
 )
-from ep_skills.engine.explain import Explanation
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
 from ep_skills.errors import EpSkillsError
@@ -57,6 +56,9 @@ from ep_skills.plugins.registry import Registry
 from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import CatalogueTask, Competency, Referential
 from ep_skills.referential.settings import Scale
+
+if TYPE_CHECKING:
+    from ep_skills.engine.explain import Explanation
 
 __all__ = ["EvidenceError", "Journal", "open_journal"]
 
@@ -991,6 +993,8 @@ class Journal:
 
     def explain(self, trainee: str | int, competency: str) -> Explanation:
         """Everything behind a trainee's state on one competency."""
+        from ep_skills.engine.explain import Explanation  # not needed to start the CLI
+
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
         referential = info.referential

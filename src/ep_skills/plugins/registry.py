@@ -19,10 +19,8 @@ from ep_skills.i18n import _
 from ep_skills.plugins.cache import cached
 from ep_skills.plugins.hookspecs import ReferentialSource
 from ep_skills.referential.model import CatalogueTask, Fragment, Referential
-from ep_skills.referential.overlay import apply_overlay, load_overlay
 from ep_skills.referential.settings import CalculationSettings
 from ep_skills.referential.source import read_source
-from ep_skills.referential.validate import check_referential
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -48,6 +46,13 @@ def _codec() -> Any:
     from ep_skills.referential import codec
 
     return codec
+
+
+def check_referential(referential: Referential) -> list[Problem]:
+    # The checks run on a parsed referential or an extended catalogue, not at each start.
+    from ep_skills.referential.validate import check_referential as check
+
+    return check(referential)
 
 
 class Registry:
@@ -138,6 +143,8 @@ class Registry:
 
         self._pm.hook.ep_skills_register_task_catalogues(register=add_tasks)
         for path in self._overlays:
+            from ep_skills.referential.overlay import apply_overlay, load_overlay
+
             overlay, _text = load_overlay(path)
             if overlay.diploma not in entries:
                 raise ReferentialError(
