@@ -674,3 +674,27 @@ def test_two_writers_processes(tmp_path: Path) -> None:
             ).fetchone()[0]
             == 100
         )
+
+
+def test_a_large_batch_leaves_the_states_a_full_recompute_gives(journal: Journal) -> None:
+    # Above a few thousand assessments on few pairs, recording summarises the touched pairs
+    # again instead of updating them row by row: both must end in the same states.
+    journal.record(["Noah Petit"], description="service", levels={"C1.1": "V"})
+    levels = ("RR", "R", "V", "VV", "ABS")
+    records = [
+        journal.build_record(
+            ["Léa Martin", "Noah Petit"],
+            description=f"service {i}",
+            day=date(2026, 9, 1 + i % 60) if i % 60 < 30 else date(2026, 10, i % 60 - 29),
+            levels={"C1.1": levels[i % 5], "C1.2": levels[(i * 3) % 5]},
+            order="2026-041" if i % 4 else None,
+            role="auto" if i % 9 == 0 else "maitre",
+        )
+        for i in range(700)
+    ]
+    journal.write_records(records)
+    assert journal.storage.count_assessments() == 1 + 700 * 2 * 2
+    batched = {n: journal.leaf_states(n) for n in ("Léa Martin", "Noah Petit")}
+    journal.recompute()
+    assert {n: journal.leaf_states(n) for n in ("Léa Martin", "Noah Petit")} == batched
+    assert batched["Noah Petit"]["C1.1"].count > 400  # not vacuous: the batch was counted
