@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from attrs import evolve, frozen
+from attrs import evolve
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
@@ -149,8 +149,7 @@ MIGRATIONS: tuple[str, ...] = (
 _CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on parameters
 
 
-@frozen
-class _WindowSpec:
+class _WindowSpec(NamedTuple):
     """What a summary query needs to know of a diploma's scale and settings."""
 
     diploma: str
