@@ -910,20 +910,26 @@ class Journal:
             grouped = self.diploma(person.diploma).remap(self.storage.assessments(person.id))
             result[person.id] = {c: self._compute(person, c, rows) for c, rows in grouped.items()}
         self._ensure_fresh({p.diploma for p in stored})
-        diploma_of = {p.id: p.diploma for p in stored}
-        for saved in self.storage.states(list(diploma_of)):
-            diploma = self.diploma(diploma_of[saved.trainee])
+        # A school's progress reads thousands of rows: the method of each trainee's diploma
+        # is looked up once per trainee, not once per row.
+        method_of = {
+            p.id: (self.diploma(p.diploma).settings.method, self.diploma(p.diploma).settings.limit)
+            for p in stored
+        }
+        fromisoformat = date.fromisoformat
+        for saved in self.storage.states(list(method_of)):
+            method, limit = method_of[saved.trainee]
             result[saved.trainee][saved.competency] = CompetencyState(
                 competency=saved.competency,
                 state=saved.state,
                 score=saved.score,
                 acquired=bool(saved.acquired),
                 score_state=saved.score_state,
-                method=diploma.settings.method,
-                limit=diploma.settings.limit,
+                method=method,
+                limit=limit,
                 count=saved.assessments,
                 contexts=saved.contexts,
-                last_day=date.fromisoformat(saved.last_day) if saved.last_day else None,
+                last_day=fromisoformat(saved.last_day) if saved.last_day else None,
                 max_autonomy=saved.max_autonomy,
                 non_scoring=saved.non_scoring,
                 self_score=saved.self_score,
