@@ -1,21 +1,26 @@
 """Benchmarks: every figure a ratio against a floor (and a rival) measured in the same run.
 
-    python benchmarks/run.py --preset school          # ~15 minutes, generates its journals
+    python benchmarks/run.py --preset school          # ~3 minutes, generates its journals
     python benchmarks/run.py --preset tiny --quick    # seconds: what the test suite runs
-    python benchmarks/run.py --preset network         # on demand: hours, peak memory
+    python benchmarks/run.py --preset network         # on demand: ~45 minutes, 14 GiB of disk
 
 What is measured (targets from the benchmark issue):
 
 * full recompute of every state: ep-skills against the floor — one SQL query computing the
-  same states (last 5, geometric weights, thresholds, coverage rules) — and against the rival,
-  pandas doing the same from the same file. The three results must be equal (checked).
+  same states and tallies (last 5, geometric weights, thresholds, coverage rules, assessments
+  and orders counted) —, against a bare floor computing the score and state alone from the
+  rows the method needs, and against the rival, pandas doing the same from the same file.
+  The results must be equal (checked).
 * progress view, warm: the whole school's cohort progress and one trainee's, against reading
   the stored states with a bare query.
 * write path flatness: record one task (3 assessments) and read progress, at journal sizes
   10^4, 10^5 and 10^6 assessments.
 * CLI cold start: ``ep-skills progress`` as a new process, against ``python -c pass`` and a
   process that only imports what the CLI cannot start without.
-* import: 100,000 CSV rows, against a raw sqlite3 executemany of the same rows.
+* import: 100,000 CSV rows, against a raw sqlite3 executemany of the same rows, and against
+  storing, with no check, the rows the journal keeps for them.
+* network (on demand): full recompute of ~37 million assessments, time and peak memory, and
+  the progress views at that scale.
 
 The raw figures are saved as JSON next to this file (``results/<preset>.json``).
 """
