@@ -111,38 +111,64 @@ def ours(journal: Journal) -> States:
     }
 
 
+def _levels_sql(settings: dict[str, Any]) -> str:
+    return ",".join(f"'{k}'" for k in settings["values"])
+
+
+def _effective_sql(settings: dict[str, Any]) -> str:
+    """Rows ``b`` of pair ``g`` that count: official, scoring, not withdrawn, not corrected."""
+    return (
+        "b.trainee = g.trainee AND b.competency = g.competency AND b.withdrawn = 0 "
+        f"AND b.role != 'auto' AND b.level IN ({_levels_sql(settings)}) "
+        "AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = b.id)"
+    )
+
+
+def _score_sql(settings: dict[str, Any]) -> str:
+    """Pair ``g``'s score: the newest rows, read backwards from the index down to the day of
+    the limit-th one, ranked newest first and weighted 1, 2, 4… from the oldest."""
+    values = settings["values"]
+    value_of = "CASE b.level " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in values.items())
+    limit = settings["limit"] or 1_000_000_000
+    eff = _effective_sql(settings)
+    return f"""(
+        SELECT CAST(sum(value * (1 << (m - r))) * 1.0 / sum(1 << (m - r)) + 0.5 AS INTEGER)
+        FROM (
+          SELECT value, row_number() OVER (ORDER BY day DESC, value DESC, level DESC) AS r,
+                 min(count(*) OVER (), {limit}) AS m
+          FROM (
+            SELECT b.day, b.level, {value_of} END AS value
+            FROM assessment b INDEXED BY assessment_by_pair
+            WHERE {eff} AND b.day >= coalesce((
+              SELECT b.day FROM assessment b INDEXED BY assessment_by_pair WHERE {eff}
+              ORDER BY b.day DESC LIMIT 1 OFFSET {limit - 1}), '')
+          )
+        ) WHERE r <= {limit}
+      )"""
+
+
+def _state_sql(settings: dict[str, Any], covered: str) -> str:
+    """The state for ``score``; an "acquired" one needs ``covered`` (the coverage rules), or
+    falls to the highest state below."""
+    cases = []
+    for min_score, code, acquired in sorted(settings["states"], reverse=True):
+        condition = f"score >= {min_score}" + (f" AND {covered}" if acquired else "")
+        cases.append(f"WHEN {condition} THEN '{code}'")
+    below = next(c for _m, c, a in sorted(settings["states"], reverse=True) if not a)
+    return f"CASE {' '.join(cases)} ELSE '{below}' END"
+
+
 def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
     """The fastest single query we could write for the same states and tallies.
 
     The tallies (assessments, distinct orders or tasks) need every row of a pair: one pass
     over the covering index (trainee, competency, day, …), in its order, so no sort and no
     table read; a correction is looked for only in the pairs that have one. The score needs
-    only the newest rows: a correlated subquery reads each pair's index backwards from the
-    newest day and stops at the day of the limit-th row.
+    only the newest rows (:func:`_score_sql`).
     """
-    values = settings["values"]
-    value_of = "CASE b.level " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in values.items())
-    value_of += " END"
-    levels = ",".join(f"'{k}'" for k in values)
-    limit = settings["limit"] or 1_000_000_000
-    cases = []
-    for min_score, code, acquired in sorted(settings["states"], reverse=True):
-        if acquired:
-            cases.append(
-                f"WHEN score >= {min_score} AND n >= {settings['min_assessments']} "
-                f"AND contexts >= {settings['min_contexts']} THEN '{code}'"
-            )
-        else:
-            cases.append(f"WHEN score >= {min_score} THEN '{code}'")
-    # A score that reaches "acquired" without its coverage falls to the highest state below.
-    below = next(c for _m, c, a in sorted(settings["states"], reverse=True) if not a)
-    official = f"withdrawn = 0 AND role != 'auto' AND level IN ({levels})"
+    official = f"withdrawn = 0 AND role != 'auto' AND level IN ({_levels_sql(settings)})"
     context = "coalesce(nullif(order_ref, ''), char(1) || coalesce(nullif(task, ''), record))"
-    kept = "NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = {a}.id)"
-    eff = (
-        "b.trainee = g.trainee AND b.competency = g.competency AND b.withdrawn = 0 "
-        f"AND b.role != 'auto' AND b.level IN ({levels}) AND {kept.format(a='b')}"
-    )
+    covered = f"n >= {settings['min_assessments']} AND contexts >= {settings['min_contexts']}"
     sql = f"""
     WITH corrected AS (
       SELECT DISTINCT trainee, competency FROM assessment INDEXED BY assessment_corrections
@@ -157,31 +183,16 @@ def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
       SELECT a.trainee, a.competency, count(*) AS n, count(DISTINCT {context}) AS contexts
       FROM corrected k JOIN assessment a INDEXED BY assessment_by_pair
         ON a.trainee = k.trainee AND a.competency = k.competency
-      WHERE {official.replace("withdrawn", "a.withdrawn")} AND {kept.format(a="a")}
+      WHERE {official.replace("withdrawn", "a.withdrawn")}
+        AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = a.id)
       GROUP BY a.trainee, a.competency
     ),
     g AS (
       SELECT * FROM fast WHERE (trainee, competency) NOT IN corrected
       UNION ALL SELECT * FROM exact
     ),
-    scored AS (
-      SELECT trainee, competency, n, contexts, (
-        SELECT CAST(sum(value * (1 << (m - r))) * 1.0 / sum(1 << (m - r)) + 0.5 AS INTEGER)
-        FROM (
-          SELECT value, row_number() OVER (ORDER BY day DESC, value DESC, level DESC) AS r,
-                 min(count(*) OVER (), {limit}) AS m
-          FROM (
-            SELECT b.day, b.level, {value_of} AS value
-            FROM assessment b INDEXED BY assessment_by_pair
-            WHERE {eff} AND b.day >= coalesce((
-              SELECT b.day FROM assessment b INDEXED BY assessment_by_pair WHERE {eff}
-              ORDER BY b.day DESC LIMIT 1 OFFSET {limit - 1}), '')
-          )
-        ) WHERE r <= {limit}
-      ) AS score
-      FROM g
-    )
-    SELECT trainee, competency, score, CASE {" ".join(cases)} ELSE '{below}' END, n, contexts
+    scored AS (SELECT trainee, competency, n, contexts, {_score_sql(settings)} AS score FROM g)
+    SELECT trainee, competency, score, {_state_sql(settings, covered)}, n, contexts
     FROM scored
     """
     return sql, []
@@ -203,16 +214,8 @@ def bare_floor_query(settings: dict[str, Any], codes: dict[str, list[str]]) -> s
     """
     if settings["min_contexts"] > 2:
         raise SystemExit("the bare floor knows coverage rules of at most two orders")
-    values = settings["values"]
-    value_of = "CASE b.level " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in values.items())
-    levels = ",".join(f"'{k}'" for k in values)
-    limit = settings["limit"] or 1_000_000_000
     pairs = ",".join(f"('{d}', '{c}')" for d, found in codes.items() for c in found)
-    eff = (
-        "b.trainee = g.trainee AND b.competency = g.competency AND b.withdrawn = 0 "
-        f"AND b.role != 'auto' AND b.level IN ({levels}) "
-        "AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = b.id)"
-    )
+    eff = _effective_sql(settings)
     context = "coalesce(nullif(b.order_ref, ''), char(1) || coalesce(nullif(b.task, ''), b.record))"
     two = {
         0: "1",
@@ -222,40 +225,18 @@ def bare_floor_query(settings: dict[str, Any], codes: dict[str, list[str]]) -> s
                                    INDEXED BY assessment_by_pair WHERE {eff}
                                    ORDER BY b.day DESC LIMIT 1))""",
     }[settings["min_contexts"]]
-    cases = []
-    for min_score, code, acquired in sorted(settings["states"], reverse=True):
-        if acquired:
-            cases.append(
-                f"WHEN score >= {min_score} AND n >= {settings['min_assessments']} "
-                f"AND two THEN '{code}'"
-            )
-        else:
-            cases.append(f"WHEN score >= {min_score} THEN '{code}'")
-    below = next(c for _m, c, a in sorted(settings["states"], reverse=True) if not a)
     return f"""
     WITH codes(diploma, competency) AS (VALUES {pairs}),
     g AS (SELECT t.id AS trainee, c.competency FROM trainee t JOIN codes c USING (diploma)),
     scored AS (
-      SELECT trainee, competency, (
-        SELECT CAST(sum(value * (1 << (m - r))) * 1.0 / sum(1 << (m - r)) + 0.5 AS INTEGER)
-        FROM (
-          SELECT value, row_number() OVER (ORDER BY day DESC, value DESC, level DESC) AS r,
-                 min(count(*) OVER (), {limit}) AS m
-          FROM (
-            SELECT b.day, b.level, {value_of} END AS value
-            FROM assessment b INDEXED BY assessment_by_pair
-            WHERE {eff} AND b.day >= coalesce((
-              SELECT b.day FROM assessment b INDEXED BY assessment_by_pair WHERE {eff}
-              ORDER BY b.day DESC LIMIT 1 OFFSET {limit - 1}), '')
-          )
-        ) WHERE r <= {limit}
-      ) AS score,
+      SELECT trainee, competency, {_score_sql(settings)} AS score,
       (SELECT count(*) FROM (SELECT 1 FROM assessment b INDEXED BY assessment_by_pair
                              WHERE {eff} LIMIT {settings["min_assessments"]})) AS n,
       {two} AS two
       FROM g
     )
-    SELECT trainee, competency, score, CASE {" ".join(cases)} ELSE '{below}' END
+    SELECT trainee, competency, score,
+           {_state_sql(settings, f"n >= {settings['min_assessments']} AND two")}
     FROM scored WHERE score IS NOT NULL
     """
 
