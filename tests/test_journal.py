@@ -698,3 +698,9 @@ def test_a_large_batch_leaves_the_states_a_full_recompute_gives(journal: Journal
     journal.recompute()
     assert {n: journal.leaf_states(n) for n in ("Léa Martin", "Noah Petit")} == batched
     assert batched["Noah Petit"]["C1.1"].count > 400  # not vacuous: the batch was counted
+
+
+def test_an_order_reference_with_a_control_character_is_refused(journal: Journal) -> None:
+    with pytest.raises(EvidenceError, match="control characters"):
+        journal.add_order("2026\x01042", customer="Client", title="Commande")
+    assert [o.ref for o in journal.orders()] == ["2026-041"]

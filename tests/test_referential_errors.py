@@ -880,3 +880,23 @@ def test_locator_ignores_text_inside_multi_line_strings() -> None:
         "coefficient = 9\n"
     )
     assert KeyLocator(text).line_of("epreuves[0].coefficient") == line_of(text, "coefficient = 9")
+
+
+def test_a_level_code_with_a_control_character_is_refused() -> None:
+    # The journal stores level codes and the recompute packs them with control characters.
+    from attrs import evolve
+
+    from ep_skills.referential.defaults import DEFAULT_SCALE
+    from ep_skills.referential.settings import Level
+    from ep_skills.referential.validate import check_referential
+
+    referential, _warnings = loads_referential(BASE)
+    levels = (Level("V\x1f", "Satisfaisant", 67), *DEFAULT_SCALE.levels[:2])
+    scale = evolve(DEFAULT_SCALE, levels=levels)
+    problems = tuple(check_referential(evolve(referential, scale=scale)))
+    find(problems, "scale.levels[0].code", "control characters")
+    assert not [
+        p
+        for p in check_referential(evolve(referential, scale=DEFAULT_SCALE))
+        if "control" in p.message
+    ]

@@ -48,7 +48,7 @@ def _codec() -> Any:
     return codec
 
 
-def check_referential(referential: Referential) -> list[Problem]:
+def _check_referential(referential: Referential) -> list[Problem]:
     # The checks run on a parsed referential or an extended catalogue, not at each start.
     from ep_skills.referential.validate import check_referential as check
 
@@ -96,7 +96,7 @@ class Registry:
 
             def add(source: ReferentialSource, _plugin: str = plugin_name) -> None:
                 if isinstance(source, Referential):
-                    problems = check_referential(source)
+                    problems = _check_referential(source)
                     errors = [p for p in problems if p.severity == "error"]
                     if errors:
                         raise ReferentialError(errors)
@@ -136,7 +136,7 @@ class Registry:
                     )
                 )
             merged = attrs.evolve(entry.referential, tasks=(*entry.referential.tasks, *tasks))
-            errors = [p for p in check_referential(merged) if p.severity == "error"]
+            errors = [p for p in _check_referential(merged) if p.severity == "error"]
             if errors:
                 raise ReferentialError(errors)
             entry.referential = merged
