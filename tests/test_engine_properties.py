@@ -475,3 +475,21 @@ def test_sql_summaries_give_the_states_of_the_python_engine(
                     continue
                 slow = journal._row(person.id, journal._compute(person, code, rows))
                 assert fast[(person.id, code)] == slow
+
+
+def test_a_reader_during_a_load_does_not_make_later_rows_look_counted() -> None:
+    # A reader recomputes while the load goes on; the load then writes more and stops: the
+    # next reader must still see the states as stale and count every row.
+    with new_journal(SchoolConfig()) as journal:
+        path = journal.storage.path  # type: ignore[attr-defined]
+        try:
+            with journal.deferred_states():
+                journal.record(["Léa Martin"], description="travail", levels={"C1.1": "VV"})
+                with open_journal(path, today=TODAY, registry=REGISTRY) as reader:
+                    assert reader.leaf_states("Léa Martin")["C1.1"].count == 1
+                journal.record(["Léa Martin"], description="travail", levels={"C1.1": "V"})
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pass
+        with open_journal(path, today=TODAY, registry=REGISTRY) as reader:
+            assert reader.leaf_states("Léa Martin")["C1.1"].count == 2

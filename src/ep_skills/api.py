@@ -516,6 +516,9 @@ class Journal:
         rows = sum(len(r.trainees) * len(r.assessments) for r in records)
         with self.storage.transaction():
             if self._deferred:
+                # Marked again with each write: a reader that recomputed meanwhile must not
+                # leave these rows behind states that say they are fresh.
+                self._mark_stale({r.diploma for r in records if r.diploma})
                 return self.storage.add_records(records)
             people = {t: self.trainee(t) for t, _c in touched}
             self._ensure_fresh({p.diploma for p in people.values()})
@@ -666,7 +669,9 @@ class Journal:
                 role=Role(role) if role is not None else original.role,
                 note=note,
             )
-            if not self._deferred:
+            if self._deferred:
+                self._mark_stale({row.diploma})
+            else:
                 trainee_now = self.trainee(row.trainee)
                 info_now = self.diploma(trainee_now.diploma)
                 codes = info_now.targets.get((row.diploma, row.competency), ())
@@ -686,14 +691,18 @@ class Journal:
             yield
             return
         with self.storage.transaction():
-            for diploma in {t.diploma for t in self.storage.trainees()}:
-                self.storage.set_meta(f"states:{diploma}", "deferred")
+            self._mark_stale({t.diploma for t in self.storage.trainees()})
         self._deferred = True
         try:
             yield
         finally:
             self._deferred = False
         self.recompute()
+
+    def _mark_stale(self, diplomas: Iterable[str]) -> None:
+        # No fingerprint matches this: the next reader recomputes these diplomas' states.
+        for diploma in diplomas:
+            self.storage.set_meta(f"states:{diploma}", "deferred")
 
     # -- states ------------------------------------------------------------------------------
 
