@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -1039,12 +1039,15 @@ def open_journal(
     registry: Registry | None = None,
     school: SchoolConfig | None = None,
     today: date | None = None,
+    on_upgrade: Callable[[int, int], None] | None = None,
 ) -> Journal:
     """Open (or with ``create``, create) a SQLite journal.
 
     :param registry: the diplomas to use; by default every installed plugin.
     :param school: the school's calculation settings, if it has a configuration file.
     :param today: the date to use as today (tests, or replaying a past day).
+    :param on_upgrade: called with the found and the new schema versions before a journal
+        written by an older ep-skills is upgraded (once; a large journal takes seconds).
     """
     from ep_skills.journal.sqlite import SqliteStorage
 
@@ -1052,7 +1055,7 @@ def open_journal(
         from ep_skills.plugins.manager import make_plugin_manager
 
         registry = Registry(make_plugin_manager())
-    storage = SqliteStorage(path, create=create)
+    storage = SqliteStorage(path, create=create, on_upgrade=on_upgrade)
     journal = Journal(storage, registry, school=school, today=today)
     if create and storage.get_meta("created") is None:
         with storage.transaction():

@@ -62,7 +62,21 @@ class AppContext:
         """Open the journal (a missing one is an error unless ``create``)."""
         from ep_skills.api import open_journal
 
-        return open_journal(self.db_path, create=create, registry=self.registry, school=self.school)
+        def upgrading(found: int, new: int) -> None:
+            click.echo(
+                _("Upgrading the journal {path} (schema {found} → {new}), once…").format(
+                    path=self.db_path, found=found, new=new
+                ),
+                err=True,
+            )
+
+        return open_journal(
+            self.db_path,
+            create=create,
+            registry=self.registry,
+            school=self.school,
+            on_upgrade=upgrading,
+        )
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -214,8 +214,18 @@ def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
 class SqliteStorage:
     """A journal kept in one SQLite file (see :class:`~ep_skills.journal.storage.Storage`)."""
 
-    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool = False,
+        on_upgrade: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """:param on_upgrade: called with (found, new) schema versions before an existing
+        journal is migrated, which can take a while for a large one (an index is built).
+        """
         self.path = str(path)
+        self._on_upgrade = on_upgrade
         self._depth = 0
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise JournalFileError(
@@ -261,6 +271,8 @@ class SqliteStorage:
                     "upgrade ep-skills"
                 ).format(path=self.path, found=version)
             )
+        if 0 < version < SCHEMA_VERSION and self._on_upgrade is not None:
+            self._on_upgrade(version, SCHEMA_VERSION)
         while version < SCHEMA_VERSION:
             self._db.execute("BEGIN IMMEDIATE")
             try:
