@@ -653,18 +653,12 @@ def test_recompute_on_an_empty_journal(db: Path) -> None:
 
 
 def test_an_older_journal_is_upgraded_once_with_a_message(tmp_path: Path) -> None:
-    import sqlite3
+    from tests.journals import write_old_journal
 
-    from ep_skills.journal.sqlite import MIGRATIONS, SCHEMA_VERSION, _split_sql
+    from ep_skills.journal.sqlite import SCHEMA_VERSION
 
     path = tmp_path / "old.db"
-    db = sqlite3.connect(path)
-    for script in MIGRATIONS[:3]:
-        for statement in _split_sql(script):
-            db.execute(statement)
-    db.execute("PRAGMA user_version = 3")
-    db.commit()
-    db.close()
+    write_old_journal(path, 3)
     first = run(path, "trainee", "list", lang="fr")
     assert first.exit_code == 0, first.output
     assert f"schéma 3 → {SCHEMA_VERSION}" in first.stderr

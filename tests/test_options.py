@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.journals import write_old_journal
 
 from ep_skills.api import EvidenceError, open_journal
 from ep_skills.cli import cli
-from ep_skills.journal.sqlite import MIGRATIONS, SCHEMA_VERSION, _split_sql
+from ep_skills.journal.sqlite import SCHEMA_VERSION
 from ep_skills.plugins.hookspecs import hookimpl
 from ep_skills.plugins.manager import make_plugin_manager
 from ep_skills.plugins.registry import Registry
@@ -228,17 +228,12 @@ def test_cli_trainee_add_with_an_option_on_the_shipped_cap_rics(tmp_path: Path) 
 
 def test_a_schema_2_journal_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    db = sqlite3.connect(path)
-    for script in MIGRATIONS[:2]:
-        for statement in _split_sql(script):
-            db.execute(statement)
-    db.execute(
+    write_old_journal(
+        path,
+        2,
         "INSERT INTO trainee (name, name_key, diploma, created_at) "
-        "VALUES ('Ana', 'ana', 'cap-options', '2026-01-01')"
+        "VALUES ('Ana', 'ana', 'cap-options', '2026-01-01')",
     )
-    db.execute("PRAGMA user_version = 2")
-    db.commit()
-    db.close()
     with open_journal(path, today=TODAY, registry=registry()) as j:
         assert j.storage.schema_version == SCHEMA_VERSION  # type: ignore[attr-defined]
         assert j.trainee("Ana").option is None
