@@ -426,8 +426,7 @@ def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]
             timings[size].append(time.perf_counter() - started)
     for journal, work in journals:
         journal.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{work}{suffix}").unlink(missing_ok=True)
+        _remove(work)
     return {
         str(size): {"assessments": counts[size], "seconds": statistics.median(timings[size])}
         for size in sizes
@@ -475,9 +474,14 @@ def cold_start_figures(path: Path, repeat: int) -> dict[str, Any]:
 # -- import ----------------------------------------------------------------------------------
 
 
-def _fresh_copy(path: Path, work: Path) -> None:
+def _remove(journal: Path) -> None:
+    """Delete a journal file with its WAL companions."""
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
+        Path(f"{journal}{suffix}").unlink(missing_ok=True)
+
+
+def _fresh_copy(path: Path, work: Path) -> None:
+    _remove(work)
     shutil.copy(path, work)
 
 
@@ -576,9 +580,8 @@ def import_figures(path: Path, folder: Path, rows: int, repeat: int = 3) -> dict
             started = time.perf_counter()
             action()
             timings[name].append(time.perf_counter() - started)
-    for file in (work, raw):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{file}{suffix}").unlink(missing_ok=True)
+    _remove(work)
+    _remove(raw)
     return {
         "rows": rows,
         "assessments": assessments,

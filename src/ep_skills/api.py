@@ -921,9 +921,9 @@ class Journal:
         self._ensure_fresh({p.diploma for p in stored})
         # A school's progress reads thousands of rows: the method of each trainee's diploma
         # is looked up once per trainee, not once per row.
+        settings_of = {d: self.diploma(d).settings for d in {p.diploma for p in stored}}
         method_of = {
-            p.id: (self.diploma(p.diploma).settings.method, self.diploma(p.diploma).settings.limit)
-            for p in stored
+            p.id: (settings_of[p.diploma].method, settings_of[p.diploma].limit) for p in stored
         }
         fromisoformat = date.fromisoformat
         for saved in self.storage.states(list(method_of)):
