@@ -139,6 +139,7 @@ calculation_settings: st.SearchStrategy[CalculationSettings] = st.builds(
             min_contexts=_optional(st.integers(1, 5)),
             max_age_months=_optional(st.integers(1, 36)),
             min_autonomy=_optional(st.integers(1, 4)),
+            min_span_weeks=_optional(st.integers(0, 8)),
         )
     ),
     role_weights=_optional(st.dictionaries(labels, st.floats(0, 5), max_size=3)),

@@ -284,7 +284,11 @@ def test_record_uses_the_catalogue_default_levels(workshop: Path) -> None:
         workshop, "record", "Léa Martin", "--task", NORMAL, "--order", "2026-041",
         "--date", "20/11/2026",
     )  # fmt: skip
-    assert result.stdout.startswith("Recorded #1 on 2026-11-20 for 1 trainee(s): ")
+    assert result.stdout.splitlines()[:2] == [
+        "Task record #1 — 2026-11-20 — task conduire-ligne-mode-normal « Conduire la ligne en "
+        "mode normal » — order 2026-041",
+        "  Léa Martin : CP04 = V, CP02 = V, CP01 = V (assessments #1 to #3)",
+    ]
     assert levels_of(workshop, "Léa Martin") == {"CP01": ["V"], "CP02": ["V"], "CP04": ["V"]}
     with open_journal(workshop) as journal:
         states = journal.leaf_states("Léa Martin")
@@ -317,7 +321,8 @@ def test_record_shows_in_progress_json(workshop: Path) -> None:
 
 def test_record_several_trainees_at_once(workshop: Path) -> None:
     result = ok(workshop, "record", "Léa Martin", "Hugo Bernard", "--task", JAM)
-    assert "for 2 trainee(s)" in result.stdout
+    assert "  Léa Martin : CP06 = V, CP07 = V, CP04 = V (assessments #1 to #3)" in result.stdout
+    assert "  Hugo Bernard : CP06 = V, CP07 = V, CP04 = V (assessments #4 to #6)" in result.stdout
     expected = {"CP04": ["V"], "CP06": ["V"], "CP07": ["V"]}
     assert levels_of(workshop, "Léa Martin") == expected
     assert levels_of(workshop, "Hugo Bernard") == expected
@@ -382,7 +387,7 @@ def test_record_a_description_with_pairs_only(workshop: Path) -> None:
 )
 def test_record_dates(workshop: Path, typed: str, expected: date) -> None:
     result = ok(workshop, "record", "Léa Martin", "--task", NORMAL, "--date", typed)
-    assert f" on {expected.isoformat()} " in result.stdout
+    assert f" — {expected.isoformat()} — " in result.stdout
     with open_journal(workshop) as journal:
         rows = journal.storage.assessments(journal.trainee("Léa Martin").id)
     assert {r.day for r in rows} == {expected}
@@ -438,7 +443,10 @@ def test_correct_with_a_new_level(workshop: Path) -> None:
     _records, assessments = counts(workshop)
     result = ok(workshop, "correct", str(original), "--level", "R", "--note", "erreur de saisie")
     new_id = assessments + 1
-    assert result.stdout.strip() == f"Correction #{new_id} recorded (replaces #{original})."
+    assert result.stdout.strip() == (
+        f"Assessment #{original} of Léa Martin, CP04 of {date.today().isoformat()}: VV → R "
+        f"(correction #{new_id})."
+    )
     # The original stays; the correction is a new row.
     assert _ids(workshop, "Léa Martin", "CP04") == [original, new_id]
     assert counts(workshop)[1] == assessments + 1
@@ -505,7 +513,10 @@ def test_import_csv_with_french_headers(workshop: Path, tmp_path: Path) -> None:
     file = write_csv(tmp_path / "suivi.csv", FRENCH_ROWS)
     result = ok(workshop, "import", str(file))
     # Row 2: 3 competencies x 1 trainee; row 3: 3 competencies x 2 trainees.
-    assert result.stdout.strip() == "Imported 2 rows: 2 task records, 9 assessments."
+    assert result.stdout.strip() == (
+        "Import #1: 2 rows, 2 new task records, 9 assessments "
+        "(to undo: ep-skills withdraw --import 1)."
+    )
     assert counts(workshop) == (2, 9)
     assert levels_of(workshop, "Léa Martin") == {
         "CP01": ["VV"],
@@ -540,7 +551,10 @@ def test_import_xlsx(workshop: Path, tmp_path: Path) -> None:
     path = tmp_path / "suivi.xlsx"
     book.save(path)
     result = ok(workshop, "import", str(path))
-    assert result.stdout.strip() == "Imported 2 rows: 2 task records, 7 assessments."
+    assert result.stdout.strip() == (
+        "Import #1: 2 rows, 2 new task records, 7 assessments "
+        "(to undo: ep-skills withdraw --import 1)."
+    )
     assert levels_of(workshop, "Hugo Bernard") == {
         "CP01": ["V"],
         "CP02": ["V"],
@@ -558,7 +572,10 @@ def test_import_xlsx(workshop: Path, tmp_path: Path) -> None:
 def test_import_dry_run_writes_nothing(workshop: Path, tmp_path: Path) -> None:
     file = write_csv(tmp_path / "suivi.csv", FRENCH_ROWS)
     result = ok(workshop, "import", str(file), "--dry-run")
-    assert result.stdout.strip() == "Checked 2 rows: no problem. Nothing was written (--dry-run)."
+    assert result.stdout.strip() == (
+        "Checked 2 rows: no problem; 2 new task records would be written. Nothing was "
+        "written (--dry-run)."
+    )
     assert counts(workshop) == (0, 0)
     assert levels_of(workshop, "Léa Martin") == {}
     # The same file, for real, then writes everything.
@@ -587,7 +604,10 @@ def test_import_template_csv(workshop: Path, tmp_path: Path) -> None:
     assert rows[0] == TEMPLATE_COLUMNS
     assert len(rows) == 2  # header and one example row
     imported = ok(workshop, "import", str(path))
-    assert imported.stdout.strip() == "Imported 1 rows: 1 task records, 8 assessments."
+    assert imported.stdout.strip() == (
+        "Import #1: 1 row, 1 new task record, 8 assessments "
+        "(to undo: ep-skills withdraw --import 1)."
+    )
     _template_expectations(workshop)
 
 
@@ -599,7 +619,10 @@ def test_import_template_xlsx(workshop: Path, tmp_path: Path) -> None:
     assert list(rows[0]) == TEMPLATE_COLUMNS
     assert len(rows) == 2
     imported = ok(workshop, "import", str(path))
-    assert imported.stdout.strip() == "Imported 1 rows: 1 task records, 8 assessments."
+    assert imported.stdout.strip() == (
+        "Import #1: 1 row, 1 new task record, 8 assessments "
+        "(to undo: ep-skills withdraw --import 1)."
+    )
     _template_expectations(workshop)
 
 

@@ -4,7 +4,8 @@ diplomas, referential show, plugins.
 The journal is built once through the Python API. Both installed plugins use the library's
 default scale (RR/R/V/VV = 0/33/67/100; NA from 0, VA from 40, A from 61, labels « non acquis »,
 « en cours d'acquisition », « acquis »), the geometric method, all-children roll-up, and ask
-for at least 3 assessments on at least 2 different orders before a competency is acquired.
+for at least 3 assessments on at least 2 different orders, over at least 4 weeks, before a
+competency is acquired.
 
 - cohort C (cap-cip): Léa Martin acquired CP01–CP07 (VV three times, on orders O1, O2, O1);
   Hugo Bernard acquired CP06 and CP07 the same way and has one R on CP04, nothing else.
@@ -23,6 +24,7 @@ import io
 import json
 import tomllib
 import traceback
+from datetime import date, timedelta
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
@@ -77,9 +79,15 @@ def all_codes(items: list[dict[str, Any]]) -> list[str]:
 
 
 def acquire(journal: Journal, name: str, codes: list[str]) -> None:
-    """Three VV on two different orders: enough for the plugins' coverage rule."""
-    for ref in ("O1", "O2", "O1"):
-        journal.record([name], description="série", order=ref, levels=dict.fromkeys(codes, "VV"))
+    """Three VV on two different orders over six weeks: enough for the plugins' coverage rule."""
+    for ref, weeks in (("O1", 6), ("O2", 3), ("O1", 0)):
+        journal.record(
+            [name],
+            description="série",
+            order=ref,
+            day=date.today() - timedelta(weeks=weeks),
+            levels=dict.fromkeys(codes, "VV"),
+        )
 
 
 @pytest.fixture(scope="module")

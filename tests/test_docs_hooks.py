@@ -101,8 +101,8 @@ def test_rendering_matches_a_hand_written_signature() -> None:
         "def ep_skills_register_referentials(register: Callable[[ReferentialSource], None]) -> None"
     )
     assert documented_signature(hookspecs.ep_skills_validate_evidence) == (
-        "def ep_skills_validate_evidence(record: TaskRecord, referential: Referential)"
-        " -> Iterable[str] | None"
+        "def ep_skills_validate_evidence(record: TaskRecord, referential: Referential, "
+        "correction: Correction | None) -> Iterable[str] | None"
     )
 
 

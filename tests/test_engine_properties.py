@@ -39,7 +39,16 @@ NON_SCORING = ("ABS", "NE", "DISP", "REQ")
 LEVELS = SCORING + NON_SCORING
 ROLES = ("maitre", "tuteur", "enseignant", "auto")
 ORDERS = (None, "O1", "O2")
-FIELDS = ("state", "score", "acquired", "count", "contexts", "last_day", "self_score")
+FIELDS = (
+    "state",
+    "score",
+    "acquired",
+    "count",
+    "contexts",
+    "first_day",
+    "last_day",
+    "self_score",
+)
 
 # Schools whose settings are not time-dependent, so that states are stored and read back:
 # the plugin's own settings, and strict ones with a short window, unequal role weights and
@@ -50,7 +59,7 @@ SCHOOLS = (
         settings=CalculationSettings(
             method="geometrique",
             limit=3,
-            coverage=Coverage(min_assessments=2, min_contexts=2, min_autonomy=2),
+            coverage=Coverage(min_assessments=2, min_contexts=2, min_autonomy=2, min_span_weeks=1),
             role_weights={"tuteur": 2.0, "enseignant": 0.5},
         )
     ),
@@ -430,7 +439,7 @@ def test_compute_state_is_deterministic(
             CalculationSettings(
                 method=method,
                 limit=limit,
-                coverage=Coverage(min_assessments=2, min_contexts=2, min_autonomy=2),
+                coverage=Coverage(min_assessments=2, min_contexts=2, min_autonomy=2, min_span_weeks=1),
             )
         ],
         BUILTIN_METHODS,

@@ -35,7 +35,7 @@ PINNED = CalculationSettings(
     limit=5,
     scope="all",
     rollup="all-children",
-    coverage=Coverage(min_assessments=1, min_contexts=1),
+    coverage=Coverage(min_assessments=1, min_contexts=1, min_span_weeks=0),
     role_weights={"maitre": 1.0, "enseignant": 1.0, "tuteur": 1.0},
 )
 SCHOOL = SchoolConfig(settings=PINNED)

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from ep_skills.plugins.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from ep_skills.api import EvidenceError, Journal, open_journal
+    from ep_skills.api import (
+        EvidenceError,
+        ImportConflicts,
+        ImportResult,
+        Journal,
+        open_journal,
+    )
     from ep_skills.engine.compute import CompetencyState
     from ep_skills.engine.explain import Explanation
     from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, load_school_config
@@ -26,7 +32,15 @@ if TYPE_CHECKING:
         UnknownDiplomaError,
     )
     from ep_skills.importing import import_file
-    from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
+    from ep_skills.journal.model import (
+        Assessment,
+        Correction,
+        ImportBatch,
+        Order,
+        Role,
+        TaskRecord,
+        Trainee,
+    )
     from ep_skills.plugins.manager import make_plugin_manager
     from ep_skills.plugins.registry import Registry
     from ep_skills.referential.codec import dumps_referential, load_referential, loads_referential
@@ -52,6 +66,7 @@ _LAZY = {
     "CatalogueTask": "ep_skills.referential.model",
     "cohort_gaps": "ep_skills.views",
     "Competency": "ep_skills.referential.model",
+    "Correction": "ep_skills.journal.model",
     "CompetencyState": "ep_skills.engine.compute",
     "Coverage": "ep_skills.referential.settings",
     "dumps_referential": "ep_skills.referential.codec",
@@ -62,6 +77,9 @@ _LAZY = {
     "EvidenceError": "ep_skills.api",
     "Explanation": "ep_skills.engine.explain",
     "Gap": "ep_skills.views",
+    "ImportBatch": "ep_skills.journal.model",
+    "ImportConflicts": "ep_skills.api",
+    "ImportResult": "ep_skills.api",
     "import_file": "ep_skills.importing",
     "Journal": "ep_skills.api",
     "load_referential": "ep_skills.referential.codec",
@@ -95,6 +113,7 @@ __all__ = [
     "CatalogueTask",
     "Competency",
     "CompetencyState",
+    "Correction",
     "Coverage",
     "EffectiveSettings",
     "EpSkillsError",
@@ -103,6 +122,9 @@ __all__ = [
     "EvidenceError",
     "Explanation",
     "Gap",
+    "ImportBatch",
+    "ImportConflicts",
+    "ImportResult",
     "Journal",
     "NodeState",
     "Order",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -31,9 +31,11 @@ from attrs import evolve, frozen
 
 from ep_skills.engine.compute import (
     CompetencyState,
+    CoverageCheck,
     Summary,
     WindowRow,
     compute_state,
+    coverage_checks,
     school_year_start,
     state_from_summary,
     window_key,
@@ -45,6 +47,8 @@ from ep_skills.i18n import _
 from ep_skills.journal.model import (
     Assessment,
     AssessmentInput,
+    Correction,
+    ImportBatch,
     Order,
     Role,
     TaskRecord,
@@ -60,7 +64,7 @@ from ep_skills.referential.settings import Scale
 if TYPE_CHECKING:
     from ep_skills.engine.explain import Explanation
 
-__all__ = ["EvidenceError", "Journal", "open_journal"]
+__all__ = ["EvidenceError", "ImportConflicts", "ImportResult", "Journal", "open_journal"]
 
 
 class EvidenceError(EpSkillsError):
@@ -139,6 +143,37 @@ def _leaves(referential: Referential) -> dict[str, Competency]:
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
     return _(" (did you mean: {names}?)").format(names=", ".join(close)) if close else ""
+
+
+@frozen
+class ImportResult:
+    """What an import wrote, and what it found already in the journal."""
+
+    batch: ImportBatch | None
+    """The import as recorded (« import n° … »); None when nothing was new, or a dry run."""
+    written: tuple[TaskRecord, ...]
+    """The records written (or that would be, in a dry run)."""
+    existing: tuple[tuple[int, TaskRecord], ...]
+    """(row of the file, the journal's record) for each row already in the journal."""
+    repeated: int
+    """Rows identical to an earlier row of the file, written as records of their own (the
+    same task done twice a day)."""
+
+
+class ImportConflicts(EvidenceError):
+    """Rows whose work is already in the journal with another level or note.
+
+    ``conflicts`` lists ``(row of the file, the file's record, the journal's record)``.
+    """
+
+    def __init__(self, conflicts: Sequence[tuple[int, TaskRecord, TaskRecord]]) -> None:
+        self.conflicts = tuple(conflicts)
+        super().__init__(
+            _("{n} row(s) already in the journal with another level or note").format(
+                n=len(self.conflicts)
+            ),
+            field="competencies",
+        )
 
 
 _BATCH_ROWS = 2000
@@ -406,15 +441,7 @@ class Journal:
             role=role,
             note=note,
         )
-        hook = self.registry.plugin_manager.hook.ep_skills_validate_evidence
-        if not hook.get_hookimpls():  # no plugin checks evidence: skip the call on every row
-            return record
-        problems = [
-            message
-            for answer in hook(record=record, referential=info.referential)
-            if answer
-            for message in answer
-        ]
+        problems = self.registry.check_evidence(record, info.referential, None)
         if problems:
             raise EvidenceError("; ".join(problems))
         return record
@@ -510,6 +537,67 @@ class Journal:
         record = self.build_record(trainees, **kwargs)
         return self.write_records([record])[0]
 
+    def import_records(
+        self,
+        records: Sequence[TaskRecord],
+        *,
+        file_name: str = "",
+        file_sha256: str = "",
+        rows: Sequence[int] | None = None,
+        again: bool = False,
+        dry_run: bool = False,
+    ) -> ImportResult:
+        """Write the records of a file that are not in the journal yet, as one import.
+
+        Each record is recognised by its content (:mod:`ep_skills.journal.recognise`): one
+        already in the journal is not written again, so importing a file twice, or a file
+        that overlaps an earlier one, changes nothing but what is new. With ``again`` every
+        record is written, even those already there. The import and the records it wrote
+        are kept together (« import n° … ») so that it can be withdrawn as a whole.
+
+        :param rows: the row of the file of each record (for messages); 1, 2… by default.
+        :raises ImportConflicts: records whose work is in the journal with another level or
+            note; nothing is written.
+        """
+        from ep_skills.journal.recognise import recognise
+
+        lines = list(rows) if rows is not None else list(range(1, len(records) + 1))
+        with self.storage.transaction() if not dry_run else nullcontext():
+            # Read inside the write transaction: two imports of one file at once take turns,
+            # and the second finds the first's records.
+            days = [r.day for r in records]
+            found = self.storage.records_between(min(days), max(days)) if days else []
+            seen = recognise(records, found)
+            if again:
+                seen = evolve(seen, new=tuple(range(len(records))), existing=(), conflicts=())
+            if seen.conflicts:
+                raise ImportConflicts(
+                    [(lines[i], records[i], there) for i, there in seen.conflicts]
+                )
+            fresh = [records[i] for i in seen.new]
+            batch = None
+            if dry_run or not fresh:
+                written = fresh
+            else:
+                written = self.write_records(fresh)
+                batch = self.storage.add_import(
+                    ImportBatch(
+                        id=0,
+                        file_name=file_name,
+                        file_sha256=file_sha256,
+                        rows=len(records),
+                        new_records=len(written),
+                        existing_records=len(seen.existing),
+                    ),
+                    [(r.id, lines[i]) for r, i in zip(written, seen.new, strict=True)],
+                )
+        return ImportResult(
+            batch=batch,
+            written=tuple(written),
+            existing=tuple((lines[i], there) for i, there in seen.existing),
+            repeated=seen.repeated,
+        )
+
     def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
         """Write already-checked records in one transaction (all or nothing)."""
         touched = {(t, a.competency) for r in records for t in r.trainees for a in r.assessments}
@@ -588,6 +676,10 @@ class Journal:
             last = max(
                 [*days, *([date.fromisoformat(old.last_day)] if old.last_day else [])], default=None
             )
+            first = min(
+                [*days, *([date.fromisoformat(old.first_day)] if old.first_day else [])],
+                default=None,
+            )
             windows = []
             for own in (False, True):
                 found = self.storage.recent_window(
@@ -611,6 +703,7 @@ class Journal:
                 non_scoring=old.non_scoring + len(official) - len(scoring),
                 self_window=tuple(windows[1]),
                 history=old.history + len(items),
+                first_day=first,
             )
             state = state_from_summary(
                 summary,
@@ -634,49 +727,217 @@ class Journal:
         role: Role | str | None = None,
         note: str | None = None,
     ) -> Assessment:
-        """Correct an assessment with a new level, or withdraw it; the original stays.
+        """Correct an assessment (« évaluation n° … ») with a new level, or withdraw it; the
+        original stays.
 
         Correcting an entry that was already corrected corrects its latest version. The
         correction keeps the original's role (a self-assessment stays one) unless ``role``
-        says otherwise.
+        says otherwise. The entry as it stood is ``storage.assessment(result.supersedes)``.
         """
+        if withdraw == (level is not None):
+            raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+        # The chain is read inside the write transaction: two corrections of the same entry
+        # at once take turns, the second correcting the first, never both the original.
+        with self.storage.transaction():
+            current = self._latest(assessment_id)
+            if current.withdrawn:
+                raise EvidenceError(
+                    _("assessment #{id} was withdrawn: record it again instead").format(
+                        id=assessment_id
+                    ),
+                    field="assessment",
+                )
+            return self._supersede(
+                [current], lambda _row: level, assessor=assessor, role=role, note=note
+            )[0]
+
+    def correct_record(
+        self,
+        record_id: int,
+        *,
+        level: str | None = None,
+        levels: Mapping[str, str] | None = None,
+        withdraw: bool = False,
+        assessor: str | None = None,
+        note: str | None = None,
+    ) -> list[Assessment]:
+        """Correct or withdraw a whole task record (« enregistrement n° … ») at once: every
+        assessment of every trainee named in it.
+
+        ``level`` gives every competency of the record a new level, ``levels`` (competency →
+        level) only some; ``withdraw`` withdraws them all. Entries already withdrawn stay so.
+        Returns the correction rows written.
+        """
+        if withdraw == (level is not None or bool(levels)):
+            raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+        with self.storage.transaction():
+            current = self._record_entries(record_id)
+            if levels:
+                unknown = sorted(set(levels) - {row.competency for row in current})
+                if unknown:
+                    raise EvidenceError(
+                        _("record #{id} does not assess {codes}").format(
+                            id=record_id, codes=", ".join(unknown)
+                        ),
+                        field="competencies",
+                    )
+                current = [row for row in current if row.competency in levels]
+
+            def new_level(row: Assessment) -> str | None:
+                return None if withdraw else (levels or {}).get(row.competency, level)
+
+            return self._supersede(current, new_level, assessor=assessor, note=note)
+
+    def withdraw_record(
+        self, record_id: int, *, assessor: str | None = None, note: str | None = None
+    ) -> list[Assessment]:
+        """Withdraw a whole task record (« enregistrement n° … »); the originals stay."""
+        return self.correct_record(record_id, withdraw=True, assessor=assessor, note=note)
+
+    def withdraw_import(
+        self, import_id: int, *, assessor: str | None = None, note: str | None = None
+    ) -> list[Assessment]:
+        """Withdraw every record an import wrote (« import n° … »); the originals stay."""
+        with self.storage.transaction():
+            if self.storage.import_batch(import_id) is None:
+                raise EvidenceError(_("no import #{id}").format(id=import_id), field="import")
+            current: list[Assessment] = []
+            for record_id in self.storage.imported_records(import_id):
+                current += self._record_entries(record_id, quiet=True)
+            if not current:
+                raise EvidenceError(
+                    _("import #{id} was already withdrawn").format(id=import_id),
+                    field="import",
+                )
+            return self._supersede(current, lambda _row: None, assessor=assessor, note=note)
+
+    def task_record(self, record_id: int) -> TaskRecord:
+        """One task record by number, with its trainees and assessments as first recorded."""
+        record = self.storage.record(record_id)
+        if record is None:
+            raise EvidenceError(self._no_record(record_id), field="record")
+        return record
+
+    def imports(self) -> list[ImportBatch]:
+        """Every import so far, oldest first (« import n° … »)."""
+        return self.storage.imports()
+
+    def _no_record(self, record_id: int) -> str:
+        message = _("no task record #{id}").format(id=record_id)
+        if self.storage.assessment(record_id) is not None:
+            # People mix up the two numbers: say the other one exists.
+            message += _(" (#{id} is an assessment number: see ep-skills correct)").format(
+                id=record_id
+            )
+        return message
+
+    def _latest(self, assessment_id: int) -> Assessment:
+        """The latest version of an assessment's chain of corrections."""
         original = self.storage.assessment(assessment_id)
         if original is None:
-            raise EvidenceError(_("no assessment #{id} to correct").format(id=assessment_id))
+            message = _("no assessment #{id} to correct").format(id=assessment_id)
+            if self.storage.record(assessment_id) is not None:
+                message += _(" (#{id} is a task record number: use --record)").format(
+                    id=assessment_id
+                )
+            raise EvidenceError(message, field="assessment")
         chain = self.storage.assessments_on(
             original.trainee, [(original.diploma, original.competency)]
         )
         newer = {row.supersedes: row for row in chain if row.supersedes is not None}
         while original.id in newer:
             original = newer[original.id]
-        if original.withdrawn:
+        return original
+
+    def _record_entries(self, record_id: int, *, quiet: bool = False) -> list[Assessment]:
+        """The entries of a record as they stand now, withdrawn ones left out."""
+        if self.storage.record(record_id) is None:
+            raise EvidenceError(self._no_record(record_id), field="record")
+        rows = self.storage.record_rows(record_id)
+        newer = {row.supersedes: row for row in rows if row.supersedes is not None}
+        current = []
+        for row in rows:
+            if row.supersedes is not None:
+                continue
+            while row.id in newer:
+                row = newer[row.id]
+            if not row.withdrawn:
+                current.append(row)
+        if not current and not quiet:
             raise EvidenceError(
-                _("assessment #{id} was withdrawn: record it again instead").format(
-                    id=assessment_id
+                _("record #{id} was already withdrawn").format(id=record_id), field="record"
+            )
+        return current
+
+    def _supersede(
+        self,
+        current: Sequence[Assessment],
+        new_level: Callable[[Assessment], str | None],
+        *,
+        assessor: str | None,
+        note: str | None,
+        role: Role | str | None = None,
+    ) -> list[Assessment]:
+        """Write one correction per entry (``new_level`` None withdraws it), checked by the
+        plugins like new evidence, then update the states they touch. Inside a transaction.
+        """
+        if role is not None:
+            try:
+                role = Role(role)
+            except ValueError:
+                raise EvidenceError(
+                    _("unknown role {role!r} (known: {known})").format(
+                        role=role, known=", ".join(r.value for r in Role)
+                    ),
+                    field="role",
+                ) from None
+        written: list[Assessment] = []
+        touched: set[tuple[int, str]] = set()
+        for row in current:
+            level = new_level(row)
+            trainee = self.trainee(row.trainee)
+            info = self.diploma(trainee.diploma)
+            if level is not None and info.scale.level(level) is None:
+                known = ", ".join(lv.code for lv in info.scale.levels)
+                raise EvidenceError(
+                    _("unknown level {level!r} (the scale of {diploma} has: {known})").format(
+                        level=level, diploma=info.referential.id, known=known
+                    ),
+                    field="level",
+                )
+            stands = TaskRecord(
+                trainees=(row.trainee,),
+                day=row.day,
+                assessments=(AssessmentInput(row.competency, level or row.level, row.autonomy),),
+                diploma=row.diploma,
+                task=row.task,
+                order=row.order,
+                assessor=assessor or row.assessor,
+                role=Role(role) if role is not None else row.role,
+                note=note,
+                id=row.record,
+            )
+            problems = self.registry.check_evidence(
+                stands, info.referential, Correction(original=row, level=level)
+            )
+            if problems:
+                raise EvidenceError("; ".join(problems))
+            written.append(
+                self.storage.add_correction(
+                    row,
+                    level,
+                    assessor=assessor,
+                    role=Role(role) if role is not None else row.role,
+                    note=note,
                 )
             )
-        if withdraw == (level is not None):
-            raise EvidenceError(_("give either a new level or withdraw, not both"))
-        trainee = self.trainee(original.trainee)
-        info = self.diploma(trainee.diploma)
-        if level is not None and info.scale.level(level) is None:
-            raise EvidenceError(_("unknown level {level!r}").format(level=level))
-        with self.storage.transaction():
-            row = self.storage.add_correction(
-                original,
-                level,
-                assessor=assessor,
-                role=Role(role) if role is not None else original.role,
-                note=note,
-            )
-            if self._deferred:
-                self._mark_stale({row.diploma})
-            else:
-                trainee_now = self.trainee(row.trainee)
-                info_now = self.diploma(trainee_now.diploma)
-                codes = info_now.targets.get((row.diploma, row.competency), ())
-                self._refresh({(row.trainee, code) for code in codes})
-        return row
+            codes = info.targets.get((row.diploma, row.competency), ())
+            touched |= {(row.trainee, code) for code in codes}
+        if self._deferred:
+            self._mark_stale({row.diploma for row in written})
+        else:
+            self._refresh(touched)
+        return written
 
     @contextmanager
     def deferred_states(self) -> Iterator[None]:
@@ -736,6 +997,7 @@ class Journal:
             self_score=state.self_score,
             self_state=state.self_state,
             history=state.history,
+            first_day=state.first_day.isoformat() if state.first_day else None,
         )
 
     def _rows_for(self, trainee: Trainee, code: str) -> list[Assessment]:
@@ -778,6 +1040,7 @@ class Journal:
                 non_scoring=pair.non_scoring,
                 self_window=tuple(WindowRow(r, v, w) for r, v, w in pair.self_window),
                 history=pair.history,
+                first_day=pair.first_day,
             )
             state = state_from_summary(
                 summary, scale=info.scale, settings=settings, methods=methods, today=self.today
@@ -925,9 +1188,26 @@ class Journal:
         method_of = {
             p.id: (settings_of[p.diploma].method, settings_of[p.diploma].limit) for p in stored
         }
+        people_by_id = {p.id: p for p in stored}
         fromisoformat = date.fromisoformat
+        today = self.today
         for saved in self.storage.states(list(method_of)):
             method, limit = method_of[saved.trainee]
+            checks: tuple[CoverageCheck, ...] = ()
+            if saved.state != saved.score_state:
+                # The score reaches acquired but a rule is not met: say which (only these
+                # few states need it; the others are explained by their score).
+                checks = tuple(
+                    coverage_checks(
+                        settings_of[people_by_id[saved.trainee].diploma],
+                        count=saved.assessments,
+                        contexts=saved.contexts,
+                        first_day=fromisoformat(saved.first_day) if saved.first_day else None,
+                        last_day=fromisoformat(saved.last_day) if saved.last_day else None,
+                        max_autonomy=saved.max_autonomy,
+                        today=today,
+                    )
+                )
             result[saved.trainee][saved.competency] = CompetencyState(
                 competency=saved.competency,
                 state=saved.state,
@@ -944,6 +1224,8 @@ class Journal:
                 self_score=saved.self_score,
                 self_state=saved.self_state,
                 history=saved.history,
+                first_day=fromisoformat(saved.first_day) if saved.first_day else None,
+                coverage=checks,
             )
         return result
 

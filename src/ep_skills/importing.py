@@ -22,11 +22,17 @@ description    description         what was done, when it is not a catalogue tas
 
 The whole file is checked before anything is written; any problem is reported with its row
 and column and nothing is written (all or nothing).
+
+Importing is idempotent: a row already in the journal — recognised by its content, not by the
+file's name (:mod:`ep_skills.journal.recognise`) — is not written again, so importing the
+same spreadsheet every week writes only its new rows. A row that matches a record on
+everything but a level or a note is a conflict, reported with both values.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -36,10 +42,10 @@ from typing import Any
 
 from attrs import frozen
 
-from ep_skills.api import EvidenceError, Journal
+from ep_skills.api import EvidenceError, ImportConflicts, Journal
 from ep_skills.dates import parse_day
 from ep_skills.errors import EpSkillsError
-from ep_skills.i18n import _
+from ep_skills.i18n import _, format_day
 from ep_skills.journal.model import TaskRecord
 
 __all__ = [
@@ -86,7 +92,20 @@ class ImportReport:
 
     rows: int
     records: int
+    """New task records written (or, in a dry run, to write)."""
     assessments: int
+    """Their assessments."""
+    existing: int = 0
+    """Rows already in the journal, not written again."""
+    existing_since: datetime | None = None
+    """When the oldest of those was recorded."""
+    repeated: int = 0
+    """Rows identical to an earlier row of the file, each written as a record of its own."""
+    batch: int | None = None
+    """The number of the import (« import n° … »), to withdraw it as a whole."""
+    names: tuple[tuple[str, str], ...] = ()
+    """Names as typed that were matched loosely (case, accents, spaces), with the trainee's
+    name as recorded."""
 
 
 class ImportProblems(EpSkillsError):
@@ -253,11 +272,14 @@ def import_file(
     file: str | Path,
     *,
     dry_run: bool = False,
+    again: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Check every row of ``file``, then write them all in one transaction (unless dry run).
+    """Check every row of ``file``, then write the new ones in one transaction (unless dry
+    run); rows already in the journal are recognised and left out (unless ``again``).
 
-    :raises ImportProblems: listing every problem with its row and column; nothing written.
+    :raises ImportProblems: listing every problem with its row and column (conflicts with
+        the journal included); nothing written.
     """
     rows = read_rows(file)
     if not rows:
@@ -284,10 +306,63 @@ def import_file(
         progress(len(rows), len(rows))
     if problems:
         raise ImportProblems(str(file), problems)
-    assessments = sum(len(r.assessments) * len(r.trainees) for r in records)
-    if not dry_run:
-        journal.write_records(records)
-    return ImportReport(rows=len(rows), records=len(records), assessments=assessments)
+    lines = list(range(2, len(rows) + 2))
+    try:
+        result = journal.import_records(
+            records,
+            file_name=Path(file).name,
+            file_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
+            rows=lines,
+            again=again,
+            dry_run=dry_run,
+        )
+    except ImportConflicts as exc:
+        raise ImportProblems(
+            str(file),
+            [(row, "", _conflict(journal, mine, there)) for row, mine, there in exc.conflicts],
+        ) from None
+    since = min((r.recorded_at for _row, r in result.existing if r.recorded_at), default=None)
+    return ImportReport(
+        rows=len(rows),
+        records=len(result.written),
+        assessments=sum(len(r.assessments) * len(r.trainees) for r in result.written),
+        existing=len(result.existing),
+        existing_since=since,
+        repeated=result.repeated,
+        batch=result.batch.id if result.batch else None,
+        names=_loose_names(journal, rows),
+    )
+
+
+def _levels(record: TaskRecord) -> str:
+    levels = ", ".join(f"{a.competency}={a.level}" for a in record.assessments)
+    if record.note:
+        levels += " « " + record.note + " »"
+    return levels
+
+
+def _conflict(journal: Journal, mine: TaskRecord, there: TaskRecord) -> str:
+    return _(
+        "the same work is already in the journal (record #{id}, recorded on {day}) with "
+        "{theirs}; this file says {mine}. Correct the journal (ep-skills correct) or the "
+        "file, or import with --again to record it as a second entry"
+    ).format(
+        id=there.id,
+        day=format_day(there.recorded_at.date()) if there.recorded_at else "—",
+        theirs=_levels(there),
+        mine=_levels(mine),
+    )
+
+
+def _loose_names(journal: Journal, rows: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Names typed otherwise than the trainee's recorded name, each with that name."""
+    found: dict[str, str] = {}
+    for row in rows:
+        for typed in (_text(row.get("trainee")) or "").split(";"):
+            typed = typed.strip()
+            if typed and typed not in found:
+                found[typed] = journal.trainee(typed).name
+    return tuple((typed, name) for typed, name in found.items() if typed != name)
 
 
 def write_template(file: str | Path) -> None:

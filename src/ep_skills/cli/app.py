@@ -194,10 +194,17 @@ def cli(ctx: click.Context, lang: str | None, db: str | None, config: str | None
 
 
 def _register_commands() -> None:
-    from ep_skills.cli import journal_cmds, referential_cmds, report_cmds, view_cmds
+    from ep_skills.cli import (
+        evidence_cmds,
+        journal_cmds,
+        referential_cmds,
+        report_cmds,
+        view_cmds,
+    )
 
     referential_cmds.register(cli)
     journal_cmds.register(cli)
+    evidence_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
 

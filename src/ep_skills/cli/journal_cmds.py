@@ -1,21 +1,17 @@
-"""Commands that write to the journal: init, demo, trainee, order, task, record, correct, import."""
+"""Commands that set up a journal: init, demo, trainee, order, task (evidence: evidence_cmds)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date
-from typing import Any
 
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
-from ep_skills.cli.params import DATE, LEVEL_PAIR
-from ep_skills.i18n import _, format_day
+from ep_skills.cli.params import DATE
+from ep_skills.i18n import _
 
 __all__ = ["register"]
-
-ROLES = ("maitre", "enseignant", "tuteur", "auto")
 
 
 @click.command()
@@ -274,162 +270,7 @@ def task_list(app: AppContext, diploma: str, fmt: str) -> None:
     console().print(table)
 
 
-@click.command()
-@click.argument("trainees", nargs=-1, required=True)
-@click.option("--task", "task_id", default=None, help="Catalogue task id (see: task list).")
-@click.option("--description", default=None, help="What was done, when it is not a catalogue task.")
-@click.option("--order", "order_ref", default=None, help="Production order reference.")
-@click.option("--date", "day", type=DATE, default=None, help="Day of the work (default: today).")
-@click.option("--level", default=None, help="Level for every competency of the task.")
-@click.option(
-    "--competency",
-    "pairs",
-    type=LEVEL_PAIR,
-    multiple=True,
-    help="CODE=LEVEL for one competency (repeatable).",
-)
-@click.option(
-    "--autonomy",
-    type=click.IntRange(1, 4),
-    default=None,
-    help="Autonomy, 1 (guided) to 4 (autonomous).",
-)
-@click.option("--assessor", default=None, help="Who assessed.")
-@click.option(
-    "--role",
-    type=click.Choice(ROLES),
-    default="maitre",
-    show_default=True,
-    help="Role of the assessor (auto = self-assessment).",
-)
-@click.option("--minutes", type=click.IntRange(min=1), default=None, help="Time spent.")
-@click.option("--note", default=None, help="A short note.")
-@pass_app
-def record(
-    app: AppContext,
-    trainees: tuple[str, ...],
-    task_id: str | None,
-    description: str | None,
-    order_ref: str | None,
-    day: date | None,
-    level: str | None,
-    pairs: tuple[tuple[str, str], ...],
-    autonomy: int | None,
-    assessor: str | None,
-    role: str,
-    minutes: int | None,
-    note: str | None,
-) -> None:
-    """Record a task done by one or more TRAINEES, with the catalogue's default levels."""
-    with app.journal() as journal:
-        saved = journal.record(
-            list(trainees),
-            task=task_id,
-            description=description,
-            order=order_ref,
-            day=day,
-            level=level,
-            levels=dict(pairs),
-            autonomy=autonomy,
-            assessor=assessor,
-            role=role,
-            minutes=minutes,
-            note=note,
-        )
-        codes = ", ".join(f"{a.competency}={a.level}" for a in saved.assessments)
-    click.echo(
-        _("Recorded #{id} on {day} for {n} trainee(s): {codes}").format(
-            id=saved.id, day=format_day(saved.day), n=len(saved.trainees), codes=codes
-        )
-    )
-
-
-@click.command()
-@click.argument("assessment_id", type=int)
-@click.option("--level", default=None, help="The right level.")
-@click.option("--withdraw", is_flag=True, help="Withdraw the assessment altogether.")
-@click.option("--assessor", default=None, help="Who corrects.")
-@click.option("--note", default=None, help="Why.")
-@pass_app
-def correct(
-    app: AppContext,
-    assessment_id: int,
-    level: str | None,
-    withdraw: bool,
-    assessor: str | None,
-    note: str | None,
-) -> None:
-    """Correct an assessment (see its # in explain); the original stays in the journal."""
-    with app.journal() as journal:
-        row = journal.correct(
-            assessment_id, level=level, withdraw=withdraw, assessor=assessor, note=note
-        )
-    click.echo(
-        _("Correction #{id} recorded (replaces #{old}).").format(id=row.id, old=assessment_id)
-    )
-
-
-@click.command("import")
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
-@click.option(
-    "--template",
-    is_flag=True,
-    help="Write a template to FILE (.csv or .xlsx) instead of importing.",
-)
-@pass_app
-def import_(app: AppContext, file: str | None, dry_run: bool, template: bool) -> None:
-    """Import task records from a CSV or XLSX file, all or nothing."""
-    from ep_skills.errors import EpSkillsError
-    from ep_skills.importing import COLUMNS, import_file, write_template
-
-    if file is None:
-        raise EpSkillsError(_("name the file to import (or to write, with --template)"))
-    if template:
-        write_template(file)
-        click.echo(
-            _("Template written: {file} (columns: {columns})").format(
-                file=file, columns=", ".join(COLUMNS)
-            )
-        )
-        return
-    with app.journal() as journal:
-        report = import_file(journal, file, dry_run=dry_run, progress=_progress_bar())
-    if dry_run:
-        click.echo(
-            _("Checked {rows} rows: no problem. Nothing was written (--dry-run).").format(
-                rows=report.rows
-            )
-        )
-    else:
-        click.echo(
-            _("Imported {rows} rows: {records} task records, {assessments} assessments.").format(
-                rows=report.rows, records=report.records, assessments=report.assessments
-            )
-        )
-
-
-def _progress_bar() -> Any:
-    """A callback drawing a progress bar on a terminal for large files, or None."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True)
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "task" not in state:
-            bar.start()
-            state["task"] = bar.add_task(_("Checking rows"), total=total)
-        bar.update(state["task"], completed=done)
-        if done >= total:
-            bar.stop()
-
-    return update
-
-
 def register(cli: click.Group) -> None:
     """Add this module's commands to ``cli``."""
-    for command in (init, demo, trainee, order, task, record, correct, import_):
+    for command in (init, demo, trainee, order, task):
         cli.add_command(command)

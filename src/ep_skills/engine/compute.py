@@ -15,6 +15,7 @@ The steps, each visible in the result so that :mod:`ep_skills.engine.explain` ca
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
@@ -22,7 +23,7 @@ from attrs import frozen
 
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.methods import Method, round_score
-from ep_skills.journal.model import Assessment, Role
+from ep_skills.journal.model import Assessment, Role, effective_assessments
 from ep_skills.referential.settings import Scale
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "UsedAssessment",
     "WindowRow",
     "compute_state",
+    "coverage_checks",
     "effective_assessments",
     "school_year_start",
     "state_from_summary",
@@ -85,6 +87,8 @@ class CompetencyState:
     last_day: date | None = None
     max_autonomy: int | None = None
     coverage: tuple[CoverageCheck, ...] = ()
+    first_day: date | None = None
+    """The day of the first scoring assessment in scope (how long the evidence spans)."""
     non_scoring: int = 0
     self_score: int | None = None
     self_state: str | None = None
@@ -101,31 +105,6 @@ def school_year_start(today: date) -> date:
     """1 September of the school year ``today`` belongs to."""
     year = today.year if today.month >= 9 else today.year - 1
     return date(year, 9, 1)
-
-
-def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:
-    """The rows that still count: for each original assessment, its latest correction.
-
-    Corrections form chains (a correction may itself be corrected); only the newest row of a
-    chain counts, and not at all if it withdraws the assessment.
-    """
-    rows = list(rows)
-    by_id = {row.id: row for row in rows}
-
-    def root(row: Assessment) -> int:
-        seen = set()
-        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
-            seen.add(row.id)
-            row = by_id[row.supersedes]
-        return row.id
-
-    latest: dict[int, Assessment] = {}
-    for row in rows:
-        key = root(row)
-        if key not in latest or row.id > latest[key].id:
-            latest[key] = row
-    keep = {row.id for row in latest.values() if not row.withdrawn}
-    return [row for row in rows if row.id in keep]
 
 
 def _whole_months(earlier: date, later: date) -> int:
@@ -173,6 +152,8 @@ class Summary:
     non_scoring: int
     self_window: tuple[WindowRow, ...]
     history: int
+    first_day: date | None = None
+    """The day of the first official scoring assessment in scope."""
 
 
 def window_key(row: Assessment, value: int, weight: float) -> tuple[date, int, float, str]:
@@ -223,6 +204,7 @@ def summarise(
         non_scoring=len(official) - len(scoring),
         self_window=tuple(self_window),
         history=len(all_rows),
+        first_day=min((row.day for row in scoring), default=None),
     )
 
 
@@ -233,9 +215,11 @@ def _score(window: Sequence[WindowRow], method: Method) -> int | None:
 
 
 def _method_weights(method: str, n: int) -> list[float]:
-    # For the explanation only: how much each position weighs in the built-in methods.
+    # For the explanation only: how much each position weighs in the built-in methods. With
+    # no limit a long history would overflow 2**i as a float: past 2**1000 the weight is
+    # shown as infinite, which is what it is next to the oldest ones.
     if method == "geometrique":
-        return [float(2**i) for i in range(n)]
+        return [float(2**i) if i < 1000 else math.inf for i in range(n)]
     if method == "arithmetique":
         return [float(i + 1) for i in range(n)]
     return [1.0] * n
@@ -284,8 +268,14 @@ def state_from_summary(
         if w.row is not None
     )
     reached = scale.state_for(score)
-    checks = _coverage_checks(
-        settings, summary.count, summary.contexts, summary.last_day, summary.max_autonomy, today
+    checks = coverage_checks(
+        settings,
+        count=summary.count,
+        contexts=summary.contexts,
+        first_day=summary.first_day,
+        last_day=summary.last_day,
+        max_autonomy=summary.max_autonomy,
+        today=today,
     )
     final = reached
     if reached.acquired and not all(check.ok for check in checks):
@@ -304,6 +294,7 @@ def state_from_summary(
         last_day=summary.last_day,
         max_autonomy=summary.max_autonomy,
         coverage=tuple(checks),
+        first_day=summary.first_day,
         non_scoring=summary.non_scoring,
         self_score=self_score,
         self_state=self_state,
@@ -325,14 +316,17 @@ def compute_state(
     return state_from_summary(summary, scale=scale, settings=settings, methods=methods, today=today)
 
 
-def _coverage_checks(
+def coverage_checks(
     settings: EffectiveSettings,
+    *,
     count: int,
     contexts: int,
+    first_day: date | None,
     last_day: date | None,
     max_autonomy: int | None,
     today: date,
 ) -> list[CoverageCheck]:
+    """Each coverage rule in force and how the evidence stands against it."""
     rules = settings.coverage
     checks = []
     if rules.min_assessments is not None:
@@ -353,6 +347,13 @@ def _coverage_checks(
         age = _whole_months(last_day, today) if last_day else 10**6
         recent = last_day is not None and _add_months(last_day, rules.max_age_months) >= today
         checks.append(CoverageCheck("max_age_months", rules.max_age_months, age, recent))
+    if rules.min_span_weeks is not None:
+        span = (last_day - first_day).days if first_day and last_day else 0
+        checks.append(
+            CoverageCheck(
+                "min_span_weeks", rules.min_span_weeks, span // 7, span >= 7 * rules.min_span_weeks
+            )
+        )
     if rules.min_autonomy is not None:
         actual = max_autonomy or 0
         checks.append(

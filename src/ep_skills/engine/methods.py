@@ -27,8 +27,15 @@ def _weighted_mean(values: Sequence[int], weights: Sequence[float]) -> float:
 
 
 def geometrique(values: Sequence[int], weights: Sequence[float]) -> float:
-    """Weights 1, 2, 4, 8, 16… from the oldest to the newest: recent work counts most."""
-    return _weighted_mean(values, [2**i * w for i, w in enumerate(weights)])
+    """Weights 1, 2, 4, 8, 16… from the oldest to the newest: recent work counts most.
+
+    The weights are scaled so that the newest weighs 1 (…, 1/4, 1/2, 1): dividing by a power
+    of two is exact in floating point, so the result is SACoche's to the last bit, and a
+    history of any length (``limit = 0``) cannot overflow — the oldest of thousands of
+    assessments weigh less than 2⁻¹⁰⁷⁴ and vanish, as they do in the exact sum's rounding.
+    """
+    newest = len(weights) - 1
+    return _weighted_mean(values, [2.0 ** (i - newest) * w for i, w in enumerate(weights)])
 
 
 def arithmetique(values: Sequence[int], weights: Sequence[float]) -> float:

@@ -8,6 +8,7 @@ replaced row stays in the journal and in every explanation's history.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -17,10 +18,13 @@ from attrs import frozen
 __all__ = [
     "Assessment",
     "AssessmentInput",
+    "Correction",
+    "ImportBatch",
     "Order",
     "Role",
     "TaskRecord",
     "Trainee",
+    "effective_assessments",
     "name_key",
 ]
 
@@ -109,6 +113,39 @@ class TaskRecord:
     role: Role = Role.MAITRE
     note: str | None = None
     id: int = 0
+    assessment_ids: tuple[int, ...] = ()
+    """Once written: the ids of its assessments, trainee by trainee in the order of
+    ``trainees``, then in the order of ``assessments`` (« évaluations n° … »)."""
+    recorded_at: datetime | None = None
+    """When it was written (set on records read back from the journal)."""
+
+
+@frozen
+class ImportBatch:
+    """One import of a file (« import n° 3 »): which file, by content, and what it added."""
+
+    id: int
+    file_name: str
+    file_sha256: str
+    rows: int
+    new_records: int
+    existing_records: int
+    recorded_at: datetime | None = None
+
+
+@frozen
+class Correction:
+    """A correction or withdrawal about to be written, as plugins that check evidence see it."""
+
+    original: Assessment
+    """The entry as it stands now (the latest of its chain)."""
+    level: str | None
+    """The new level; None for a withdrawal."""
+
+    @property
+    def withdraw(self) -> bool:
+        """Whether the entry is withdrawn rather than given a new level."""
+        return self.level is None
 
 
 @frozen
@@ -141,3 +178,28 @@ class Assessment:
         if self.order:
             return f"order:{self.order}"
         return f"task:{self.task or self.record}"
+
+
+def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:
+    """The rows that still count: for each original assessment, its latest correction.
+
+    Corrections form chains (a correction may itself be corrected); only the newest row of a
+    chain counts, and not at all if it withdraws the assessment.
+    """
+    rows = list(rows)
+    by_id = {row.id: row for row in rows}
+
+    def root(row: Assessment) -> int:
+        seen = set()
+        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
+            seen.add(row.id)
+            row = by_id[row.supersedes]
+        return row.id
+
+    latest: dict[int, Assessment] = {}
+    for row in rows:
+        key = root(row)
+        if key not in latest or row.id > latest[key].id:
+            latest[key] = row
+    keep = {row.id for row in latest.values() if not row.withdrawn}
+    return [row for row in rows if row.id in keep]

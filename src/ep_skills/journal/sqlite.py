@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -20,12 +21,21 @@ from attrs import evolve
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
-from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee, name_key
+from ep_skills.journal.model import (
+    Assessment,
+    AssessmentInput,
+    ImportBatch,
+    Order,
+    Role,
+    TaskRecord,
+    Trainee,
+    name_key,
+)
 from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -143,10 +153,50 @@ MIGRATIONS: tuple[str, ...] = (
          record);
     CREATE INDEX assessment_self ON assessment (trainee, competency, day) WHERE role = 'auto';
     """,
+    # 5: an import is an event of its own (which file, by content; when; what it added), and
+    # each record it wrote points to it, so that a whole import can be withdrawn and a file
+    # imported again is recognised. Records are found by day to recognise a row already there.
+    # States keep the day of the first scoring assessment (how long the evidence spans):
+    # every stored state is recomputed on the next read.
+    """
+    CREATE TABLE import_batch (
+        id INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        new_records INTEGER NOT NULL,
+        existing_records INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE record_import (
+        record INTEGER PRIMARY KEY REFERENCES task_record (id),
+        batch INTEGER NOT NULL REFERENCES import_batch (id),
+        row INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX record_import_by_batch ON record_import (batch, record);
+    CREATE INDEX task_record_by_day ON task_record (day);
+    CREATE TRIGGER import_batch_append_only_update BEFORE UPDATE ON import_batch
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER import_batch_append_only_delete BEFORE DELETE ON import_batch
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_import_append_only_update BEFORE UPDATE ON record_import
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_import_append_only_delete BEFORE DELETE ON record_import
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    ALTER TABLE competency_state ADD COLUMN first_day TEXT;
+    DELETE FROM meta WHERE key LIKE 'states:%';
+    """,
 )
 
 
 _CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on parameters
+
+# Whole assessment rows as people read them. Before schema 5 a record's note was kept on the
+# record only: a row without a note of its own shows its record's.
+_ROWS = (
+    "SELECT a.*, coalesce(a.note, (SELECT r.note FROM task_record r WHERE r.id = a.record)) "
+    "AS shown_note FROM assessment a"
+)
 
 
 class _WindowSpec(NamedTuple):
@@ -226,31 +276,81 @@ class SqliteStorage:
         """
         self.path = str(path)
         self._on_upgrade = on_upgrade
-        self._depth = 0
+        # One connection per thread, each with its own transaction depth: a web server's
+        # threads share the journal object, never a connection (a connection shared by
+        # threads interleaves their statements inside one another's transactions). SQLite's
+        # WAL lets readers go on while one writer holds BEGIN IMMEDIATE; the others wait.
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._owner = threading.get_ident()
+        self._closed = False
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise JournalFileError(
                 _("no journal at {path}; create one with: ep-skills init").format(path=self.path)
             )
         try:
-            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
-            self._db = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-            )
-            self._db.row_factory = sqlite3.Row
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            # 64 MiB of page cache (SQLite's default is 2 MiB): an import or a day of records
-            # inserts into indexes ordered by trainee and competency, all over the file.
-            self._db.execute("PRAGMA cache_size = -65536")
+            self._connect()
             self._migrate(create)
         except sqlite3.Error as exc:
+            self.close()
             raise _translate(exc, self.path) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
+        db = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,  # close() may run in another thread
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        # 64 MiB of page cache (SQLite's default is 2 MiB): an import or a day of records
+        # inserts into indexes ordered by trainee and competency, all over the file.
+        db.execute("PRAGMA cache_size = -65536")
+        self._local.db = db
+        self._local.depth = 0
+        with self._lock:
+            self._connections.append(db)
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        if self._closed:
+            raise JournalFileError(_("the journal {path} is closed").format(path=self.path))
+        if self.path == ":memory:":
+            # Each connection to ":memory:" is a database of its own: another thread would
+            # see an empty journal. Refuse, rather than lose its records.
+            raise JournalFileError(
+                _(
+                    "an in-memory journal can only be used from the thread that opened it; "
+                    "use a journal file to share it between threads"
+                )
+            )
+        try:
+            return self._connect()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    @property
+    def _depth(self) -> int:
+        return int(getattr(self._local, "depth", 0))
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._local.depth = value
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -338,8 +438,13 @@ class SqliteStorage:
             raise _translate(exc, self.path) from None
 
     def close(self) -> None:
-        """Close the file."""
-        self._db.close()
+        """Close the file (every thread's connection)."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
+        self._local = threading.local()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -454,7 +559,7 @@ class SqliteStorage:
             role=Role(row["role"]),
             assessor=row["assessor"],
             autonomy=row["autonomy"],
-            note=row["note"],
+            note=row["shown_note"],
             order=row["order_ref"],
             task=row["task"],
             supersedes=row["supersedes"],
@@ -533,6 +638,7 @@ class SqliteStorage:
                     now,
                 )
             )
+            first_row = next_row
             for trainee in record.trainees:
                 link_rows.append((record_id, trainee))
                 for item in record.assessments:
@@ -548,14 +654,16 @@ class SqliteStorage:
                             role,
                             record.assessor,
                             item.autonomy,
-                            item.note,
+                            item.note or record.note,
                             record.order,
                             record.task,
                             now,
                         )
                     )
                     next_row += 1
-            written.append(evolve(record, id=record_id))
+            written.append(
+                evolve(record, id=record_id, assessment_ids=tuple(range(first_row, next_row)))
+            )
         try:
             self._db.executemany(
                 "INSERT INTO task_record (id, day, task, description, order_ref, minutes, "
@@ -602,6 +710,125 @@ class SqliteStorage:
             )
         )
 
+    def add_import(self, batch: ImportBatch, records: Sequence[tuple[int, int]]) -> ImportBatch:
+        """Record an import and link the records it wrote, as ``(record id, file row)``."""
+        cursor = self._write(
+            "INSERT INTO import_batch (file_name, file_sha256, rows, new_records, "
+            "existing_records, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                batch.file_name,
+                batch.file_sha256,
+                batch.rows,
+                batch.new_records,
+                batch.existing_records,
+                _now(),
+            ),
+        )
+        batch_id = int(cursor.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO record_import (record, batch, row) VALUES (?, ?, ?)",
+            [(record, batch_id, row) for record, row in records],
+        )
+        return evolve(batch, id=batch_id)
+
+    @staticmethod
+    def _batch(row: sqlite3.Row) -> ImportBatch:
+        return ImportBatch(
+            id=row["id"],
+            file_name=row["file_name"],
+            file_sha256=row["file_sha256"],
+            rows=row["rows"],
+            new_records=row["new_records"],
+            existing_records=row["existing_records"],
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
+
+    def imports(self) -> list[ImportBatch]:
+        """Every import, oldest first."""
+        return [self._batch(r) for r in self._read("SELECT * FROM import_batch ORDER BY id")]
+
+    def import_batch(self, batch_id: int) -> ImportBatch | None:
+        """One import by number."""
+        rows = self._read("SELECT * FROM import_batch WHERE id = ?", (batch_id,))
+        return self._batch(rows[0]) if rows else None
+
+    def import_of(self, record_id: int) -> int | None:
+        """The import that wrote a record, if one did."""
+        rows = self._read("SELECT batch FROM record_import WHERE record = ?", (record_id,))
+        return int(rows[0]["batch"]) if rows else None
+
+    def imported_records(self, batch_id: int) -> list[int]:
+        """The records an import wrote, in the order of the file."""
+        rows = self._read(
+            "SELECT record FROM record_import WHERE batch = ? ORDER BY row, record", (batch_id,)
+        )
+        return [int(r["record"]) for r in rows]
+
+    def record(self, record_id: int) -> TaskRecord | None:
+        """One task record with its trainees and every row written under it."""
+        found = self._records("r.id = ?", [record_id])
+        return found[0][0] if found else None
+
+    def record_rows(self, record_id: int) -> list[Assessment]:
+        """Every assessment row of a record: the originals and their corrections."""
+        rows = self._read(f"{_ROWS} WHERE record = ? ORDER BY id", (record_id,))
+        return [self._assessment(r) for r in rows]
+
+    def records_between(
+        self, first: date, last: date
+    ) -> list[tuple[TaskRecord, list[Assessment]]]:
+        """The records of these days, each with every assessment row written under it."""
+        return self._records("r.day BETWEEN ? AND ?", [first.isoformat(), last.isoformat()])
+
+    def _records(
+        self, where: str, params: Sequence[Any]
+    ) -> list[tuple[TaskRecord, list[Assessment]]]:
+        records = self._read(
+            "SELECT r.*, (SELECT group_concat(rt.trainee) FROM record_trainee rt "
+            f"WHERE rt.record = r.id) AS people FROM task_record r WHERE {where} ORDER BY r.id",
+            params,
+        )
+        if not records:
+            return []
+        rows_of: dict[int, list[Assessment]] = {r["id"]: [] for r in records}
+        ids = list(rows_of)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for row in self._read(
+                f"{_ROWS} WHERE record IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
+            ):
+                rows_of[row["record"]].append(self._assessment(row))
+        result = []
+        for row in records:
+            rows = rows_of[row["id"]]
+            people = tuple(sorted(int(t) for t in (row["people"] or "").split(",") if t))
+            first = people[0] if people else None
+            originals = [a for a in rows if a.supersedes is None and a.trainee == first]
+            context = json.loads(row["context"])
+            record = TaskRecord(
+                trainees=people,
+                day=date.fromisoformat(row["day"]),
+                assessments=tuple(
+                    AssessmentInput(a.competency, a.level, a.autonomy) for a in originals
+                ),
+                diploma=originals[0].diploma if originals else "",
+                task=row["task"],
+                description=row["description"],
+                order=row["order_ref"],
+                minutes=row["minutes"],
+                process=tuple(context.get("process", ())),
+                machine=tuple(context.get("machine", ())),
+                material=tuple(context.get("material", ())),
+                assessor=row["assessor"],
+                role=Role(row["role"]),
+                note=row["note"],
+                id=row["id"],
+                assessment_ids=tuple(a.id for a in rows if a.supersedes is None),
+                recorded_at=datetime.fromisoformat(row["recorded_at"]),
+            )
+            result.append((record, rows))
+        return result
+
     def add_transfer(
         self, trainee: int, from_diploma: str, to_diploma: str, note: str | None
     ) -> None:
@@ -620,30 +847,30 @@ class SqliteStorage:
         for diploma, code in sources:
             params += [diploma, code]
         rows = self._read(
-            f"SELECT * FROM assessment WHERE trainee = ? AND ({condition}) ORDER BY day, id",
+            f"{_ROWS} WHERE trainee = ? AND ({condition}) ORDER BY day, id",
             params,
         )
         return [self._assessment(r) for r in rows]
 
     def assessment(self, assessment_id: int) -> Assessment | None:
-        rows = self._read("SELECT * FROM assessment WHERE id = ?", (assessment_id,))
+        rows = self._read(f"{_ROWS} WHERE id = ?", (assessment_id,))
         return self._assessment(rows[0]) if rows else None
 
     def assessments(self, trainee: int, competency: str | None = None) -> list[Assessment]:
         if competency is None:
             rows = self._read(
-                "SELECT * FROM assessment WHERE trainee = ? ORDER BY competency, day, id",
+                f"{_ROWS} WHERE trainee = ? ORDER BY competency, day, id",
                 (trainee,),
             )
         else:
             rows = self._read(
-                "SELECT * FROM assessment WHERE trainee = ? AND competency = ? ORDER BY day, id",
+                f"{_ROWS} WHERE trainee = ? AND competency = ? ORDER BY day, id",
                 (trainee, competency),
             )
         return [self._assessment(r) for r in rows]
 
     def iter_assessments(self, trainees: Sequence[int] | None = None) -> Iterator[Assessment]:
-        sql = "SELECT * FROM assessment"
+        sql = _ROWS
         params: list[Any] = []
         if trainees is not None:
             sql += f" WHERE trainee IN ({','.join('?' * len(trainees))})"
@@ -788,7 +1015,7 @@ class SqliteStorage:
         # COUNT(DISTINCT) tells them apart without building a string for most rows.
         tally_sql = (
             "SELECT trainee, competency, count(*), count(DISTINCT coalesce(nullif(order_ref, ''), "
-            "char(1) || coalesce(nullif(task, ''), record))), max(autonomy) "
+            "char(1) || coalesce(nullif(task, ''), record))), max(autonomy), min(day) "
             f"FROM assessment a INDEXED BY assessment_by_pair WHERE {scope} AND {counts} "
             f"AND role != 'auto' AND level IN ({marks}) "
             "GROUP BY trainee, competency ORDER BY trainee, competency"
@@ -812,9 +1039,9 @@ class SqliteStorage:
             # The non-scoring codes are the official rows that the tally did not count.
             for trainee, competency, history, n_official, packed, packed_own in cursor:
                 count = contexts = 0
-                best = None
+                best = first = None
                 if pending is not None and pending[0] == trainee and pending[1] == competency:
-                    count, contexts, best = pending[2], pending[3], pending[4]
+                    count, contexts, best, first = pending[2:6]
                     pending = next(tally, None)
                 rows = _window_of(packed, values, weights, limit)
                 yield PairSummary(
@@ -831,6 +1058,7 @@ class SqliteStorage:
                         for _d, v, w, _l in _window_of(packed_own, values, weights, limit)
                     ),
                     history=history,
+                    first_day=date.fromisoformat(first) if first else None,
                 )
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
@@ -989,7 +1217,8 @@ class SqliteStorage:
         self._db.executemany(
             "INSERT OR REPLACE INTO competency_state (trainee, competency, state, score, "
             "acquired, score_state, count, contexts, last_day, max_autonomy, non_scoring, "
-            "self_score, self_state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "self_score, self_state, history, first_day) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.trainee,
@@ -1006,6 +1235,7 @@ class SqliteStorage:
                     r.self_score,
                     r.self_state,
                     r.history,
+                    r.first_day,
                 )
                 for r in rows
             ),
@@ -1019,8 +1249,9 @@ class SqliteStorage:
             cursor.row_factory = None  # plain tuples, in the column order of StateRow
             rows = cursor.execute(
                 "SELECT trainee, competency, state, score, acquired, score_state, count, "
-                "contexts, last_day, max_autonomy, non_scoring, self_score, self_state, history "
-                f"FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
+                "contexts, last_day, max_autonomy, non_scoring, self_score, self_state, history, "
+                "first_day FROM competency_state "
+                f"WHERE trainee IN ({','.join('?' * len(trainees))})",
                 list(trainees),
             ).fetchall()
         except sqlite3.Error as exc:

@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 
 from attrs import frozen
 
-from ep_skills.journal.model import Assessment, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.model import Assessment, ImportBatch, Order, Role, TaskRecord, Trainee
 
 __all__ = ["PairSummary", "StateRow", "Storage"]
 
@@ -38,6 +38,7 @@ class StateRow(NamedTuple):
     self_score: int | None
     self_state: str | None
     history: int
+    first_day: str | None = None
 
 
 @frozen
@@ -58,6 +59,7 @@ class PairSummary:
     non_scoring: int
     self_window: tuple[tuple[Assessment | None, int, float], ...]
     history: int
+    first_day: date | None = None
 
 
 class Storage(Protocol):
@@ -112,6 +114,33 @@ class Storage(Protocol):
         note: str | None,
     ) -> Assessment:
         """Append a row superseding ``original`` (``level`` None withdraws it)."""
+
+    def add_import(self, batch: ImportBatch, records: Sequence[tuple[int, int]]) -> ImportBatch:
+        """Record an import (``id`` 0: allocate one) and link the records it wrote, given as
+        ``(record id, row of the file)``; returns it with its id."""
+
+    def imports(self) -> list[ImportBatch]:
+        """Every import, oldest first."""
+
+    def import_batch(self, batch_id: int) -> ImportBatch | None:
+        """One import by number."""
+
+    def import_of(self, record_id: int) -> int | None:
+        """The number of the import that wrote a record, if one did."""
+
+    def imported_records(self, batch_id: int) -> list[int]:
+        """The ids of the records an import wrote."""
+
+    def record(self, record_id: int) -> TaskRecord | None:
+        """One task record, with its trainees, original assessments and ``assessment_ids``."""
+
+    def record_rows(self, record_id: int) -> list[Assessment]:
+        """Every assessment row written under a record (originals and corrections), by id."""
+
+    def records_between(
+        self, first: date, last: date
+    ) -> list[tuple[TaskRecord, list[Assessment]]]:
+        """The records of the days from ``first`` to ``last``, each with its rows."""
 
     def add_transfer(
         self, trainee: int, from_diploma: str, to_diploma: str, note: str | None

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import click
 
     from ep_skills.engine.methods import Method
-    from ep_skills.journal.model import TaskRecord
+    from ep_skills.journal.model import Correction, TaskRecord
 
 __all__ = [
     "ReferentialSource",
@@ -91,14 +91,20 @@ def ep_skills_register_methods(register: Callable[[str, Method], None]) -> None:
 
 @hookspec
 def ep_skills_validate_evidence(
-    record: TaskRecord, referential: Referential
+    record: TaskRecord, referential: Referential, correction: Correction | None
 ) -> Iterable[str] | None:
-    """Check a task record before it is written; return problems as messages, or None.
+    """Check evidence before it is written; return problems as messages, or None.
 
-    Any message rejects the record and nothing is written.
+    Called for every new task record, and for every correction and withdrawal, so that a rule
+    cannot be bypassed by correcting an entry. Any message rejects the write and nothing is
+    written. A plugin may leave out parameters it does not use (``correction`` included).
 
-    :param record: the task record about to be written, with its assessments.
+    :param record: the task record about to be written, with its assessments; for a
+        correction, the corrected entry as it will stand (one trainee, one assessment at its
+        new level; for a withdrawal, at its current level).
     :param referential: the referential of the trainees' diploma.
+    :param correction: None for a new record; for a correction or a withdrawal, the entry
+        as it stands and its new level (``correction.withdraw`` tells a withdrawal).
     """
 
 

@@ -4,9 +4,9 @@ Most diploma plugins do two things: register the ``referential.toml`` shipped in
 and perhaps answer calculation settings for their diploma. :class:`DiplomaPlugin` does both::
 
     # ep_skills_cap_exemple/__init__.py
-    from ep_skills.plugins.kit import DiplomaPlugin, PROVEN_ON_TWO_ORDERS
+    from ep_skills.plugins.kit import DiplomaPlugin, PROVEN_OVER_TIME
 
-    plugin = DiplomaPlugin(__name__, "cap-exemple", settings=PROVEN_ON_TWO_ORDERS)
+    plugin = DiplomaPlugin(__name__, "cap-exemple", settings=PROVEN_OVER_TIME)
 
 with the entry point ``cap_exemple = "ep_skills_cap_exemple:plugin"``. A plugin that needs more
 implements the hooks itself (see ``docs/hooks.md``).
@@ -21,11 +21,19 @@ from pathlib import Path
 from ep_skills.plugins.hookspecs import ReferentialSource, hookimpl
 from ep_skills.referential.settings import CalculationSettings, Coverage
 
-__all__ = ["PROVEN_ON_TWO_ORDERS", "DiplomaPlugin"]
+__all__ = ["PROVEN_ON_TWO_ORDERS", "PROVEN_OVER_TIME", "DiplomaPlugin"]
+
+PROVEN_OVER_TIME = CalculationSettings(
+    coverage=Coverage(min_assessments=3, min_contexts=2, min_span_weeks=4)
+)
+"""Not official: the shipped plugins' choice, overridable by a school (``docs/model.md``,
+"Believable readiness"). A competency seen once, on a lucky day, is not proven, and neither is
+a fortnight of the same routine task: ask for three assessments on at least two different
+orders, spread over at least four weeks."""
 
 PROVEN_ON_TWO_ORDERS = CalculationSettings(coverage=Coverage(min_assessments=3, min_contexts=2))
-"""Not official: the shipped plugins' choice, overridable by a school. A competency seen once,
-on a lucky day, is not proven: ask for three assessments on at least two different orders."""
+"""The shipped plugins' choice before 0.3: three assessments on two orders, with no minimum
+period. Kept for plugins that chose it; it lets two weeks of routine make a trainee « prêt »."""
 
 
 class DiplomaPlugin:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from ep_skills.engine.methods import Method
+    from ep_skills.journal.model import Correction, TaskRecord
 
 __all__ = ["Registry"]
 
@@ -199,13 +200,53 @@ class Registry:
         return self._methods
 
     def settings_layers(self, diploma_id: str) -> list[CalculationSettings]:
-        """The plugin-side settings layers of a diploma, lowest first (defaults excluded)."""
+        """The plugin-side settings layers of a diploma, lowest first (defaults excluded).
+
+        :raises PluginError: a plugin answered something else than settings or None.
+        """
         referential = self.get(diploma_id)
         layers = [referential.settings] if referential.settings else []
         # pluggy calls the last registered plugin first; layer in registration order.
-        answers = self._pm.hook.ep_skills_calculation_settings(diploma_id=diploma_id)
-        layers += [a for a in reversed(answers) if a is not None]
+        answers = _each(self._pm.hook.ep_skills_calculation_settings, diploma_id=diploma_id)
+        for plugin, answer in reversed(answers):
+            if answer is None:
+                continue
+            if not isinstance(answer, CalculationSettings):
+                raise PluginError(
+                    _(
+                        "plugin {plugin}: ep_skills_calculation_settings must return "
+                        "CalculationSettings or None, not {value!r}"
+                    ).format(plugin=plugin, value=answer)
+                )
+            layers.append(answer)
         return layers
+
+    def check_evidence(
+        self, record: TaskRecord, referential: Referential, correction: Correction | None
+    ) -> list[str]:
+        """The problems the plugins find in evidence about to be written (none: it is fine).
+
+        :raises PluginError: a plugin failed, or answered something else than messages.
+        """
+        hook = self._pm.hook.ep_skills_validate_evidence
+        if not hook.get_hookimpls():  # no plugin checks evidence: skip the call on every row
+            return []
+        problems: list[str] = []
+        answers = _each(hook, record=record, referential=referential, correction=correction)
+        for plugin, answer in answers:
+            if answer is None:
+                continue
+            # A bare string would be read letter by letter as messages: refuse it.
+            messages = None if isinstance(answer, str | bytes) else _strings(answer)
+            if messages is None:
+                raise PluginError(
+                    _(
+                        "plugin {plugin}: ep_skills_validate_evidence must return a list of "
+                        "messages or None, not {value!r}"
+                    ).format(plugin=plugin, value=answer)
+                )
+            problems += messages
+        return problems
 
     def plugin_of(self, diploma_id: str) -> str:
         """The name of the plugin that provides ``diploma_id``."""
@@ -218,6 +259,35 @@ class Registry:
         self.get(diploma_id)
         assert self._entries is not None
         return list(self._entries[diploma_id].warnings)
+
+
+def _each(hook: Any, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call each implementation of a hook, naming its plugin with its answer (last first).
+
+    A plugin that raises is reported by name, as a plugin error, not as a traceback.
+    """
+    answers = []
+    for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue  # these hooks answer; wrapping them has no meaning here
+        try:
+            answer = impl.function(*[kwargs[name] for name in impl.argnames])
+        except Exception as exc:
+            raise PluginError(
+                _("plugin {plugin} failed in {hook}: {error}").format(
+                    plugin=impl.plugin_name, hook=hook.name, error=exc
+                )
+            ) from exc
+        answers.append((impl.plugin_name, answer))
+    return answers
+
+
+def _strings(answer: Any) -> list[str] | None:
+    try:
+        messages = list(answer)
+    except TypeError:
+        return None
+    return messages if all(isinstance(m, str) for m in messages) else None
 
 
 def _with_fragments(referential: Referential, fragments: dict[str, Fragment]) -> Referential:

@@ -88,6 +88,9 @@ class Coverage:
     """On at least this many distinct production orders or contexts."""
     max_age_months: int | None = None
     """The latest scoring assessment no older than this many months."""
+    min_span_weeks: int | None = None
+    """The scoring assessments spread over at least this many weeks, from the first to the
+    latest: a fortnight of routine tasks, however many, is not yet stable mastery."""
     min_autonomy: int | None = None
     """At least one assessment at this autonomy level or above (1 guided … 4 autonomous)."""
 

@@ -12,8 +12,8 @@ it as ``referential.toml`` so that an installed wheel finds it.
 
 from __future__ import annotations
 
-from ep_skills.plugins.kit import PROVEN_ON_TWO_ORDERS, DiplomaPlugin
+from ep_skills.plugins.kit import PROVEN_OVER_TIME, DiplomaPlugin
 
 DIPLOMA_ID = "cap-imtb"
 
-plugin = DiplomaPlugin(__name__, DIPLOMA_ID, settings=PROVEN_ON_TWO_ORDERS)
+plugin = DiplomaPlugin(__name__, DIPLOMA_ID, settings=PROVEN_OVER_TIME)
