@@ -24,8 +24,8 @@ import io
 import json
 import tomllib
 import traceback
-from datetime import date, timedelta
 from collections.abc import Iterator
+from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any

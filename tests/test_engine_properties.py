@@ -439,7 +439,9 @@ def test_compute_state_is_deterministic(
             CalculationSettings(
                 method=method,
                 limit=limit,
-                coverage=Coverage(min_assessments=2, min_contexts=2, min_autonomy=2, min_span_weeks=1),
+                coverage=Coverage(
+                    min_assessments=2, min_contexts=2, min_autonomy=2, min_span_weeks=1
+                ),
             )
         ],
         BUILTIN_METHODS,

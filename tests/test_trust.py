@@ -29,7 +29,7 @@ from ep_skills.api import EvidenceError, Journal, open_journal
 from ep_skills.cli import cli
 from ep_skills.errors import PluginError
 from ep_skills.i18n import current_language, set_language
-from ep_skills.importing import ImportProblems, import_file
+from ep_skills.importing import import_file
 from ep_skills.journal.model import Correction, TaskRecord
 from ep_skills.journal.sqlite import JournalFileError
 from ep_skills.plugins.manager import make_plugin_manager
@@ -609,3 +609,55 @@ def test_processes_writing_one_file_lose_nothing(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     assert counts(db) == (60, 180)
     states_agree_with_a_recompute(db)
+
+
+# -- no crash on long histories, no engine error without a name ------------------------------
+
+
+def test_limit_zero_on_thousands_of_assessments(tmp_path: Path) -> None:
+    from ep_skills.engine.layers import SchoolConfig
+
+    school = SchoolConfig(settings=CalculationSettings(limit=0))
+    start = TODAY - timedelta(days=2999)
+    with open_journal(tmp_path / "j.db", create=True, today=TODAY, school=school) as journal:
+        journal.add_trainee("Léa Martin", diploma="cap-cip", start_date=start)
+        with journal.deferred_states():
+            for k in range(3000):
+                level = ("R", "V", "VV")[k % 3]
+                journal.record(
+                    ["Léa Martin"], description="série", levels={"CP04": level},
+                    day=start + timedelta(days=k),
+                )  # fmt: skip
+        state = journal.leaf_states("Léa Martin")["CP04"]
+        # Newest first the values cycle VV, V, R with weights ½, ¼, ⅛, 1/16…: exactly
+        # (4·100 + 2·67 + 1·33) / 7 = 81, as SACoche's sum computed exactly gives.
+        assert state.score == 81
+        assert "State: acquis." in journal.explain("Léa Martin", "CP04").text()
+
+
+class Methods:
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    @hookimpl
+    def ep_skills_register_methods(self, register: object) -> None:
+        def method(values: object, weights: object) -> object:
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+
+        register("maison", method)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("answer", [150.0, float("nan"), "67", ZeroDivisionError("division")])
+def test_a_method_that_fails_is_named(tmp_path: Path, answer: object) -> None:
+    from ep_skills.engine.layers import SchoolConfig
+
+    registry = Registry(make_plugin_manager(extra=(("methodes", Methods(answer)),)))
+    school = SchoolConfig(settings=CalculationSettings(method="maison"))
+    with open_journal(
+        tmp_path / "j.db", create=True, today=TODAY, registry=registry, school=school
+    ) as journal:
+        journal.add_trainee("Léa Martin", diploma="cap-cip")
+        with pytest.raises(PluginError, match="the calculation method 'maison'"):
+            journal.record(["Léa Martin"], task=NORMAL, day=TODAY)

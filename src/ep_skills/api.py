@@ -276,9 +276,13 @@ class Journal:
             )
         if start_date is not None and start_date > self.today:
             raise EvidenceError(_("start date {day} is in the future").format(day=start_date))
-        if self.storage.trainee_by_name(name) is not None:
-            raise EvidenceError(_("a trainee named {name!r} already exists").format(name=name))
+        # Checked inside the write transaction: two adds of one name at once take turns, and
+        # the second gets the same clear message as when they come one after the other.
         with self.storage.transaction():
+            if self.storage.trainee_by_name(name) is not None:
+                raise EvidenceError(
+                    _("a trainee named {name!r} already exists").format(name=name), field="name"
+                )
             return self.storage.add_trainee(Trainee(0, name, diploma, cohort, start_date, option))
 
     def trainee(self, who: str | int) -> Trainee:
@@ -328,11 +332,13 @@ class Journal:
             # Typed by people, never a control character: the SQLite recompute tells orders
             # from tasks by such a prefix (journal/sqlite.py, SqliteStorage._summaries).
             raise EvidenceError(_("an order reference cannot contain control characters"))
-        if self.storage.order(ref) is not None:
-            raise EvidenceError(_("order {ref!r} already exists").format(ref=ref))
         if quantity is not None and quantity <= 0:
-            raise EvidenceError(_("the quantity must be positive"))
+            raise EvidenceError(_("the quantity must be positive"), field="quantity")
         with self.storage.transaction():
+            if self.storage.order(ref) is not None:
+                raise EvidenceError(
+                    _("order {ref!r} already exists").format(ref=ref), field="order"
+                )
             return self.storage.add_order(Order(ref, customer, title, quantity, received, due))
 
     def orders(self) -> list[Order]:

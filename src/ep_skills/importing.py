@@ -47,6 +47,7 @@ from ep_skills.dates import parse_day
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _, format_day
 from ep_skills.journal.model import TaskRecord
+from ep_skills.outputs import replacing
 
 __all__ = [
     "COLUMNS",
@@ -365,9 +366,16 @@ def _loose_names(journal: Journal, rows: list[dict[str, Any]]) -> tuple[tuple[st
     return tuple((typed, name) for typed, name in found.items() if typed != name)
 
 
-def write_template(file: str | Path) -> None:
-    """Write an empty import template with the columns and one example row."""
-    path = Path(file)
+def write_template(file: str | Path, *, force: bool = False) -> None:
+    """Write an empty import template with the columns and one example row.
+
+    :raises OutputError: ``file`` exists (unless ``force``) or is not a regular file.
+    """
+    with replacing(file, force=force, private=False) as scratch:
+        _write_template(Path(file).suffix.lower(), scratch)
+
+
+def _write_template(suffix: str, path: Path) -> None:
     example = [
         "2026-11-20",
         "Léa Martin; Hugo Bernard",
@@ -382,7 +390,7 @@ def write_template(file: str | Path) -> None:
         "bonne réactivité",
         "",
     ]
-    if path.suffix.lower() == ".xlsx":
+    if suffix == ".xlsx":
         from openpyxl import Workbook
         from openpyxl.styles import Font
 

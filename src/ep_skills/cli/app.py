@@ -30,6 +30,7 @@ class AppContext:
         self._plugin_manager = plugin_manager
         self._registry: Any = None
         self._school: Any = None
+        self._mark: tuple[int, ...] | None = None
 
     @property
     def school(self) -> Any:
@@ -70,13 +71,32 @@ class AppContext:
                 err=True,
             )
 
-        return open_journal(
+        journal = open_journal(
             self.db_path,
             create=create,
             registry=self.registry,
             school=self.school,
             on_upgrade=upgrading,
         )
+        if self._mark is None:
+            self._mark = journal.storage.write_mark()
+        return journal
+
+    def written_since_opened(self) -> bool:
+        """Whether the journal holds a write committed since this command opened it, read
+        afresh from the file (after an interruption, the only trustworthy answer)."""
+        if self._mark is None:
+            return False
+        from ep_skills.journal.sqlite import SqliteStorage
+
+        try:
+            storage = SqliteStorage(self.db_path)
+            try:
+                return storage.write_mark() != self._mark
+            finally:
+                storage.close()
+        except EpSkillsError:
+            return False
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -162,7 +182,13 @@ class EpSkillsGroup(click.Group):
             click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
-            click.echo(_("Interrupted: nothing was written."), err=True)
+            app = ctx.find_object(AppContext)
+            if app is not None and app.written_since_opened():
+                # Ctrl-C came after the commit: the write is in the journal, say so.
+                message = _("Interrupted after the write was saved: it is in the journal.")
+            else:
+                message = _("Interrupted: nothing was written.")
+            click.echo(message, err=True)
             ctx.exit(130)
 
 

@@ -296,8 +296,11 @@ def withdraw(
     is_flag=True,
     help="Write a template to FILE (.csv or .xlsx) instead of importing.",
 )
+@click.option("--force", is_flag=True, help="With --template: replace FILE if it exists.")
 @pass_app
-def import_(app: AppContext, file: str | None, dry_run: bool, again: bool, template: bool) -> None:
+def import_(
+    app: AppContext, file: str | None, dry_run: bool, again: bool, template: bool, force: bool
+) -> None:
     """Import task records from a CSV or XLSX file, all or nothing; rows already in the
     journal are recognised and not written again."""
     from ep_skills.errors import EpSkillsError
@@ -306,7 +309,7 @@ def import_(app: AppContext, file: str | None, dry_run: bool, again: bool, templ
     if file is None:
         raise EpSkillsError(_("name the file to import (or to write, with --template)"))
     if template:
-        write_template(file)
+        write_template(file, force=force)
         click.echo(
             _("Template written: {file} (columns: {columns})").format(
                 file=file, columns=", ".join(COLUMNS)
@@ -340,12 +343,12 @@ def import_(app: AppContext, file: str | None, dry_run: bool, again: bool, templ
         )
     counted = {
         "rows": ngettext("{n} row", "{n} rows", report.rows).format(n=report.rows),
-        "records": ngettext(
-            "{n} new task record", "{n} new task records", report.records
-        ).format(n=report.records),
-        "assessments": ngettext(
-            "{n} assessment", "{n} assessments", report.assessments
-        ).format(n=report.assessments),
+        "records": ngettext("{n} new task record", "{n} new task records", report.records).format(
+            n=report.records
+        ),
+        "assessments": ngettext("{n} assessment", "{n} assessments", report.assessments).format(
+            n=report.assessments
+        ),
     }
     if dry_run:
         click.echo(

@@ -23,6 +23,8 @@ from attrs import frozen
 
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.methods import Method, round_score
+from ep_skills.errors import PluginError
+from ep_skills.i18n import _
 from ep_skills.journal.model import Assessment, Role, effective_assessments
 from ep_skills.referential.settings import Scale
 
@@ -208,10 +210,24 @@ def summarise(
     )
 
 
-def _score(window: Sequence[WindowRow], method: Method) -> int | None:
+def _score(window: Sequence[WindowRow], method: Method, name: str) -> int | None:
     if not window:
         return None
-    return round_score(method([w.value for w in window], [w.weight for w in window]))
+    try:
+        score = method([w.value for w in window], [w.weight for w in window])
+    except Exception as exc:
+        raise PluginError(
+            _("the calculation method {name!r} failed: {error}").format(name=name, error=exc)
+        ) from exc
+    # A weighted mean of values within 0–100 may stray by a rounding error, never more.
+    if not isinstance(score, int | float) or not -1e-6 <= score <= 100 + 1e-6:
+        raise PluginError(
+            _(
+                "the calculation method {name!r} returned {value!r}: a score is a number "
+                "from 0 to 100"
+            ).format(name=name, value=score)
+        )
+    return round_score(min(max(score, 0.0), 100.0))
 
 
 def _method_weights(method: str, n: int) -> list[float]:
@@ -235,8 +251,8 @@ def state_from_summary(
 ) -> CompetencyState:
     """The state a summary leads to: method, score, thresholds, then coverage rules."""
     method = methods[settings.method]
-    score = _score(summary.window, method)
-    self_score = _score(summary.self_window, method)
+    score = _score(summary.window, method, settings.method)
+    self_score = _score(summary.self_window, method, settings.method)
     self_state = scale.state_for(self_score).code if self_score is not None else None
     if score is None:
         return CompetencyState(

@@ -774,9 +774,7 @@ class SqliteStorage:
         rows = self._read(f"{_ROWS} WHERE record = ? ORDER BY id", (record_id,))
         return [self._assessment(r) for r in rows]
 
-    def records_between(
-        self, first: date, last: date
-    ) -> list[tuple[TaskRecord, list[Assessment]]]:
+    def records_between(self, first: date, last: date) -> list[tuple[TaskRecord, list[Assessment]]]:
         """The records of these days, each with every assessment row written under it."""
         return self._records("r.day BETWEEN ? AND ?", [first.isoformat(), last.isoformat()])
 
@@ -1202,6 +1200,20 @@ class SqliteStorage:
             if found:
                 seen.add(context)
         return seen
+
+    def write_mark(self) -> tuple[int, ...]:
+        """A mark that changes with every committed write (the newest row of each table), to
+        tell after an interruption whether a write reached the file."""
+        tables = (
+            "trainee",
+            "production_order",
+            "task_record",
+            "assessment",
+            "trainee_transfer",
+            "import_batch",
+        )
+        sql = "SELECT " + ", ".join(f"(SELECT coalesce(max(rowid), 0) FROM {t})" for t in tables)
+        return tuple(int(v) for v in self._read(sql)[0])
 
     def last_assessment_id(self) -> int:
         return int(self._read("SELECT coalesce(max(id), 0) AS m FROM assessment")[0]["m"])

@@ -137,9 +137,7 @@ class Storage(Protocol):
     def record_rows(self, record_id: int) -> list[Assessment]:
         """Every assessment row written under a record (originals and corrections), by id."""
 
-    def records_between(
-        self, first: date, last: date
-    ) -> list[tuple[TaskRecord, list[Assessment]]]:
+    def records_between(self, first: date, last: date) -> list[tuple[TaskRecord, list[Assessment]]]:
         """The records of the days from ``first`` to ``last``, each with its rows."""
 
     def add_transfer(
@@ -201,6 +199,10 @@ class Storage(Protocol):
         before: int,
     ) -> set[str]:
         """Which of ``contexts`` an earlier (id < ``before``) official scoring row has."""
+
+    def write_mark(self) -> tuple[int, ...]:
+        """A value that changes with every committed write (to tell, after an interruption,
+        whether a write reached the database)."""
 
     def last_assessment_id(self) -> int:
         """The highest assessment id so far (0 for an empty journal)."""

@@ -32,7 +32,7 @@ a fortnight of the same routine task: ask for three assessments on at least two 
 orders, spread over at least four weeks."""
 
 PROVEN_ON_TWO_ORDERS = CalculationSettings(coverage=Coverage(min_assessments=3, min_contexts=2))
-"""The shipped plugins' choice before 0.3: three assessments on two orders, with no minimum
+"""The shipped plugins' choice in 0.1: three assessments on two orders, with no minimum
 period. Kept for plugins that chose it; it lets two weeks of routine make a trainee « prêt »."""
 
 
