@@ -46,12 +46,16 @@ def test_referential_format_example_is_a_valid_referential() -> None:
 def test_school_settings_example_loads(tmp_path: Path) -> None:
     from ep_skills.engine.layers import load_school_config
 
-    (example,) = _blocks("engine.md", "toml")
+    coverage, example = _blocks("engine.md", "toml")
     path = tmp_path / "ecole.toml"
     path.write_text(example, encoding="utf-8")
     config = load_school_config(path)
     assert config.settings is not None and config.settings.limit == 0
     assert config.diplomas["cap-cip"].method == "arithmetique"
+    path.write_text(coverage, encoding="utf-8")
+    rules = load_school_config(path).settings
+    assert rules is not None and rules.coverage is not None
+    assert (rules.coverage.min_span_weeks, rules.coverage.min_autonomy) == (6, 3)
 
 
 def test_relative_links_point_to_existing_files() -> None:

@@ -7,17 +7,27 @@ A from 61). Nothing here was copied from running the code.
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
+import random
 from collections.abc import Sequence
 from datetime import date, timedelta
+from fractions import Fraction
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
-from ep_skills.engine.compute import CompetencyState, compute_state
-from ep_skills.engine.layers import EffectiveSettings, resolve
+from ep_skills.api import open_journal
+from ep_skills.engine.compute import CompetencyState, _method_weights, compute_state
+from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.methods import BUILTIN_METHODS, round_score
 from ep_skills.journal.model import Assessment, Role
 from ep_skills.referential.defaults import DEFAULT_SCALE
-from ep_skills.referential.settings import CalculationSettings
+from ep_skills.referential.settings import CalculationSettings, Coverage
 
 TODAY = date(2026, 11, 20)
 FIRST_DAY = date(2026, 10, 1)
@@ -331,3 +341,239 @@ def test_self_assessments_only_give_a_self_score_and_no_state() -> None:
     assert state.acquired is False
     assert state.self_score == 33  # (33 + 66) / 3 = 33
     assert state.self_state == "NA"
+
+
+# -- geometric weights with no limit: thousands of assessments --------------------------------
+#
+# With ``limit = 0`` every scoring assessment counts, with weights 1, 2, 4 … 2**4999 on a long
+# history: such weights do not fit a float (past 2**1023). The expected score is computed
+# exactly with fractions — Σ v·w·2**i / Σ w·2**i, rounded half up — which is SACoche's result
+# by definition, whatever the number of assessments.
+
+GEOMETRIC_VALUES = (0, 33, 67, 100)
+ROLE_WEIGHTS = (0.5, 1.0, 2.0)
+
+
+def exact_geometric(values: Sequence[int], weights: Sequence[float]) -> int:
+    """The geometric score computed exactly, rounded half up."""
+    numerator = Fraction(0)
+    denominator = Fraction(0)
+    for i, (value, weight) in enumerate(zip(values, weights, strict=True)):
+        w = Fraction(weight) * 2**i
+        numerator += value * w
+        denominator += w
+    return math.floor(numerator / denominator + Fraction(1, 2))
+
+
+def random_history(n: int, rng: random.Random) -> tuple[list[int], list[float]]:
+    return (
+        [rng.choice(GEOMETRIC_VALUES) for _ in range(n)],
+        [rng.choice(ROLE_WEIGHTS) for _ in range(n)],
+    )
+
+
+def test_exact_geometric_is_sacoches_worked_example() -> None:
+    # The reference itself: R, R, V, VV → 1167 / 15 = 77.8 → 78; (33 + 100) / 2 = 66.5 → 67.
+    assert exact_geometric([33, 33, 67, 100], [1.0] * 4) == 78
+    assert exact_geometric([33, 100], [2.0, 1.0]) == 67
+
+
+def exact_geometric_fraction(values: Sequence[int], weights: Sequence[float]) -> Fraction:
+    numerator = Fraction(0)
+    denominator = Fraction(0)
+    for i, (value, weight) in enumerate(zip(values, weights, strict=True)):
+        w = Fraction(weight) * 2**i
+        numerator += value * w
+        denominator += w
+    return numerator / denominator
+
+
+@examples(max_examples=60, deadline=None)
+@given(n=st.integers(1, 5000), seed=st.integers(0, 2**32 - 1))
+def test_geometric_without_limit_gives_sacoches_result_on_5000_assessments(
+    n: int, seed: int
+) -> None:
+    # Random sequences (each drawn from its seed): values 0/33/67/100, role weights 0.5/1/2.
+    values, weights = random_history(n, random.Random(seed))
+    score = BUILTIN_METHODS["geometrique"](values, weights)
+    assert math.isfinite(score)
+    assert round_score(score) == exact_geometric(values, weights)
+
+
+def test_geometric_without_limit_on_exactly_5000_assessments() -> None:
+    for seed in range(5):
+        values, weights = random_history(5000, random.Random(seed))
+        score = BUILTIN_METHODS["geometrique"](values, weights)
+        assert round_score(score) == exact_geometric(values, weights), seed
+
+
+@examples(max_examples=100, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(st.sampled_from(GEOMETRIC_VALUES), st.sampled_from(ROLE_WEIGHTS)),
+        min_size=1,
+        max_size=80,
+    ),
+    padding=st.sampled_from((0, 1000, 1100, 4920)),
+    old=st.sampled_from(GEOMETRIC_VALUES),
+)
+def test_geometric_without_limit_is_exact_to_float_precision_whatever_the_old_history(
+    history: list[tuple[int, float]], padding: int, old: int
+) -> None:
+    # A recent pattern drawn freely (and shrunk by Hypothesis) after a long, flat past whose
+    # oldest weights are far below what a float holds next to the newest.
+    values = [old] * padding + [v for v, _w in history]
+    weights = [1.0] * padding + [w for _v, w in history]
+    score = BUILTIN_METHODS["geometrique"](values, weights)
+    exact = exact_geometric_fraction(values, weights)
+    assert abs(Fraction(score) - exact) < Fraction(1, 10**9)
+    # The rounding agrees unless the exact score lies within a float's reach of a half (see
+    # the test below).
+    if abs(exact - math.floor(exact) - Fraction(1, 2)) > Fraction(1, 10**9):
+        assert round_score(score) == exact_geometric(values, weights)
+
+
+def sacoche_geometric(values: list[int]) -> float:
+    """SACoche's own computation: PHP floats, weights 2**i summed from the oldest."""
+    total = numerator = 0.0
+    for i, value in enumerate(values):
+        numerator += value * 2.0**i
+        total += 2.0**i
+    return numerator / total
+
+
+@pytest.mark.parametrize("padding", [60, 1000])
+def test_geometric_is_sacoches_float_sum_even_just_below_a_half(padding: int) -> None:
+    # VV × padding then one R: exactly (100·(2**p − 1) + 33·2**p) / (2**(p+1) − 1)
+    # = 66.5 − 33.5 / (2**(p+1) − 1), a hair below 66.5, so exactly 66. SACoche sums floats,
+    # which cannot see the hair: it says 66.5 → 67. We promise SACoche's results, so we say
+    # 67 too (the two differ only within 10⁻¹⁵ of a half; docs/engine.md says so).
+    values = [100] * padding + [33]
+    weights = [1.0] * (padding + 1)
+    assert exact_geometric(values, weights) == 66
+    assert round_score(sacoche_geometric(values)) == 67
+    assert BUILTIN_METHODS["geometrique"](values, weights) == sacoche_geometric(values)
+
+
+def test_geometric_on_5000_assessments_through_compute_state() -> None:
+    rng = random.Random(5000)
+    levels = [rng.choice(list(VALUE)) for _ in range(5000)]
+    roles = [rng.choice([Role.MAITRE, Role.TUTEUR, Role.ENSEIGNANT]) for _ in range(5000)]
+    role_weights = {"maitre": 1.0, "tuteur": 2.0, "enseignant": 0.5}
+    state = compute_state(
+        "C1",
+        rows(levels, roles),
+        scale=DEFAULT_SCALE,
+        settings=settings(limit=0, role_weights=role_weights),
+        methods=BUILTIN_METHODS,
+        today=FIRST_DAY + timedelta(days=5000),
+    )
+    expected = exact_geometric([VALUE[c] for c in levels], [role_weights[r] for r in roles])
+    assert state.score == expected
+    assert state.count == 5000
+    assert len(state.used) == 5000
+
+
+def test_method_weights_do_not_overflow_on_5000_assessments() -> None:
+    # The explanation's weights: 2**i overflowed a float from i = 1024 on.
+    assert _method_weights("geometrique", 4) == [1.0, 2.0, 4.0, 8.0]
+    weights = _method_weights("geometrique", 5000)
+    assert len(weights) == 5000
+    assert all(w > 0 for w in weights[-1000:])
+    assert all(a <= b for a, b in itertools.pairwise(weights))
+    assert _method_weights("arithmetique", 5000)[-1] == 5000.0
+
+
+# -- the same through the journal: a trainee with 5,000 assessments, limit = 0 -----------------
+
+LONG_ROLES = {"maitre": 1.0, "tuteur": 2.0, "enseignant": 0.5}
+
+
+@pytest.fixture(scope="module")
+def long_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SchoolConfig, date]:
+    """Léa Martin (cap-cip) with 5,000 assessments on CP04 over four years, four a day."""
+    path = tmp_path_factory.mktemp("long") / "j.db"
+    school = SchoolConfig(
+        settings=CalculationSettings(
+            method="geometrique",
+            limit=0,
+            scope="all",
+            coverage=Coverage(min_assessments=3, min_contexts=2),
+            role_weights=LONG_ROLES,
+        )
+    )
+    start = date(2022, 9, 1)
+    today = start + timedelta(days=1300)
+    rng = random.Random(2026)
+    with open_journal(path, create=True, today=today, school=school) as journal:
+        journal.add_trainee("Léa Martin", diploma="cap-cip", start_date=start)
+        for ref in ("O1", "O2", "O3"):
+            journal.add_order(ref, customer="Client", title="Série")
+        with journal.deferred_states():
+            records = [
+                journal.build_record(
+                    ["Léa Martin"],
+                    description="série",
+                    order=rng.choice(("O1", "O2", "O3")),
+                    day=start + timedelta(days=i // 4),
+                    levels={"CP04": rng.choice(list(VALUE))},
+                    role=rng.choice(list(LONG_ROLES)),
+                )
+                for i in range(4999)
+            ]
+            journal.write_records(records)
+        # The last one through the incremental path.
+        journal.record(
+            ["Léa Martin"], description="série", order="O1", day=today, levels={"CP04": "V"}
+        )
+    return path, school, today
+
+
+def test_5000_assessments_through_the_journal(
+    long_history: tuple[Path, SchoolConfig, date],
+) -> None:
+    path, school, today = long_history
+    with open_journal(path, today=today, school=school) as journal:
+        lea = journal.trainee("Léa Martin")
+        rows = journal.storage.assessments(lea.id, "CP04")
+        assert len(rows) == 5000
+        # The window's order: by day, then by content (value, weight, level).
+        ordered = sorted(
+            (row.day, VALUE[row.level], LONG_ROLES[str(row.role)], row.level) for row in rows
+        )
+        expected = exact_geometric([v for _d, v, _w, _l in ordered], [w for *_x, w, _l in ordered])
+
+        stored = {s.competency: s for s in journal.storage.states([lea.id])}
+        assert stored["CP04"].score == expected  # the incremental write
+
+        progress = journal.progress("Léa Martin")
+        node = progress.node("CP04")
+        assert node is not None
+        assert node.score == expected
+        assert node.acquired == (expected >= 61)
+
+        explanation = journal.explain("Léa Martin", "CP04")
+        assert explanation.state is not None
+        assert explanation.state.score == expected
+        assert len(explanation.state.used) == 5000
+        text = explanation.text()
+        assert f"Score {expected}/100" in text
+        assert "all scoring assessments" in text
+        assert sum(line.startswith("  assessment #") for line in text.splitlines()) == 5000
+        # As data: valid JSON (no Infinity for the weights past 2**1023), every row once.
+        data = json.loads(json.dumps(explanation.data(), allow_nan=False))
+        assert data["state"]["score"] == expected
+        assert data["state"]["limit"] == 0
+        assert len(data["rows"]) == 5000
+        assert {r["status"] for r in data["rows"]} == {"counts"}
+
+        def saved() -> list[tuple[object, ...]]:
+            return sorted(
+                (s.trainee, s.competency, s.state, s.score, s.acquired, s.assessments)
+                for s in journal.storage.states([lea.id])
+            )
+
+        before = saved()
+        assert journal.recompute() == len(before)
+        assert saved() == before
+        assert journal.leaf_states("Léa Martin")["CP04"].score == expected

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.journals import write_old_journal
 
 from ep_skills.api import EvidenceError, Journal, open_journal
 from ep_skills.cli import cli
 from ep_skills.i18n import current_language, set_language
+from ep_skills.journal.sqlite import JournalFileError
 
 NORMAL = "conduire-ligne-mode-normal"
 
@@ -46,7 +48,7 @@ def db(tmp_path: Path) -> Path:
     path = tmp_path / "atelier.db"
     with open_journal(path, create=True) as journal:
         journal.add_trainee("Léa Martin", diploma="cap-cip")
-        for i in range(50):
+        for _ in range(50):
             journal.record(["Léa Martin"], task=NORMAL)
     return path
 
@@ -150,3 +152,147 @@ def test_an_interrupted_import_says_what_was_written(
     else:
         assert assessments(db) == 150
         assert "rien n'a été écrit" in result.output
+
+
+# -- append-only everywhere, tampering shows --------------------------------------------------
+
+
+def raw(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(db, isolation_level=None)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT OR REPLACE INTO assessment SELECT id, record, trainee, diploma, competency, "
+        "'RR', day, role, 'quelqu''un', autonomy, note, order_ref, task, supersedes, withdrawn, "
+        "recorded_at FROM assessment WHERE id = 1",
+        "REPLACE INTO task_record SELECT * FROM task_record WHERE id = 1",
+        "UPDATE record_trainee SET trainee = 2 WHERE record = 1",
+        "DELETE FROM record_trainee WHERE record = 1",
+        "UPDATE trainee SET name = 'Autre' WHERE id = 1",
+        "UPDATE trainee SET diploma = 'cap-psr' WHERE id = 1",
+        "DELETE FROM trainee WHERE id = 2",
+        "UPDATE production_order SET customer = 'x'",
+        "DELETE FROM production_order",
+        "INSERT OR REPLACE INTO production_order SELECT * FROM production_order",
+        "UPDATE trainee_transfer SET to_diploma = 'x'",
+        "UPDATE meta SET value = '2020-01-01' WHERE key = 'created'",
+        "DELETE FROM meta WHERE key = 'created'",
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('created', '2020-01-01')",
+        "DELETE FROM seal",
+        "UPDATE seal SET digest = 'x'",
+    ],
+)
+def test_every_table_of_evidence_is_append_only(db: Path, statement: str) -> None:
+    with open_journal(db) as journal:
+        journal.add_trainee("Hugo Bernard", diploma="cap-cip")
+        journal.add_order("2026-041", customer="Méca", title="équerres")
+        journal.transfer("Hugo Bernard", "cap-psr")
+    connection = raw(db)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute(statement)
+    connection.close()
+    with open_journal(db) as journal:
+        assert journal.storage.verify() == []  # type: ignore[attr-defined]
+
+
+def test_derived_states_and_their_fingerprints_may_change(db: Path) -> None:
+    connection = raw(db)
+    connection.execute("DELETE FROM competency_state")
+    connection.execute("UPDATE meta SET value = 'stale' WHERE key LIKE 'states:%'")
+    connection.close()
+    with open_journal(db) as journal:
+        assert journal.leaf_states("Léa Martin")["CP04"].count == 50  # recomputed
+        assert journal.storage.verify() == []  # type: ignore[attr-defined]
+
+
+def tamper(db: Path, *statements: str) -> None:
+    """What someone with the file and a SQLite shell could do: drop the triggers first."""
+    connection = raw(db)
+    triggers = [
+        r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+    ]
+    connection.execute("BEGIN")
+    for name in triggers:
+        connection.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        connection.execute(statement)
+    connection.execute("COMMIT")
+    connection.close()
+
+
+def test_a_journal_without_its_protections_is_refused_then_repaired(db: Path) -> None:
+    connection = raw(db)
+    connection.execute("DROP TRIGGER assessment_append_only_update")
+    connection.close()
+    with pytest.raises(JournalFileError, match="ep-skills verify --repair"):
+        open_journal(db)
+    result = run(db, "progress", "Léa Martin", lang="fr")
+    assert result.exit_code == 1 and "a perdu des protections" in result.output
+    check = run(db, "verify")
+    assert check.exit_code == 1
+    assert "assessment_append_only_update is missing" in check.output
+    repaired = run(db, "verify", "--repair")
+    assert repaired.exit_code == 0, repaired.output
+    assert "1 protections restored" in repaired.output
+    assert "verified" in repaired.output
+    with open_journal(db) as journal:  # opens again
+        journal.record(["Léa Martin"], task=NORMAL)
+    assert run(db, "verify").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        (
+            [
+                "INSERT OR REPLACE INTO assessment SELECT id, record, trainee, diploma, "
+                "competency, 'RR', day, role, 'quelqu''un', autonomy, note, order_ref, task, "
+                "supersedes, withdrawn, recorded_at FROM assessment WHERE id = 4"
+            ],
+            "the rows it sealed were changed since",
+        ),
+        (["UPDATE record_trainee SET trainee = 2 WHERE record = 7"], "were changed since"),
+        (["DELETE FROM assessment WHERE id = 150"], "were changed since"),
+        (
+            [
+                "INSERT INTO assessment SELECT 151, record, trainee, diploma, competency, 'VV', "
+                "day, role, assessor, autonomy, note, order_ref, task, supersedes, withdrawn, "
+                "recorded_at FROM assessment WHERE id = 1"
+            ],
+            "1 row(s) written outside ep-skills",
+        ),
+    ],
+    ids=["replace-level", "link-moved", "row-deleted", "row-added"],
+)
+def test_verify_detects_tampering_outside_ep_skills(
+    db: Path, statements: list[str], expected: str
+) -> None:
+    with open_journal(db) as journal:
+        journal.add_trainee("Hugo Bernard", diploma="cap-cip")
+    tamper(db, *statements)
+    run(db, "verify", "--repair")  # the locks come back; what passed through stays visible
+    result = run(db, "verify")
+    assert result.exit_code == 1
+    assert expected in result.output
+    if "outside" in expected:
+        # Nothing is written on top of rows no seal covers.
+        refused = run(db, "record", "Léa Martin", "--task", NORMAL)
+        assert refused.exit_code == 1 and "ep-skills verify" in refused.output
+
+
+def test_an_older_journal_is_sealed_once_when_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "ancien.db"
+    write_old_journal(
+        path,
+        5,
+        "INSERT INTO trainee (id, name, name_key, diploma, created_at) "
+        "VALUES (1, 'Léa Martin', 'lea martin', 'cap-cip', '2026-01-01T00:00:00+00:00')",
+    )
+    with open_journal(path) as journal:
+        journal.record(["Léa Martin"], task=NORMAL)
+        connection = journal.storage.connection  # type: ignore[attr-defined]
+        kinds = [k for (k,) in connection.execute("SELECT kind FROM seal ORDER BY id")]
+        assert kinds == ["upgrade", "write"]
+        assert journal.storage.verify() == []  # type: ignore[attr-defined]

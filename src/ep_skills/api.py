@@ -1317,7 +1317,12 @@ class Journal:
             return Explanation(person, referential, info.scale, info.settings, None, (), node)
         rows = self._rows_for(person, competency)
         state = self._compute(person, competency, rows)
-        return Explanation(person, referential, info.scale, info.settings, state, tuple(rows), None)
+        # The task records say what was done when no catalogue task was named.
+        wanted = {row.record for row in rows}
+        records = [r for r in self.storage.records(person.id) if r.id in wanted]
+        return Explanation(
+            person, referential, info.scale, info.settings, state, tuple(rows), None, tuple(records)
+        )
 
 
 def open_journal(

@@ -270,7 +270,49 @@ def task_list(app: AppContext, diploma: str, fmt: str) -> None:
     console().print(table)
 
 
+@click.command()
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Put back the protections that were removed or altered (what changed stays shown).",
+)
+@pass_app
+def verify(app: AppContext, repair: bool) -> None:
+    """Check that the journal was not changed outside ep-skills: protections, the chain of
+    seals over the evidence, SQLite's own integrity check."""
+    from pathlib import Path
+
+    from ep_skills.errors import EpSkillsError
+    from ep_skills.journal.sqlite import SqliteStorage
+
+    if not Path(app.db_path).exists():
+        raise EpSkillsError(_("no journal at {path}").format(path=app.db_path))
+    storage = SqliteStorage(app.db_path, check=False)
+    try:
+        if repair:
+            restored = storage.repair()
+            click.echo(_("{n} protections restored.").format(n=restored))
+        problems = storage.verify()
+        seals = storage.connection.execute("SELECT count(*) FROM seal").fetchone()
+    finally:
+        storage.close()
+    if not problems:
+        click.echo(
+            _("Journal {path}: verified, {n} seals, nothing was changed outside ep-skills.").format(
+                path=app.db_path, n=seals[0]
+            )
+        )
+        return
+    click.echo(
+        _("Journal {path}: {n} problem(s) found:").format(path=app.db_path, n=len(problems)),
+        err=True,
+    )
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)
+
+
 def register(cli: click.Group) -> None:
     """Add this module's commands to ``cli``."""
-    for command in (init, demo, trainee, order, task):
+    for command in (init, demo, trainee, order, task, verify):
         cli.add_command(command)

@@ -10,7 +10,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
-from ep_skills.i18n import _, format_day, ngettext
+from ep_skills.i18n import _, ngettext
 
 __all__ = ["print_cohort", "register"]
 
@@ -327,30 +327,18 @@ def progress(
 @click.command()
 @click.argument("trainee")
 @click.argument("competency")
+@format_option("json")
 @pass_app
-def explain(app: AppContext, trainee: str, competency: str) -> None:
+def explain(app: AppContext, trainee: str, competency: str, fmt: str) -> None:
     """Explain a trainee's state on a COMPETENCY: evidence, method, weights, score, rules."""
     with app.journal() as journal:
         explanation = journal.explain(trainee, competency)
-        node = explanation.node
-        title = next(
-            (c.title for c in explanation.referential.all_competencies() if c.code == competency),
-            "",
-        )
-        click.echo(f"{explanation.trainee.name} — {competency} {title}")
-        rows = {row.id: row for row in explanation.rows}
-        for line in explanation.lines():
-            click.echo(line)
-        if node is None and explanation.state and explanation.state.used:
-            click.echo(_("Evidence:"))
-            for used in explanation.state.used:
-                row = rows[used.id]
-                where = _("order {ref}").format(ref=row.order) if row.order else ""
-                task = row.task or ""
-                click.echo(
-                    f"  #{row.id} {format_day(row.day)} {task} {where} "
-                    f"{row.assessor or ''}".rstrip()
-                )
+    if fmt == "json":
+        echo_json(explanation.data())
+        return
+    click.echo(f"{explanation.trainee.name} — {competency} {explanation.title}".rstrip())
+    for line in explanation.lines():
+        click.echo(line)
 
 
 @click.command()

@@ -15,7 +15,6 @@ The steps, each visible in the result so that :mod:`ep_skills.engine.explain` ca
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
@@ -232,10 +231,12 @@ def _score(window: Sequence[WindowRow], method: Method, name: str) -> int | None
 
 def _method_weights(method: str, n: int) -> list[float]:
     # For the explanation only: how much each position weighs in the built-in methods. With
-    # no limit a long history would overflow 2**i as a float: past 2**1000 the weight is
-    # shown as infinite, which is what it is next to the oldest ones.
+    # no limit a long history would overflow 2**i as a float: past a thousand, the weights are
+    # shown relative to the newest (1, ½, ¼… backwards), as the method computes them.
     if method == "geometrique":
-        return [float(2**i) if i < 1000 else math.inf for i in range(n)]
+        if n <= 1000:
+            return [float(2**i) for i in range(n)]
+        return [2.0 ** (i - n + 1) for i in range(n)]
     if method == "arithmetique":
         return [float(i + 1) for i in range(n)]
     return [1.0] * n

@@ -1,18 +1,29 @@
-"""Explanations: why a competency is in its state, in words an instructor understands."""
+"""Explanations: why a competency is in its state, in words an instructor understands.
+
+Every entry of the journal on the competency is shown for what it is: the assessments that
+count (with their weight, assessor, autonomy, order, task and note), the older ones outside the
+window, the non-scoring entries, each correction and withdrawal once — the original kept beside
+it —, and the self-assessments apart. :meth:`Explanation.data` gives the same as plain data.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
 from attrs import frozen
 
-from ep_skills.engine.compute import CompetencyState, effective_assessments
+from ep_skills.engine.compute import CompetencyState, CoverageCheck, effective_assessments
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.rollup import NodeState
-from ep_skills.i18n import N_, _, format_day
-from ep_skills.journal.model import Assessment, Role, Trainee
+from ep_skills.i18n import N_, _, format_day, ngettext
+from ep_skills.journal.model import Assessment, Role, TaskRecord, Trainee
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
 
-__all__ = ["Explanation"]
+__all__ = ["Entry", "Explanation", "coverage_words"]
 
 _METHOD_WORDS = {
     "geometrique": N_("weights 1, 2, 4, 8, 16… from the oldest to the newest"),
@@ -30,6 +41,7 @@ _RULE_WORDS = {
     "min_contexts": N_("on at least {required} different orders or tasks (has {actual})"),
     "max_age_months": N_("the latest no older than {required} months (is {actual})"),
     "min_autonomy": N_("at least once at autonomy level {required} (best: {actual})"),
+    "min_span_weeks": N_("spread over at least {required} weeks (spans {actual})"),
 }
 
 _ROLE_WORDS = {
@@ -39,13 +51,77 @@ _ROLE_WORDS = {
     "auto": N_("self-assessment"),
 }
 
+KINDS = ("official", "self-assessment", "non-scoring")
+"""What an entry is: an official scoring assessment, a self-assessment (never counted), or a
+non-scoring entry (absent, not assessed…: recorded, never counted)."""
+
+STATUSES = ("counts", "outside-window", "corrected", "withdrawn", "correction", "withdrawal")
+"""Where an entry stands: ``counts`` — in effect (the current version of what was recorded),
+inside the window; ``correction`` — the same, for a correction of an earlier entry;
+``outside-window`` — an official scoring entry in effect but older than the window (or before
+the school year); ``corrected`` / ``withdrawn`` — replaced by a later correction / withdrawn
+(``superseded_by`` names the row that did it); ``withdrawal`` — the row that withdraws the one
+named by ``supersedes``. Whether an entry entered the official score is ``counted``."""
+
+
+def coverage_words(check: CoverageCheck) -> str:
+    """A coverage rule and how the evidence stands against it, in the current language."""
+    words = _RULE_WORDS.get(check.rule)
+    if words is None:  # a rule this version does not know the words of
+        return f"{check.rule} ≥ {check.required} ({check.actual})"
+    return _(words).format(required=check.required, actual=check.actual)
+
+
+def _role_words(role: str) -> str:
+    words = _ROLE_WORDS.get(role)
+    return _(words) if words is not None else role
+
+
+def _weight_text(weight: float) -> str:
+    # A geometric weight past 2**1000 (a history of more than a thousand) cannot be a float.
+    return "∞" if math.isinf(weight) else f"{weight:g}"
+
+
+def _noun(row: Assessment) -> str:
+    """« évaluation n° 59 » or « auto-évaluation n° 59 »: what the entry is, and its number."""
+    if row.role == Role.AUTO:
+        return _("self-assessment #{id}").format(id=row.id)
+    return _("assessment #{id}").format(id=row.id)
+
+
+@frozen
+class Entry:
+    """One row of the journal on the competency, with what it is and where it stands."""
+
+    row: Assessment
+    kind: str
+    """One of :data:`KINDS`."""
+    status: str
+    """One of :data:`STATUSES`."""
+    value: int | None
+    """The level's value, None for a non-scoring level."""
+    counted: bool
+    """Whether it entered the official score."""
+    weight: float | None = None
+    """Its weight in the method (the method's weight × the role's weight), when counted."""
+    superseded_by: int | None = None
+    """The correction or withdrawal that replaced it."""
+    note: str | None = None
+    """The note typed with it: the row's own, else its task record's (not for a correction,
+    whose note says why it was made)."""
+    description: str | None = None
+    """What the task record says was done, when it names no catalogue task."""
+    root: int = 0
+    """The first row of its chain of corrections (its own id when it was never corrected)."""
+
 
 @frozen
 class Explanation:
     """The evidence, method, weights, score, threshold and coverage behind one state.
 
     For a leaf competency ``state`` and ``rows`` are set; for a parent ``node`` holds the
-    rolled-up children.
+    rolled-up children. ``records`` are the trainee's task records, for the notes and
+    descriptions typed with them (:meth:`with_records`).
     """
 
     trainee: Trainee
@@ -55,6 +131,25 @@ class Explanation:
     state: CompetencyState | None
     rows: tuple[Assessment, ...]
     node: NodeState | None
+    records: tuple[TaskRecord, ...] = ()
+
+    def with_records(self, records: Iterable[TaskRecord]) -> Explanation:
+        """The same explanation, showing the notes and descriptions of these task records."""
+        return attrs.evolve(self, records=tuple(records))
+
+    @property
+    def code(self) -> str:
+        """The competency explained."""
+        if self.node is not None:
+            return self.node.code
+        assert self.state is not None
+        return self.state.competency
+
+    @property
+    def title(self) -> str:
+        """The competency's title in the referential ('' if none)."""
+        code = self.code
+        return next((c.title for c in self.referential.all_competencies() if c.code == code), "")
 
     def _state_label(self, code: str | None) -> str:
         if code is None:
@@ -64,12 +159,173 @@ class Explanation:
                 return state.label
         return code
 
+    # -- the entries -------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """Every row, oldest first, with what it is and where it stands."""
+        rows = self.rows
+        by_id = {row.id: row for row in rows}
+        superseded_by: dict[int, int] = {}
+        for row in rows:
+            if row.supersedes is not None and row.supersedes in by_id:
+                before = superseded_by.get(row.supersedes)
+                superseded_by[row.supersedes] = max(row.id, before or 0)
+        effective = {row.id for row in effective_assessments(rows)}
+        state = self.state
+        used = {u.id: u.weight for u in state.used} if state is not None else {}
+        records = {record.id: record for record in self.records}
+
+        def root(row: Assessment) -> int:
+            seen = set()
+            while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
+                seen.add(row.id)
+                row = by_id[row.supersedes]
+            return row.id
+
+        found = []
+        for row in rows:
+            level = self.scale.level(row.level)
+            value = level.value if level is not None else None
+            if row.role == Role.AUTO:
+                kind = "self-assessment"
+            elif value is None:
+                kind = "non-scoring"
+            else:
+                kind = "official"
+            later = superseded_by.get(row.id)
+            if row.withdrawn:
+                status = "withdrawal"
+            elif row.id not in effective:
+                status = (
+                    "withdrawn" if later is not None and by_id[later].withdrawn else "corrected"
+                )
+            elif kind == "official" and row.id not in used:
+                status = "outside-window"
+            else:
+                status = "correction" if row.supersedes is not None else "counts"
+            record = records.get(row.record)
+            note = row.note
+            if note is None and row.supersedes is None and record is not None:
+                note = record.note
+            weight = used.get(row.id)
+            found.append(
+                Entry(
+                    row=row,
+                    kind=kind,
+                    status=status,
+                    value=value,
+                    counted=row.id in used,
+                    weight=weight,
+                    superseded_by=later,
+                    note=note,
+                    description=record.description if record is not None else None,
+                    root=root(row),
+                )
+            )
+        return found
+
+    def _details(self, entry: Entry, *, role: bool = True) -> str:
+        """« — par X (maître professionnel), autonomie 3/4, commande …, tâche … — note : « … » »."""
+        row = entry.row
+        parts = []
+        if role:
+            words = _role_words(str(row.role))
+            parts.append(
+                _("by {assessor} ({role})").format(assessor=row.assessor, role=words)
+                if row.assessor
+                else words
+            )
+        elif row.assessor:
+            parts.append(_("by {assessor}").format(assessor=row.assessor))
+        if row.autonomy is not None:
+            parts.append(_("autonomy {level}/4").format(level=row.autonomy))
+        if row.order:
+            parts.append(_("order {ref}").format(ref=row.order))
+        if row.task:
+            parts.append(_("task {id}").format(id=row.task))
+        elif entry.description:
+            parts.append(_("“{text}”").format(text=entry.description))
+        text = " — " + ", ".join(parts) if parts else ""
+        if entry.note:
+            text += " — " + _("note: “{text}”").format(text=entry.note)
+        if row.via:
+            text += " " + _(
+                "— recorded under {origin}, counted through the correspondence table"
+            ).format(origin=row.via)
+        return text
+
+    def _level_text(self, entry: Entry) -> str:
+        if entry.value is None:
+            level = self.scale.level(entry.row.level)
+            label = level.label if level is not None else ""
+            return f"{entry.row.level} ({label})" if label else entry.row.level
+        return f"{entry.row.level} = {entry.value}"
+
+    def _entry_line(self, entry: Entry, by_id: dict[int, Assessment], *, indent: str = "  ") -> str:
+        """An entry as recorded: number, day, level, who, autonomy, order, task, note."""
+        row = entry.row
+        if entry.weight is not None:
+            head = _("{entry} on {day}: {level} = {value}, weight {weight}").format(
+                entry=_noun(row),
+                day=format_day(row.day),
+                level=row.level,
+                value=entry.value,
+                weight=_weight_text(entry.weight),
+            )
+        else:
+            head = _("{entry} on {day}: {level}").format(
+                entry=_noun(row), day=format_day(row.day), level=self._level_text(entry)
+            )
+        text = indent + head + self._details(entry, role=row.role != Role.AUTO)
+        previous = by_id.get(row.supersedes) if row.supersedes is not None else None
+        if entry.status in ("counts", "correction", "outside-window") and previous is not None:
+            text += " — " + _("correction of {entry}").format(entry=_noun(previous))
+        return text
+
+    def _change_line(self, entry: Entry, by_id: dict[int, Assessment], indent: str) -> str:
+        """One correction or withdrawal, said once: what it replaced, when, by whom, why."""
+        row = entry.row
+        previous = by_id.get(row.supersedes) if row.supersedes is not None else None
+        day = format_day(row.recorded_at.date() if row.recorded_at else row.day)
+        by = _(" by {assessor}").format(assessor=row.assessor) if row.assessor else ""
+        note = _(": “{text}”").format(text=row.note) if row.note else ""
+        target = _noun(previous) if previous is not None else f"#{row.supersedes}"
+        if row.withdrawn:
+            line = _("{entry} withdrawn on {day}{by}{note}").format(
+                entry=target, day=day, by=by, note=note
+            )
+        else:
+            line = _("{entry} corrected on {day}{by}: {old} → {new} ({correction}){note}").format(
+                entry=target,
+                day=day,
+                by=by,
+                old=previous.level if previous is not None else "?",
+                new=row.level,
+                correction=_noun(row),
+                note=note,
+            )
+        return indent + line
+
+    def _chain_lines(
+        self, chains: dict[int, list[Entry]], by_id: dict[int, Assessment], indent: str = "  "
+    ) -> list[str]:
+        lines = []
+        for _root, chain in sorted(chains.items()):
+            first, *changes = chain
+            lines.append(self._entry_line(first, by_id, indent=indent))
+            lines.extend(self._change_line(change, by_id, indent + "  ") for change in changes)
+        return lines
+
+    # -- the sentences -----------------------------------------------------------------------
+
     def lines(self) -> list[str]:
         """The explanation as sentences, in the current language."""
         if self.node is not None:
             return self._parent_lines(self.node)
         assert self.state is not None
         state = self.state
+        entries = self.entries()
+        by_id = {row.id: row for row in self.rows}
         lines = []
         if state.score is None:
             lines.append(
@@ -89,35 +345,31 @@ class Explanation:
                     method=state.method, words=method, window=window
                 )
             )
+            counted = {e.row.id: e for e in entries if e.counted}
             for used in state.used:
-                line = _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})").format(
-                    id=used.id,
-                    day=format_day(used.day),
-                    level=used.level,
-                    value=used.value,
-                    weight=used.weight,
-                    role=_(_ROLE_WORDS.get(used.role, used.role)),
-                )
-                if used.via:
-                    line += " " + _(
-                        "— recorded under {origin}, counted through the correspondence table"
-                    ).format(origin=used.via)
-                lines.append(line)
+                entry = counted.get(used.id)
+                if entry is not None:
+                    lines.append(self._entry_line(entry, by_id))
+                else:  # a row the explanation was not given: say what the state knows
+                    line = _("  #{id} {day}: {level} = {value}, weight {weight:g} ({role})")
+                    lines.append(
+                        line.format(
+                            id=used.id,
+                            day=format_day(used.day),
+                            level=used.level,
+                            value=used.value,
+                            weight=used.weight,
+                            role=_role_words(used.role),
+                        )
+                    )
             reached = next(s for s in self.scale.states if s.code == state.score_state)
             lines.append(
                 _("Score {score}/100: from {min} upwards the state is « {label} ».").format(
                     score=state.score, min=reached.min_score, label=reached.label
                 )
             )
-            if state.count > len(state.used):
-                lines.append(
-                    _(
-                        "{n} older scoring assessments are kept in the journal but "
-                        "outside the window."
-                    ).format(n=state.count - len(state.used))
-                )
         for check in state.coverage:
-            words = _(_RULE_WORDS[check.rule]).format(required=check.required, actual=check.actual)
+            words = coverage_words(check)
             mark = "✓" if check.ok else "✗"
             lines.append(_("Coverage rule {mark} {words}").format(mark=mark, words=words))
         if state.score_state and state.state != state.score_state:
@@ -131,29 +383,101 @@ class Explanation:
                 )
             )
         lines.append(_("State: {label}.").format(label=self._state_label(state.state)))
-        if state.non_scoring:
-            lines.append(
-                _("{n} non-scoring entries (absent, not assessed…) were left out.").format(
-                    n=state.non_scoring
+        why = self._why_not_acquired(state)
+        if why:
+            lines.append(why)
+        lines.extend(self._other_lines(entries, by_id))
+        return lines
+
+    def _why_not_acquired(self, state: CompetencyState) -> str | None:
+        """One sentence: the score below the threshold, and each coverage rule not met."""
+        if state.acquired or state.score is None:
+            return None
+        acquired = [s for s in self.scale.states if s.acquired]
+        if not acquired:
+            return None
+        threshold = min(acquired, key=lambda s: s.min_score)
+        reasons = []
+        if state.score < threshold.min_score:
+            reasons.append(
+                _("the score {score} is below the threshold of {min}").format(
+                    score=state.score, min=threshold.min_score
                 )
             )
-        effective = {row.id for row in effective_assessments(self.rows)}
-        corrected = [row for row in self.rows if row.id not in effective]
-        if corrected:
-            lines.append(
-                _("{n} entries were corrected or withdrawn and no longer count.").format(
-                    n=len(corrected)
+        unmet = [coverage_words(check) for check in state.coverage if not check.ok]
+        if unmet:
+            reasons.append(
+                ngettext("rule not met: {rules}", "rules not met: {rules}", len(unmet)).format(
+                    rules=", ".join(unmet)
                 )
             )
-        if state.self_score is not None:
+        if not reasons:
+            return None
+        return _("Why not « {label} » yet: {reasons}.").format(
+            label=threshold.label, reasons=_("; ").join(reasons)
+        )
+
+    def _other_lines(self, entries: list[Entry], by_id: dict[int, Assessment]) -> list[str]:
+        """The rest of the history: entries outside the window, non-scoring entries,
+        corrections and withdrawals, then the self-assessments."""
+        lines = []
+        # A chain (an entry, its corrections, its withdrawal) is said once, in one place:
+        # with the self-assessments when its last version is one, else with the corrections.
+        chains: dict[int, list[Entry]] = {}
+        for entry in sorted(entries, key=lambda e: e.row.id):
+            chains.setdefault(entry.root, []).append(entry)
+        own_chains = {
+            root: chain for root, chain in chains.items() if chain[-1].row.role == Role.AUTO
+        }
+        changed = {
+            root: chain
+            for root, chain in chains.items()
+            if len(chain) > 1 and root not in own_chains
+        }
+        non_scoring = [
+            e for e in entries if e.kind == "non-scoring" and e.status in ("counts", "correction")
+        ]
+        older = [e for e in entries if e.status == "outside-window"]
+        if older:
             lines.append(
-                _("Self-assessment (shown apart, never counted): {score}/100, « {label} ».").format(
-                    score=state.self_score, label=self._state_label(state.self_state)
-                )
+                ngettext(
+                    "{n} older scoring assessment, kept in the journal, is outside the "
+                    "window (not counted):",
+                    "{n} older scoring assessments, kept in the journal, are outside the "
+                    "window (not counted):",
+                    len(older),
+                ).format(n=len(older))
             )
-        own = [row for row in self.rows if row.role == Role.AUTO]
-        if own and state.self_score is None:
-            lines.append(_("Self-assessments recorded: {n}.").format(n=len(own)))
+            lines.extend(self._entry_line(e, by_id) for e in older)
+        if non_scoring:
+            lines.append(
+                ngettext(
+                    "{n} non-scoring entry (absent, not assessed…), never counted:",
+                    "{n} non-scoring entries (absent, not assessed…), never counted:",
+                    len(non_scoring),
+                ).format(n=len(non_scoring))
+            )
+            lines.extend(self._entry_line(e, by_id) for e in non_scoring)
+        if changed:
+            lines.append(
+                ngettext(
+                    "{n} entry corrected or withdrawn (the journal keeps every version):",
+                    "{n} entries corrected or withdrawn (the journal keeps every version):",
+                    len(changed),
+                ).format(n=len(changed))
+            )
+            lines.extend(self._chain_lines(changed, by_id))
+        if own_chains:
+            lines.append(_("Self-assessments (shown apart, never counted):"))
+            lines.extend(self._chain_lines(own_chains, by_id))
+            state = self.state
+            if state is not None and state.self_score is not None:
+                lines.append(
+                    "  "
+                    + _("Self-assessed score: {score}/100, « {label} ».").format(
+                        score=state.self_score, label=self._state_label(state.self_state)
+                    )
+                )
         return lines
 
     def _parent_lines(self, node: NodeState) -> list[str]:
@@ -179,3 +503,89 @@ class Explanation:
     def text(self) -> str:
         """The explanation as one block of text."""
         return "\n".join(self.lines())
+
+    # -- as data ---------------------------------------------------------------------------
+
+    def data(self) -> dict[str, Any]:
+        """The explanation as plain data (``ep-skills explain --format json``): dates as ISO
+        strings, every row with its ``kind`` (:data:`KINDS`) and ``status`` (:data:`STATUSES`).
+        """
+        result: dict[str, Any] = {
+            "trainee": {"id": self.trainee.id, "name": self.trainee.name},
+            "competency": {"code": self.code, "title": self.title},
+        }
+        if self.node is not None:
+            node = self.node
+            result["state"] = {
+                "code": node.state,
+                "label": self._state_label(node.state) if node.state else None,
+                "score": node.score,
+                "acquired": node.acquired,
+                "rollup": node.rule,
+                "children": [
+                    {
+                        "code": child.code,
+                        "state": child.state,
+                        "label": self._state_label(child.state) if child.state else None,
+                        "score": child.score,
+                        "acquired": child.acquired,
+                    }
+                    for child in node.children
+                ],
+            }
+            result["rows"] = []
+            return result
+        assert self.state is not None
+        state = self.state
+        acquired = [s.min_score for s in self.scale.states if s.acquired]
+        result["state"] = {
+            "code": state.state,
+            "label": self._state_label(state.state) if state.state else None,
+            "score": state.score,
+            "acquired": state.acquired,
+            "acquired_from": min(acquired) if acquired else None,
+            "score_state": state.score_state,
+            "coverage": [
+                {"rule": c.rule, "required": c.required, "actual": c.actual, "ok": c.ok}
+                for c in state.coverage
+            ],
+            "method": state.method,
+            "limit": state.limit,
+            "count": state.count,
+            "contexts": state.contexts,
+            "first_day": state.first_day.isoformat() if state.first_day else None,
+            "last_day": state.last_day.isoformat() if state.last_day else None,
+            "non_scoring": state.non_scoring,
+            "self_score": state.self_score,
+            "self_state": state.self_state,
+        }
+        result["rows"] = [self._row_data(entry) for entry in self.entries()]
+        return result
+
+    def _row_data(self, entry: Entry) -> dict[str, Any]:
+        row = entry.row
+        weight = entry.weight
+        return {
+            "id": row.id,
+            "record": row.record,
+            "day": row.day.isoformat(),
+            "level": row.level,
+            "value": entry.value,
+            "role": str(row.role),
+            "assessor": row.assessor,
+            "autonomy": row.autonomy,
+            "note": entry.note,
+            "order": row.order,
+            "task": row.task,
+            "description": entry.description,
+            "kind": entry.kind,
+            "status": entry.status,
+            "counted": entry.counted,
+            # JSON has no infinity: a weight past 2**1000 is given as null.
+            "weight": weight if weight is not None and math.isfinite(weight) else None,
+            "supersedes": row.supersedes,
+            "superseded_by": entry.superseded_by,
+            "recorded_at": row.recorded_at.isoformat() if row.recorded_at else None,
+            "diploma": row.diploma,
+            "via": row.via,
+        }

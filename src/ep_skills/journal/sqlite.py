@@ -21,6 +21,7 @@ from attrs import evolve
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
+from ep_skills.journal import integrity
 from ep_skills.journal.model import (
     Assessment,
     AssessmentInput,
@@ -35,7 +36,7 @@ from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -186,15 +187,92 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE competency_state ADD COLUMN first_day TEXT;
     DELETE FROM meta WHERE key LIKE 'states:%';
     """,
+    # 6: append-only for everything evidence is attributed to (trainees, orders, links,
+    # transfers), REPLACE refused everywhere (it deletes without firing delete triggers), and a
+    # seal per write: a hash chain over the evidence that `ep-skills verify` recomputes.
+    """
+    CREATE TABLE seal (
+        id INTEGER PRIMARY KEY,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        marks TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        sealed_at TEXT NOT NULL
+    );
+    CREATE TRIGGER seal_append_only_update BEFORE UPDATE ON seal
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER seal_append_only_delete BEFORE DELETE ON seal
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER production_order_append_only_update BEFORE UPDATE ON production_order
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER production_order_append_only_delete BEFORE DELETE ON production_order
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_trainee_append_only_update BEFORE UPDATE ON record_trainee
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_trainee_append_only_delete BEFORE DELETE ON record_trainee
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_transfer_append_only_update BEFORE UPDATE ON trainee_transfer
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_transfer_append_only_delete BEFORE DELETE ON trainee_transfer
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_append_only_delete BEFORE DELETE ON trainee
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_append_only_update BEFORE UPDATE ON trainee
+    WHEN NEW.id IS NOT OLD.id OR NEW.name IS NOT OLD.name OR NEW.name_key IS NOT OLD.name_key
+        OR NEW.cohort IS NOT OLD.cohort OR NEW.start_date IS NOT OLD.start_date
+        OR NEW.option IS NOT OLD.option OR NEW.created_at IS NOT OLD.created_at
+        OR NEW.diploma IS NOT (SELECT x.to_diploma FROM trainee_transfer x
+                               WHERE x.trainee = OLD.id ORDER BY x.id DESC LIMIT 1)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER meta_append_only_update BEFORE UPDATE ON meta
+    WHEN OLD.key NOT LIKE 'states:%'
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER meta_append_only_delete BEFORE DELETE ON meta
+    WHEN OLD.key NOT LIKE 'states:%'
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER assessment_no_replace BEFORE INSERT ON assessment
+    WHEN EXISTS (SELECT 1 FROM assessment WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER task_record_no_replace BEFORE INSERT ON task_record
+    WHEN EXISTS (SELECT 1 FROM task_record WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_no_replace BEFORE INSERT ON trainee
+    WHEN EXISTS (SELECT 1 FROM trainee WHERE id = NEW.id OR name_key = NEW.name_key)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER production_order_no_replace BEFORE INSERT ON production_order
+    WHEN EXISTS (SELECT 1 FROM production_order WHERE ref = NEW.ref)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_trainee_no_replace BEFORE INSERT ON record_trainee
+    WHEN EXISTS (SELECT 1 FROM record_trainee WHERE record = NEW.record AND trainee = NEW.trainee)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_transfer_no_replace BEFORE INSERT ON trainee_transfer
+    WHEN EXISTS (SELECT 1 FROM trainee_transfer WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER import_batch_no_replace BEFORE INSERT ON import_batch
+    WHEN EXISTS (SELECT 1 FROM import_batch WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_import_no_replace BEFORE INSERT ON record_import
+    WHEN EXISTS (SELECT 1 FROM record_import WHERE record = NEW.record)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER seal_no_replace BEFORE INSERT ON seal
+    WHEN EXISTS (SELECT 1 FROM seal WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER meta_no_replace BEFORE INSERT ON meta
+    WHEN NEW.key NOT LIKE 'states:%' AND EXISTS (SELECT 1 FROM meta WHERE key = NEW.key)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
 )
 
 
 _CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on parameters
 
 # Whole assessment rows as people read them. Before schema 5 a record's note was kept on the
-# record only: a row without a note of its own shows its record's.
+# record only: an original row without a note of its own shows its record's (a correction's
+# note is its own reason, never the record's).
 _ROWS = (
-    "SELECT a.*, coalesce(a.note, (SELECT r.note FROM task_record r WHERE r.id = a.record)) "
+    "SELECT a.*, CASE WHEN a.note IS NULL AND a.supersedes IS NULL "
+    "THEN (SELECT r.note FROM task_record r WHERE r.id = a.record) ELSE a.note END "
     "AS shown_note FROM assessment a"
 )
 
@@ -270,9 +348,12 @@ class SqliteStorage:
         *,
         create: bool = False,
         on_upgrade: Callable[[int, int], None] | None = None,
+        check: bool = True,
     ) -> None:
         """:param on_upgrade: called with (found, new) schema versions before an existing
         journal is migrated, which can take a while for a large one (an index is built).
+        :param check: refuse a journal whose protections were removed or altered (only
+            ``ep-skills verify`` opens one without, to report and repair).
         """
         self.path = str(path)
         self._on_upgrade = on_upgrade
@@ -292,6 +373,8 @@ class SqliteStorage:
         try:
             self._connect()
             self._migrate(create)
+            if check:
+                self._check_protections()
         except sqlite3.Error as exc:
             self.close()
             raise _translate(exc, self.path) from None
@@ -354,6 +437,17 @@ class SqliteStorage:
 
     # -- schema ------------------------------------------------------------------------------
 
+    def _check_protections(self) -> None:
+        problems = integrity.check_protections(self._db)
+        if problems:
+            raise JournalFileError(
+                _(
+                    "the journal {path} has lost protections ({problems}): it may have been "
+                    "changed outside ep-skills. Check it with: ep-skills verify; restore them "
+                    "with: ep-skills verify --repair"
+                ).format(path=self.path, problems="; ".join(problems[:3]))
+            )
+
     def _migrate(self, create: bool) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version == 0 and not create:
@@ -379,6 +473,9 @@ class SqliteStorage:
                 for statement in _split_sql(MIGRATIONS[version]):
                     self._db.execute(statement)
                 version += 1
+                if version == 6:
+                    # Everything written before seals existed is sealed once, as found.
+                    integrity.seal(self._db, "upgrade" if not create else "write")
                 self._db.execute(f"PRAGMA user_version = {version}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -408,7 +505,12 @@ class SqliteStorage:
             raise _translate(exc, self.path) from None
         self._depth = 1
         try:
+            sealed = self._sealed_marks()
             yield
+            # Every write is sealed in its own transaction: the rows it added, hashed and
+            # chained to the previous seal (journal/integrity.py).
+            if integrity.marks(self._db) != sealed:
+                integrity.seal(self._db)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -420,6 +522,41 @@ class SqliteStorage:
                 raise _translate(exc, self.path) from None
         finally:
             self._depth = 0
+
+    def _sealed_marks(self) -> dict[str, int]:
+        """The marks of the last seal, after checking that no row was written since without
+        one (by a program other than ep-skills): then every write is refused."""
+        last = self._db.execute("SELECT marks FROM seal ORDER BY id DESC LIMIT 1").fetchone()
+        sealed = {k: int(v) for k, v in json.loads(last[0]).items()} if last else {}
+        now = integrity.marks(self._db)
+        if last is None:
+            sealed = dict.fromkeys(now, 0)
+        if now != sealed:
+            raise JournalFileError(
+                _(
+                    "the journal {path} holds rows that ep-skills did not write (no seal "
+                    "covers them); nothing was written. Check it with: ep-skills verify"
+                ).format(path=self.path)
+            )
+        return sealed
+
+    def verify(self) -> list[str]:
+        """Every sign of tampering (see :func:`ep_skills.journal.integrity.verify`)."""
+        try:
+            return integrity.verify(self._db)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def repair(self) -> int:
+        """Put the protections back; returns how many were restored."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            restored = integrity.repair_protections(self._db)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return restored
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if not self._depth:

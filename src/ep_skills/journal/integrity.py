@@ -1,0 +1,317 @@
+"""Tampering shows: the journal's protections checked at open, a hash chain over the evidence.
+
+Two layers, both SQLite's own (this module speaks SQL of SQLite only):
+
+- **Protections**: triggers refuse any UPDATE, DELETE or REPLACE of evidence and of what it is
+  attributed to (trainees, orders, links, transfers, imports). Each time a journal is opened,
+  its triggers are compared with the ones ep-skills created; a journal whose protections were
+  dropped or altered is refused with a message that says how to check and repair it.
+- **Seals**: at the end of every write transaction, the rows it added are hashed, chained to
+  the previous seal (SHA-256), and the seal is stored. ``ep-skills verify`` recomputes the
+  chain from the rows: a level rewritten with ``INSERT OR REPLACE``, a link moved to another
+  trainee, a row added or removed outside ep-skills all break it, and the first broken seal
+  says when and where.
+
+Triggers stop mistakes and casual edits; seals make deliberate ones visible. Neither can stop
+someone who rewrites the file and every hash after it — that needs a copy kept elsewhere
+(a backup, or the school's server), which is what the chain's latest digest is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+
+from ep_skills.i18n import _
+
+__all__ = [
+    "PROTECTED",
+    "check_protections",
+    "repair_protections",
+    "seal",
+    "verify",
+]
+
+SEAL_VERSION = 1
+"""The layout the digests of seals are computed with (column lists below). Never edit a
+released layout: add one, and keep computing old seals with theirs."""
+
+# Tables with a rowid: their new rows are those above the last seal's mark. Columns in a fixed
+# order; a trainee's diploma is left out (a transfer changes it, and is sealed as an event).
+_ROWID_TABLES: dict[str, tuple[str, ...]] = {
+    "trainee": ("id", "name", "name_key", "cohort", "start_date", "option", "created_at"),
+    "production_order": (
+        "ref",
+        "customer",
+        "title",
+        "quantity",
+        "received",
+        "due",
+        "created_at",
+    ),
+    "task_record": (
+        "id",
+        "day",
+        "task",
+        "description",
+        "order_ref",
+        "minutes",
+        "context",
+        "assessor",
+        "role",
+        "note",
+        "recorded_at",
+    ),
+    "assessment": (
+        "id",
+        "record",
+        "trainee",
+        "diploma",
+        "competency",
+        "level",
+        "day",
+        "role",
+        "assessor",
+        "autonomy",
+        "note",
+        "order_ref",
+        "task",
+        "supersedes",
+        "withdrawn",
+        "recorded_at",
+    ),
+    "trainee_transfer": ("id", "trainee", "from_diploma", "to_diploma", "note", "recorded_at"),
+    "import_batch": (
+        "id",
+        "file_name",
+        "file_sha256",
+        "rows",
+        "new_records",
+        "existing_records",
+        "recorded_at",
+    ),
+}
+# Tables without a rowid, written with their task record: sealed by the record's range.
+_LINK_TABLES: dict[str, tuple[str, ...]] = {
+    "record_trainee": ("record", "trainee"),
+    "record_import": ("record", "batch", "row"),
+}
+
+PROTECTED = (*_ROWID_TABLES, *_LINK_TABLES, "seal")
+"""The tables no row of which may be changed or deleted."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def marks(db: sqlite3.Connection) -> dict[str, int]:
+    """The newest rowid of each sealed table."""
+    sql = "SELECT " + ", ".join(
+        f"(SELECT coalesce(max(rowid), 0) FROM {table})" for table in _ROWID_TABLES
+    )
+    return dict(zip(_ROWID_TABLES, db.execute(sql).fetchone(), strict=True))
+
+
+def _last_seal(db: sqlite3.Connection) -> tuple[str, dict[str, int]]:
+    row = db.execute("SELECT digest, marks FROM seal ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return "", dict.fromkeys(_ROWID_TABLES, 0)
+    return str(row[0]), {k: int(v) for k, v in json.loads(row[1]).items()}
+
+
+def _content(db: sqlite3.Connection, before: dict[str, int], after: dict[str, int]) -> bytes:
+    """The canonical bytes of every row written between two marks."""
+    found: dict[str, list[list[object]]] = {}
+    for table, columns in _ROWID_TABLES.items():
+        rows = db.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE rowid > ? AND rowid <= ? "
+            "ORDER BY rowid",
+            (before[table], after[table]),
+        ).fetchall()
+        found[table] = [list(r) for r in rows]
+    for table, columns in _LINK_TABLES.items():
+        rows = db.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE record > ? AND record <= ? "
+            f"ORDER BY {', '.join(columns)}",
+            (before["task_record"], after["task_record"]),
+        ).fetchall()
+        found[table] = [list(r) for r in rows]
+    return json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _digest(previous: str, content: bytes) -> str:
+    return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
+
+
+def unsealed(db: sqlite3.Connection) -> dict[str, int]:
+    """Tables holding rows above the last seal, with how many (rows no seal covers)."""
+    sealed = _last_seal(db)[1]
+    now = marks(db)
+    return {
+        table: int(
+            db.execute(
+                f"SELECT count(*) FROM {table} WHERE rowid > ?", (sealed.get(table, 0),)
+            ).fetchone()[0]
+        )
+        for table in _ROWID_TABLES
+        if now[table] > sealed.get(table, 0)
+    }
+
+
+def seal(db: sqlite3.Connection, kind: str = "write") -> bool:
+    """Seal the rows written since the last seal (inside the caller's write transaction).
+
+    Returns whether there was anything to seal.
+    """
+    previous, before = _last_seal(db)
+    after = marks(db)
+    if after == before:
+        return False
+    digest = _digest(previous, _content(db, before, after))
+    db.execute(
+        "INSERT INTO seal (version, kind, marks, previous, digest, sealed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (SEAL_VERSION, kind, json.dumps(after, sort_keys=True), previous, digest, _now()),
+    )
+    return True
+
+
+def verify(db: sqlite3.Connection) -> list[str]:
+    """Every sign of tampering found: broken seals, rows no seal covers, missing or altered
+    protections, a trainee's diploma that no transfer explains, SQLite's own check."""
+    problems = [_("protection: {problem}").format(problem=p) for p in check_protections(db)]
+    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+    if integrity != "ok":
+        problems.append(_("SQLite integrity check: {result}").format(result=integrity))
+    previous = ""
+    before = dict.fromkeys(_ROWID_TABLES, 0)
+    rows = db.execute(
+        "SELECT id, version, kind, marks, previous, digest, sealed_at FROM seal ORDER BY id"
+    ).fetchall()
+    for number, version, _kind, raw_marks, stored_previous, digest, sealed_at in rows:
+        after = {k: int(v) for k, v in json.loads(raw_marks).items()}
+        if version != SEAL_VERSION:
+            problems.append(
+                _("seal {n}: unknown layout {version}").format(n=number, version=version)
+            )
+            break
+        if stored_previous != previous:
+            problems.append(
+                _("seal {n} ({day}): the chain is broken before it").format(n=number, day=sealed_at)
+            )
+        if _digest(previous, _content(db, before, after)) != digest:
+            problems.append(
+                _("seal {n} ({day}): the rows it sealed were changed since ({rows})").format(
+                    n=number, day=sealed_at, rows=_ranges(before, after)
+                )
+            )
+        previous, before = digest, after
+    for table, count in unsealed(db).items():
+        problems.append(
+            _("{table}: {n} row(s) written outside ep-skills (no seal covers them)").format(
+                table=table, n=count
+            )
+        )
+    for trainee, diploma, last in db.execute(
+        "SELECT t.id, t.diploma, (SELECT to_diploma FROM trainee_transfer x "
+        "WHERE x.trainee = t.id ORDER BY x.id DESC LIMIT 1) FROM trainee t"
+    ):
+        if last is not None and last != diploma:
+            problems.append(
+                _(
+                    "trainee {id}: diploma {diploma!r}, but their last transfer says {last!r}"
+                ).format(id=trainee, diploma=diploma, last=last)
+            )
+    return problems
+
+
+def _ranges(before: dict[str, int], after: dict[str, int]) -> str:
+    return ", ".join(
+        f"{table} {before[table] + 1}–{after[table]}"
+        for table in _ROWID_TABLES
+        if after[table] > before[table]
+    )
+
+
+# -- protections -------------------------------------------------------------------------------
+
+
+def _normal(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).strip().rstrip(";")
+
+
+def expected_triggers(migrations: Sequence[str]) -> dict[str, str]:
+    """The triggers the migrations create (and do not drop), by name, normalised."""
+    from ep_skills.journal.sqlite import _split_sql
+
+    found: dict[str, str] = {}
+    for script in migrations:
+        for statement in _split_sql(script):
+            text = _normal(statement)
+            created = re.match(r"CREATE TRIGGER (\w+)", text)
+            dropped = re.match(r"DROP TRIGGER (?:IF EXISTS )?(\w+)", text)
+            if created:
+                found[created.group(1)] = text
+            elif dropped:
+                found.pop(dropped.group(1), None)
+    return found
+
+
+def _current() -> dict[str, str]:
+    from ep_skills.journal.sqlite import MIGRATIONS
+
+    return _expected(MIGRATIONS)
+
+
+@cache
+def _expected(migrations: tuple[str, ...]) -> dict[str, str]:
+    return expected_triggers(migrations)
+
+
+def check_protections(db: sqlite3.Connection) -> list[str]:
+    """The protections (triggers) that are missing, altered or added."""
+    expected = _current()
+    present = {
+        name: _normal(sql)
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
+    problems = [
+        _("{name} is missing").format(name=name) for name in sorted(set(expected) - set(present))
+    ]
+    problems += [
+        _("{name} was altered").format(name=name)
+        for name in sorted(expected)
+        if name in present and present[name] != expected[name]
+    ]
+    problems += [
+        _("{name} was added").format(name=name) for name in sorted(set(present) - set(expected))
+    ]
+    return problems
+
+
+def repair_protections(db: sqlite3.Connection) -> int:
+    """Put the protections back as ep-skills made them (inside the caller's transaction);
+    returns how many triggers were restored. Rows changed meanwhile stay visible to
+    :func:`verify`: a repair restores the locks, it does not bless what passed through."""
+    expected = _current()
+    present = {
+        name: _normal(sql)
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
+    restored = 0
+    for name in sorted(set(present) - set(expected)):
+        db.execute(f"DROP TRIGGER {name}")
+        restored += 1
+    for name, sql in sorted(expected.items()):
+        if present.get(name) != sql:
+            if name in present:
+                db.execute(f"DROP TRIGGER {name}")
+            db.execute(sql)
+            restored += 1
+    return restored
