@@ -7,6 +7,8 @@ writes, the CLI edge for interruptions).
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import sqlite3
 import threading
@@ -296,3 +298,139 @@ def test_an_older_journal_is_sealed_once_when_upgraded(tmp_path: Path) -> None:
         kinds = [k for (k,) in connection.execute("SELECT kind FROM seal ORDER BY id")]
         assert kinds == ["upgrade", "write"]
         assert journal.storage.verify() == []  # type: ignore[attr-defined]
+
+
+# -- every value checked where it enters ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Léa\u200bMartin", "U+200B"),  # a zero-width space: a look-alike second Léa Martin
+        ("Léa Martin\u202e", "U+202E"),  # a right-to-left override
+        ("Léa\x1b]0;titre\x07", "U+001B"),  # a terminal escape
+        ("L" * 121, "at most 120"),
+    ],
+)
+def test_names_that_no_person_types_are_refused(db: Path, name: str, problem: str) -> None:
+    with (
+        open_journal(db) as journal,
+        pytest.raises(EvidenceError, match=problem.replace("+", r"\+")),
+    ):
+        journal.add_trainee(name, diploma="cap-cip")
+
+
+def test_names_are_normalised_so_look_alikes_cannot_coexist(db: Path) -> None:
+    decomposed = "Le\u0301a  Martin"  # « é » as e + combining accent, two spaces
+    with open_journal(db) as journal:
+        with pytest.raises(EvidenceError, match="already exists"):
+            journal.add_trainee(decomposed, diploma="cap-cip")
+        added = journal.add_trainee("Noe\u0301 Petit", diploma="cap-cip")
+        assert added.name == "Noé Petit"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("minutes", 10**19, "not between 1 and 10000"),
+        ("minutes", 4.5, "not a whole number"),
+        ("autonomy", 4.9, "not a whole number"),
+        ("autonomy", float("inf"), "not a whole number"),
+        ("note", "a\x00b", "U+0000"),
+        ("note", "x" * 2001, "at most 2000"),
+        ("assessor", "M.\u202eDurand", "U+202E"),
+    ],
+)
+def test_record_values_are_checked(db: Path, field: str, value: object, problem: str) -> None:
+    with open_journal(db) as journal:
+        with pytest.raises(EvidenceError, match=problem.replace("+", r"\+")) as caught:
+            journal.record(["Léa Martin"], task=NORMAL, **{field: value})  # type: ignore[arg-type]
+        assert caught.value.field == field
+    assert assessments(db) == 150
+
+
+def test_numbers_too_large_for_the_database_are_just_unknown(db: Path) -> None:
+    for args in (
+        ("correct", "99999999999999999999", "--level", "R"),
+        ("withdraw", "--record", "99999999999999999999"),
+        ("withdraw", "--import", "99999999999999999999"),
+        ("progress", "99999999999999999999"),
+    ):
+        result = run(db, *args)
+        assert result.exit_code != 0, args
+        assert "Traceback" not in result.output and len(result.output.splitlines()) <= 2, args
+    result = run(db, "order", "add", "X", "--customer", "c", "--title", "t",
+                 "--quantity", "99999999999999999999")  # fmt: skip
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert assessments(db) == 150
+
+
+# -- text neutralised at every output edge ----------------------------------------------------
+
+
+def legacy_journal(path: Path, name: str) -> Path:
+    """A journal written before names were checked, holding ``name``."""
+    write_old_journal(
+        path,
+        5,
+        "INSERT INTO trainee (id, name, name_key, diploma, cohort, created_at) VALUES "
+        f"(1, {name}, 'x', 'cap-cip', 'C', '2026-01-01')",
+    )
+    with open_journal(path) as journal:
+        journal.record([1], task=NORMAL)
+    return path
+
+
+def test_escape_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
+    db = legacy_journal(tmp_path / "j.db", "'Léa' || char(27) || ']0;pwned' || char(7) || 'M'")
+    for args in (("explain", "1", "CP04"), ("progress", "1"), ("trainee", "list")):
+        result = run(db, *args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, args
+        assert "Léa" in result.output
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_made_inert(tmp_path: Path) -> None:
+    db = legacy_journal(tmp_path / "j.db", "'=cmd|'' /c calc''!A1'")
+    result = run(db, "progress", "--cohort", "C", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[1][0] == "'=cmd|' /c calc'!A1"
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_a_journal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    with open_journal(path, create=True) as journal:
+        journal.add_trainee("Léa Martin", diploma="cap-cip")
+        for suffix in ("", "-wal", "-shm"):
+            assert Path(f"{path}{suffix}").stat().st_mode & 0o777 == 0o600, suffix
+
+
+@pytest.mark.parametrize("shm", [True, False], ids=["shm-writable", "immutable"])
+def test_a_read_only_journal_can_still_be_read(
+    db: Path, monkeypatch: pytest.MonkeyPatch, shm: bool
+) -> None:
+    # Tests run as root, who may write anything: the permission check is simulated, the
+    # read-only opening is SQLite's own.
+    real_access = os.access
+
+    def access(path: object, mode: int) -> bool:
+        if mode == os.W_OK and Path(str(path)).resolve() in (db.resolve(), db.parent.resolve()):
+            return False
+        return real_access(path, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    if not shm:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        db.parent.chmod(0o555)  # no -wal nor -shm to start from (root may still create them)
+    try:
+        shown = run(db, "progress", "Léa Martin")
+        assert shown.exit_code == 0, shown.output
+        assert "CP04" in shown.output
+        refused = run(db, "record", "Léa Martin", "--task", NORMAL, lang="fr")
+        assert refused.exit_code == 1 and "lecture seule" in refused.output
+    finally:
+        db.parent.chmod(0o755)
+    assert assessments(db) == 150

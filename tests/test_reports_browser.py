@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 from pypdf import PdfReader
 
 from ep_skills.api import Journal, open_journal
-from ep_skills.i18n import current_language, set_language
+from ep_skills.i18n import _, current_language, set_language
 from ep_skills.reports import cohort_html, grid_html, livret_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,13 @@ def fill(journal: Journal, name: str, customer: str, assessor: str, note: str) -
             level=level,
             assessor=assessor,
             note=note,
+            autonomy=3,
         )
+    # Recorded twice by mistake: withdrawn, with who and why.
+    journal.record([name], description="doublon", day=date(2026, 10, 6), levels={"CP02": "VV"})
+    person = journal.trainee(name).id
+    (twice,) = [a for a in journal.storage.assessments(person, "CP02") if a.day.day == 6]
+    journal.correct(twice.id, withdraw=True, note=note, assessor=assessor)
     journal.record(
         [name], task="demarrer-arreter-installation", day=date(2026, 9, 1), order="O2", level="R"
     )
@@ -303,4 +309,101 @@ def test_typed_markup_does_not_run_in_chromium(
     shown = {"livret": (CUSTOMER, ASSESSOR), "cohort": (), "grid": (CUSTOMER, ASSESSOR)}[report]
     for typed in shown:
         expect(page.get_by_text(typed).first).to_be_visible()
+    assert watched.errors == []
+
+
+# -- evidence a jury can trust ---------------------------------------------------------------
+
+HEADER_PROBLEMS = """() => {
+  const found = [];
+  for (const th of document.querySelectorAll('th')) {
+    const wrap = getComputedStyle(th).overflowWrap;
+    if (wrap !== 'normal') found.push(wrap + ': ' + th.textContent);
+    if (th.scrollWidth > th.clientWidth + 1) found.push('overflows: ' + th.textContent);
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) found.push('broken: ' + match[0]);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("report", ["livret", "cohort", "grid"])
+def test_column_headers_never_break_inside_a_word_in_chromium(
+    plain: Path, tmp_path: Path, opened: Callable[[Path], Watched], report: str
+) -> None:
+    with open_journal(plain, today=TODAY) as journal:
+        html = {
+            "livret": lambda: livret_html(journal, "Léa Martin"),
+            "cohort": lambda: cohort_html(journal, "C"),
+            "grid": lambda: grid_html(journal, "Léa Martin", "EP1/S1"),
+        }[report]()
+    page = opened(write(tmp_path, f"{report}.html", html)).page
+    assert page.locator("th").count() >= 5
+    assert page.evaluate(HEADER_PROBLEMS) == []
+    page.emulate_media(media="print")
+    assert page.evaluate(HEADER_PROBLEMS) == []
+
+
+def test_grid_in_chromium_labels_the_self_assessment_and_shows_notes(
+    plain: Path, tmp_path: Path, opened: Callable[[Path], Watched]
+) -> None:
+    with open_journal(plain, today=TODAY) as journal:
+        path = write(tmp_path, "grid.html", grid_html(journal, "Léa Martin", "EP1/S1"))
+    watched = opened(path)
+    page = watched.page
+    watched.check_clean(path.as_uri())
+
+    # The self-assessment of CP03 (2 November): in its own table, labelled, never official.
+    cp03 = page.locator('tr.detail[data-code="CP03"]')
+    mine = cp03.locator("table.evidence.self")
+    expect(mine).to_be_visible()
+    expect(mine.locator("caption")).to_have_text(_("Self-assessments: shown apart, never counted"))
+    expect(mine.locator("tbody tr")).to_have_count(1)
+    expect(mine.locator("tbody tr")).to_contain_text("02/11/2026")
+    expect(mine.locator("tbody tr")).to_contain_text(_("self-assessment"))
+    assert _("self-assessment") == "auto-évaluation"
+    expect(cp03.locator("table.official")).to_have_count(0)  # no official entry on CP03
+    official = page.locator("table.evidence.official")
+    expect(official).to_have_count(2)  # CP01, CP02
+    for index in range(2):
+        expect(official.nth(index)).not_to_contain_text("02/11/2026")
+        expect(official.nth(index).locator("thead th")).to_have_text(
+            [_("date"), _("task"), _("order (customer)"), _("assessor"), _("autonomy"), _("level")]
+        )
+
+    # Each entry: its note, its assessor and role, its autonomy.
+    first = page.locator('tr.detail[data-code="CP01"] table.official tbody tr').first
+    expect(first).to_contain_text("« bien »")
+    expect(first).to_contain_text("M. Garnier")
+    expect(first).to_contain_text(_("workshop instructor"))
+    expect(first).to_contain_text("3/4")
+    expect(page.get_by_text("« bien »").first).to_be_visible()
+
+    # The withdrawn entry of CP02: once, struck through; what withdrew it is not struck.
+    withdrawn = page.locator('tr.detail[data-code="CP02"] tr.old')
+    expect(withdrawn).to_have_count(1)
+    expect(withdrawn).to_contain_text("doublon")
+    change = withdrawn.locator(".change")
+    expect(change).to_contain_text(_("by {assessor}").format(assessor="M. Garnier"))
+    expect(change).to_contain_text("(« bien »)")
+    assert (
+        withdrawn.locator(".was").first.evaluate("e => getComputedStyle(e).textDecorationLine")
+        == "line-through"
+    )
+    assert change.evaluate("e => e.closest('.was') === null")
+    assert change.evaluate("e => getComputedStyle(e).textDecorationLine") == "none"
+    expect(page.locator('tr.detail[data-code="CP02"] table.official tbody tr')).to_have_count(4)
+
+    # Why CP03 is not acquired: one line under it.
+    expect(cp03.locator("p.why")).to_have_count(1)
+    expect(cp03.locator("p.why")).to_be_visible()
+    assert watched.width() <= A4_WIDTH
     assert watched.errors == []

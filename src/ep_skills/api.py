@@ -42,7 +42,7 @@ from ep_skills.engine.compute import (
 )
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
-from ep_skills.errors import EpSkillsError
+from ep_skills.errors import EvidenceError
 from ep_skills.i18n import _
 from ep_skills.journal.model import (
     Assessment,
@@ -56,6 +56,7 @@ from ep_skills.journal.model import (
     name_key,
 )
 from ep_skills.journal.storage import StateRow, Storage
+from ep_skills.journal.values import check_id, check_number, check_text
 from ep_skills.plugins.registry import Registry
 from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import CatalogueTask, Competency, Referential
@@ -65,18 +66,6 @@ if TYPE_CHECKING:
     from ep_skills.engine.explain import Explanation
 
 __all__ = ["EvidenceError", "ImportConflicts", "ImportResult", "Journal", "open_journal"]
-
-
-class EvidenceError(EpSkillsError):
-    """A record or assessment refers to something that does not exist or is not allowed.
-
-    ``field`` names the input at fault (``trainee``, ``task``, ``order``, ``level``,
-    ``competencies``, ``date``, ``role``, ``autonomy``, ``minutes``) when one is.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @frozen
@@ -176,6 +165,9 @@ class ImportConflicts(EvidenceError):
         )
 
 
+MAX_MINUTES = 10_000
+"""The longest time a task record takes (a week of work is ~2,100 minutes): more is a typo."""
+
 _BATCH_ROWS = 2000
 """Above this many new assessments (and four per touched pair), recording summarises the
 touched pairs again instead of updating their states row by row."""
@@ -261,9 +253,12 @@ class Journal:
         option: str | None = None,
     ) -> Trainee:
         """Add a trainee preparing ``diploma`` (and one of its options, if it has them)."""
-        name = name.strip()
-        if not name:
-            raise EvidenceError(_("a trainee needs a name"))
+        checked = check_text(name, "name", strict=True)
+        if checked is None:
+            raise EvidenceError(_("a trainee needs a name"), field="name")
+        name = checked
+        cohort = check_text(cohort, "cohort", strict=True)
+        option = check_text(option, "option", strict=True)
         referential = self.registry.get(diploma)
         options = [o.code for o in referential.options]
         if option is not None and option not in options:
@@ -292,7 +287,9 @@ class Journal:
         """
         found = None
         if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
-            found = self._trainees.get(int(who)) or self.storage.trainee_by_id(int(who))
+            number = check_id(int(who))
+            if number is not None:
+                found = self._trainees.get(number) or self.storage.trainee_by_id(number)
         if found is None and isinstance(who, str):
             found = self._trainees_by_name.get(name_key(who)) or self.storage.trainee_by_name(
                 who.strip()
@@ -326,14 +323,15 @@ class Journal:
         due: date | None = None,
     ) -> Order:
         """Add a production order from a customer."""
-        if not ref.strip() or not customer.strip() or not title.strip():
+        # Typed by people, never a control character: the SQLite recompute tells orders from
+        # tasks by such a prefix (journal/sqlite.py, SqliteStorage._summaries).
+        checked_ref = check_text(ref, "order", strict=True)
+        checked_customer = check_text(customer, "customer")
+        checked_title = check_text(title, "title")
+        if checked_ref is None or checked_customer is None or checked_title is None:
             raise EvidenceError(_("an order needs a reference, a customer and a title"))
-        if not ref.isprintable():
-            # Typed by people, never a control character: the SQLite recompute tells orders
-            # from tasks by such a prefix (journal/sqlite.py, SqliteStorage._summaries).
-            raise EvidenceError(_("an order reference cannot contain control characters"))
-        if quantity is not None and quantity <= 0:
-            raise EvidenceError(_("the quantity must be positive"), field="quantity")
+        ref, customer, title = checked_ref, checked_customer, checked_title
+        quantity = check_number(quantity, "quantity", 1, 10**9)
         with self.storage.transaction():
             if self.storage.order(ref) is not None:
                 raise EvidenceError(
@@ -416,12 +414,13 @@ class Journal:
                 + _suggest(order, [o.ref for o in self.storage.orders()]),
                 field="order",
             )
-        if autonomy is not None and not 1 <= autonomy <= 4:
-            raise EvidenceError(_("autonomy must be between 1 and 4"), field="autonomy")
+        autonomy = check_number(autonomy, "autonomy", 1, 4)
         if order is not None:
             self._orders.add(order)  # orders are never removed: remember the ones seen
-        if minutes is not None and minutes <= 0:
-            raise EvidenceError(_("the time spent must be positive"), field="minutes")
+        minutes = check_number(minutes, "minutes", 1, MAX_MINUTES)
+        description = check_text(description, "description")
+        assessor = check_text(assessor, "assessor")
+        note = check_text(note, "note")
 
         assessments, catalogue = self._assessments(info, task, description, level, levels, autonomy)
         context = context or {}
@@ -805,7 +804,7 @@ class Journal:
     ) -> list[Assessment]:
         """Withdraw every record an import wrote (« import n° … »); the originals stay."""
         with self.storage.transaction():
-            if self.storage.import_batch(import_id) is None:
+            if check_id(import_id) is None or self.storage.import_batch(import_id) is None:
                 raise EvidenceError(_("no import #{id}").format(id=import_id), field="import")
             current: list[Assessment] = []
             for record_id in self.storage.imported_records(import_id):
@@ -819,7 +818,7 @@ class Journal:
 
     def task_record(self, record_id: int) -> TaskRecord:
         """One task record by number, with its trainees and assessments as first recorded."""
-        record = self.storage.record(record_id)
+        record = self.storage.record(record_id) if check_id(record_id) else None
         if record is None:
             raise EvidenceError(self._no_record(record_id), field="record")
         return record
@@ -830,7 +829,7 @@ class Journal:
 
     def _no_record(self, record_id: int) -> str:
         message = _("no task record #{id}").format(id=record_id)
-        if self.storage.assessment(record_id) is not None:
+        if check_id(record_id) and self.storage.assessment(record_id) is not None:
             # People mix up the two numbers: say the other one exists.
             message += _(" (#{id} is an assessment number: see ep-skills correct)").format(
                 id=record_id
@@ -839,10 +838,10 @@ class Journal:
 
     def _latest(self, assessment_id: int) -> Assessment:
         """The latest version of an assessment's chain of corrections."""
-        original = self.storage.assessment(assessment_id)
+        original = self.storage.assessment(assessment_id) if check_id(assessment_id) else None
         if original is None:
             message = _("no assessment #{id} to correct").format(id=assessment_id)
-            if self.storage.record(assessment_id) is not None:
+            if check_id(assessment_id) and self.storage.record(assessment_id) is not None:
                 message += _(" (#{id} is a task record number: use --record)").format(
                     id=assessment_id
                 )
@@ -857,7 +856,7 @@ class Journal:
 
     def _record_entries(self, record_id: int, *, quiet: bool = False) -> list[Assessment]:
         """The entries of a record as they stand now, withdrawn ones left out."""
-        if self.storage.record(record_id) is None:
+        if check_id(record_id) is None or self.storage.record(record_id) is None:
             raise EvidenceError(self._no_record(record_id), field="record")
         rows = self.storage.record_rows(record_id)
         newer = {row.supersedes: row for row in rows if row.supersedes is not None}
@@ -897,6 +896,8 @@ class Journal:
                     ),
                     field="role",
                 ) from None
+        assessor = check_text(assessor, "assessor")
+        note = check_text(note, "note")
         written: list[Assessment] = []
         touched: set[tuple[int, str]] = set()
         for row in current:
@@ -1144,6 +1145,7 @@ class Journal:
         map from the old diploma counts under the new one, and ``explain`` shows it.
         """
         person = self.trainee(trainee)
+        note = check_text(note, "note")
         self.registry.get(to_diploma)
         if person.diploma == to_diploma:
             raise EvidenceError(
@@ -1181,8 +1183,11 @@ class Journal:
 
     def _leaf_states(self, people: Sequence[Trainee]) -> dict[int, dict[str, CompetencyState]]:
         result: dict[int, dict[str, CompetencyState]] = {p.id: {} for p in people}
-        live = [p for p in people if self.diploma(p.diploma).settings.time_dependent]
-        stored = [p for p in people if not self.diploma(p.diploma).settings.time_dependent]
+        # A read-only journal cannot refresh stale states: compute them from the evidence.
+        computed = getattr(self.storage, "read_only", False)
+        live = [p for p in people if computed or self.diploma(p.diploma).settings.time_dependent]
+        live_ids = {p.id for p in live}
+        stored = [p for p in people if p.id not in live_ids]
         for person in live:
             # Recency and school-year rules depend on today's date: compute on read.
             grouped = self.diploma(person.diploma).remap(self.storage.assessments(person.id))
@@ -1200,9 +1205,8 @@ class Journal:
         for saved in self.storage.states(list(method_of)):
             method, limit = method_of[saved.trainee]
             checks: tuple[CoverageCheck, ...] = ()
-            if saved.state != saved.score_state:
-                # The score reaches acquired but a rule is not met: say which (only these
-                # few states need it; the others are explained by their score).
+            if not saved.acquired and saved.score is not None:
+                # Not acquired yet: say which rules are not met (besides the score).
                 checks = tuple(
                     coverage_checks(
                         settings_of[people_by_id[saved.trainee].diploma],

@@ -9,6 +9,7 @@ from attrs import frozen
 
 __all__ = [
     "EpSkillsError",
+    "EvidenceError",
     "PluginError",
     "Problem",
     "ReferentialError",
@@ -46,6 +47,18 @@ class Problem:
 
 class EpSkillsError(Exception):
     """Base of every error a user can cause; its message is meant for them."""
+
+
+class EvidenceError(EpSkillsError):
+    """A record or assessment refers to something that does not exist or is not allowed.
+
+    ``field`` names the input at fault (``trainee``, ``task``, ``order``, ``level``,
+    ``competencies``, ``date``, ``role``, ``autonomy``, ``minutes``, ``note``…) when one is.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ReferentialError(EpSkillsError):

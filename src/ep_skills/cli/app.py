@@ -176,8 +176,11 @@ class EpSkillsGroup(click.Group):
         return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ep_skills.cli.output import neutralised_output
+
         try:
-            return super().invoke(ctx)
+            with neutralised_output():
+                return super().invoke(ctx)
         except EpSkillsError as exc:
             click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(1)

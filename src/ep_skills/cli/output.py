@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO, TypeVar
 
 import click
 
-__all__ = ["console", "echo_json", "format_option", "use_colour"]
+__all__ = [
+    "console",
+    "csv_writer",
+    "echo_json",
+    "format_option",
+    "inert",
+    "neutralised_output",
+    "use_colour",
+]
 
 FC = TypeVar("FC", bound=Callable[..., Any])
 
@@ -56,3 +67,79 @@ def format_option(*choices: str) -> Callable[[FC], FC]:
         show_default=True,
         help="Output format.",
     )
+
+
+# -- text at the output edge -------------------------------------------------------------------
+
+# What a terminal may receive: colours (SGR), and the few cursor moves rich's progress bar uses.
+_ALLOWED = re.compile(r"\x1b\[\??[0-9;]*[mKAGlh]")
+# Everything else that drives a terminal: escape sequences (a window title, the clipboard…) and
+# C0/C1 control characters other than tab, newline and carriage return.
+_CONTROL = re.compile(r"\x1b\[\??[0-9;]*[mKAGlh]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _neutralise(text: str, terminal: bool) -> str:
+    if not _CONTROL.search(text):
+        return text  # the usual case, one scan
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group()
+        return found if terminal and _ALLOWED.fullmatch(found) else "\N{REPLACEMENT CHARACTER}"
+
+    return _CONTROL.sub(replace, text)
+
+
+class _Neutralising:
+    """A text stream that lets no escape sequence of the user's text reach the terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        try:
+            self._terminal = stream.isatty()
+        except (AttributeError, ValueError):
+            self._terminal = False
+
+    def write(self, text: str) -> int:
+        self._stream.write(_neutralise(text, self._terminal))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def neutralised_output() -> Iterator[None]:
+    """For the length of a command: names, notes and labels printed on stdout and stderr carry
+    no control or escape character of their own (a window title, a cleared screen…)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _Neutralising(sys.stdout)
+    sys.stderr = _Neutralising(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+_NUMBER = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
+
+
+def inert(cell: object) -> object:
+    """A CSV cell a spreadsheet will show, never run: text starting with = + - @ or a control
+    character gets a leading apostrophe (as the XLSX export stores text as text)."""
+    risky = isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r", "|")
+    if risky and not _NUMBER.fullmatch(str(cell)):
+        return "'" + str(cell)
+    return cell
+
+
+class _InertWriter:
+    def __init__(self, stream: TextIO) -> None:
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([inert(cell) for cell in row])
+
+
+def csv_writer(stream: TextIO | None = None) -> _InertWriter:
+    """A CSV writer whose cells cannot be run as formulas by a spreadsheet."""
+    return _InertWriter(stream or sys.stdout)

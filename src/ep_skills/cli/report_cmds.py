@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
@@ -32,6 +30,7 @@ __all__ = ["register"]
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write."
 )
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @pass_app
 def report(
     app: AppContext,
@@ -40,6 +39,7 @@ def report(
     situation: str | None,
     fmt: str,
     output: str,
+    force: bool,
 ) -> None:
     """Write a trainee's livret (or a CCF grid), or a cohort's workshop view, to a file."""
     from ep_skills import reports
@@ -51,38 +51,30 @@ def report(
         raise EpSkillsError(_("the XLSX format is for the workshop view: use --cohort"))
     if situation and trainee is None:
         raise EpSkillsError(_("a CCF grid is for one trainee"))
-    target = Path(output)
-    partial = target.with_name(f".{target.name}.part")
-    with app.journal() as journal:
-        # Write next to the target, then rename: a failed report leaves no half-written file.
-        try:
-            if cohort is not None:
-                if fmt == "xlsx":
-                    reports.cohort_xlsx(journal, cohort, partial)
-                elif fmt == "pdf":
-                    reports.cohort_pdf(journal, cohort, partial)
-                else:
-                    partial.write_text(reports.cohort_html(journal, cohort), encoding="utf-8")
-            elif situation:
-                if fmt == "pdf":
-                    reports.grid_pdf(journal, trainee or "", situation, partial)
-                else:
-                    partial.write_text(
-                        reports.grid_html(journal, trainee or "", situation), encoding="utf-8"
-                    )
+    from ep_skills.outputs import check_target, replacing
+
+    check_target(output, force=force)  # before the work, not only at the end
+    with app.journal() as journal, replacing(output, force=force) as partial:
+        # Written next to the target, then moved: a failed report leaves no half-written
+        # file, and the file is readable by its owner only (it holds a trainee's data).
+        if cohort is not None:
+            if fmt == "xlsx":
+                reports.cohort_xlsx(journal, cohort, partial)
             elif fmt == "pdf":
-                reports.livret_pdf(journal, trainee or "", partial)
+                reports.cohort_pdf(journal, cohort, partial)
             else:
-                partial.write_text(reports.livret_html(journal, trainee or ""), encoding="utf-8")
-            partial.replace(target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise EpSkillsError(
-                _("cannot write {path}: {reason}").format(path=output, reason=exc.strerror or exc)
-            ) from None
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+                partial.write_text(reports.cohort_html(journal, cohort), encoding="utf-8")
+        elif situation:
+            if fmt == "pdf":
+                reports.grid_pdf(journal, trainee or "", situation, partial)
+            else:
+                partial.write_text(
+                    reports.grid_html(journal, trainee or "", situation), encoding="utf-8"
+                )
+        elif fmt == "pdf":
+            reports.livret_pdf(journal, trainee or "", partial)
+        else:
+            partial.write_text(reports.livret_html(journal, trainee or ""), encoding="utf-8")
     click.echo(_("Report written: {path}").format(path=output))
 
 

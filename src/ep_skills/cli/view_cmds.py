@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Any
 
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, echo_json, format_option
+from ep_skills.cli.output import console, csv_writer, echo_json, format_option
 from ep_skills.i18n import _, ngettext
 
 __all__ = ["print_cohort", "register"]
@@ -224,7 +223,7 @@ def _print_matrix(
     scale = journal.diploma(diploma_id).scale
     headers = [code for code, _item in _columns(group[0][1], by)]
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv_writer()
         writer.writerow([_("trainee"), *headers, _("readiness")])
         for person, progress in group:
             values = []
@@ -300,7 +299,7 @@ def progress(
             if fmt == "json":
                 echo_json(progress_json(person, result))
             elif fmt == "csv":
-                writer = csv.writer(sys.stdout)
+                writer = csv_writer()
                 writer.writerow(["bloc", "competency", "state", "score", "acquired"])
                 for bloc in result.blocs:
                     for node in bloc.competencies:

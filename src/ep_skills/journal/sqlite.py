@@ -9,6 +9,7 @@ append-only at the database level, not only by convention.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from attrs import evolve
 
@@ -366,10 +368,34 @@ class SqliteStorage:
         self._lock = threading.Lock()
         self._owner = threading.get_ident()
         self._closed = False
+        self._immutable = False
+        self.read_only = (
+            not create
+            and self.path != ":memory:"
+            and Path(self.path).exists()
+            and not (
+                os.access(self.path, os.W_OK)
+                and os.access(Path(self.path).resolve().parent, os.W_OK)
+            )
+        )
+        """Whether the file can only be read (every write is then refused, reads work)."""
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise JournalFileError(
                 _("no journal at {path}; create one with: ep-skills init").format(path=self.path)
             )
+        if create and self.path != ":memory:" and not Path(self.path).exists():
+            # Minors' data: the file is readable by its owner only, and SQLite gives its
+            # -wal and -shm files the same permissions.
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise JournalFileError(
+                    _("cannot create the journal {path}: {reason}").format(
+                        path=self.path, reason=exc.strerror or exc
+                    )
+                ) from None
         try:
             self._connect()
             self._migrate(create)
@@ -385,16 +411,30 @@ class SqliteStorage:
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
         # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
+        target, uri = self.path, False
+        if self.read_only:
+            # A file we may read but not write (an inspector's copy, a colleague's journal):
+            # opened read-only; "immutable" when SQLite cannot even create its -shm file.
+            mode = "ro&immutable=1" if self._immutable else "ro"
+            target, uri = f"file:{quote(str(Path(self.path).resolve()))}?mode={mode}", True
         db = sqlite3.connect(
-            self.path,
+            target,
             isolation_level=None,
             check_same_thread=False,  # close() may run in another thread
             timeout=BUSY_TIMEOUT_MS / 1000,
+            uri=uri,
         )
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
-        if self.path != ":memory:":
+        if self.read_only and not self._immutable:
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                db.close()
+                self._immutable = True
+                return self._connect()
+        if self.path != ":memory:" and not self.read_only:
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         # 64 MiB of page cache (SQLite's default is 2 MiB): an import or a day of records
@@ -465,6 +505,13 @@ class SqliteStorage:
                     "upgrade ep-skills"
                 ).format(path=self.path, found=version)
             )
+        if version < SCHEMA_VERSION and self.read_only:
+            raise JournalFileError(
+                _(
+                    "the journal {path} was written by an older ep-skills and is read-only: "
+                    "open it once with the right to write, to upgrade it"
+                ).format(path=self.path)
+            )
         if 0 < version < SCHEMA_VERSION and self._on_upgrade is not None:
             self._on_upgrade(version, SCHEMA_VERSION)
         while version < SCHEMA_VERSION:
@@ -499,6 +546,12 @@ class SqliteStorage:
             finally:
                 self._depth -= 1
             return
+        if self.read_only:
+            raise JournalFileError(
+                _("the journal {path} is read-only: check the file's permissions").format(
+                    path=self.path
+                )
+            )
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:

@@ -17,11 +17,14 @@ From Python::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ep_skills.api import Journal
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _, current_language, format_day
+
+if TYPE_CHECKING:
+    from ep_skills.reports.data import Change
 
 __all__ = [
     "cohort_html",
@@ -45,8 +48,42 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(_=_, format_day=format_day, lang=current_language())
+    environment.globals.update(
+        _=_,
+        format_day=format_day,
+        lang=current_language(),
+        number=number,
+        change_words=change_words,
+    )
     return environment
+
+
+def number(value: float, spec: str = "%g") -> str:
+    """A number as the reader writes it: 12,5 in French, 12.5 in English."""
+    text = spec % value
+    return text.replace(".", ",") if current_language() == "fr" else text
+
+
+def change_words(change: Change) -> str:
+    """« retirée le 20/11/2026 par M. Garnier (« saisie en double ») », « corrigée : V → R … »."""
+    if change.withdrawn:
+        words = (
+            _("withdrawn on {day}").format(day=format_day(change.day))
+            if change.day
+            else _("withdrawn")
+        )
+    else:
+        parts = {"before": change.before, "after": change.after, "day": format_day(change.day)}
+        words = (
+            _("corrected: {before} → {after} on {day}").format(**parts)
+            if change.day
+            else _("corrected: {before} → {after}").format(**parts)
+        )
+    if change.assessor:
+        words += " " + _("by {assessor}").format(assessor=change.assessor)
+    if change.note:
+        words += f" (« {change.note} »)"
+    return words
 
 
 def _safe_label(text: str) -> str:
@@ -61,7 +98,7 @@ def livret_html(journal: Journal, trainee: str | int) -> str:
 
     report = trainee_report(journal, trainee)
     charts = {
-        "history": history_chart(report.history),
+        "history": history_chart(report.history) if report.history else "",
         "blocs": {
             bloc.id: bloc_chart(
                 report.scale,

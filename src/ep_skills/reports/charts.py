@@ -20,6 +20,22 @@ _COLOURS = {"red": "#c0392b", "yellow": "#e0a800", "green": "#2e8b57", "grey": "
 _HATCHES = ("xx", "//", "", "..")
 
 
+_FONTS = ("DejaVu Sans", "Liberation Sans")
+"""The fonts the charts prefer, those of the HTML; matplotlib itself ships DejaVu Sans."""
+
+
+def _installed_fonts() -> list[str]:
+    """The preferred fonts matplotlib actually has, in order (DejaVu Sans at least).
+
+    Naming a font it does not have makes matplotlib log « findfont: Font family … not found »
+    for every piece of text it draws: thousands of lines for one livret.
+    """
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in _FONTS if name in known] or ["DejaVu Sans"]
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -28,7 +44,7 @@ def _pyplot() -> Any:
 
     plt.rcParams.update(
         {
-            "font.family": ["DejaVu Sans", "Liberation Sans", "sans-serif"],
+            "font.family": _installed_fonts(),
             "font.size": 8,
             "svg.fonttype": "path",  # glyphs as paths: no font needed where the SVG is shown
             "svg.hashsalt": "ep-skills",  # the same data gives the same file

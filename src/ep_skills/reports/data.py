@@ -6,16 +6,17 @@ situation all read their numbers from these classes, so HTML, PDF and XLSX alway
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 
 from attrs import frozen
 
 from ep_skills.api import Journal
-from ep_skills.engine.compute import effective_assessments
+from ep_skills.engine.compute import CompetencyState, effective_assessments
+from ep_skills.engine.explain import coverage_words
 from ep_skills.engine.rollup import NodeState, Progress
-from ep_skills.i18n import _
-from ep_skills.journal.model import Trainee
+from ep_skills.i18n import N_, _
+from ep_skills.journal.model import Assessment, Role, Trainee
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
 from ep_skills.views import Gap, cohort_gaps
@@ -25,22 +26,58 @@ EVIDENCE_SHOWN = 6
 
 __all__ = [
     "BlocSection",
+    "Change",
     "CohortReport",
     "CompetencyLine",
     "EpreuveLine",
     "EvidenceLine",
     "TraineeReport",
     "cohort_report",
+    "evidence_lines",
     "month_ends",
+    "not_acquired_because",
     "trainee_report",
 ]
+
+_ROLE_WORDS: dict[str, str] = {
+    Role.MAITRE: N_("workshop instructor"),
+    Role.ENSEIGNANT: N_("teacher"),
+    Role.TUTEUR: N_("company tutor"),
+    Role.AUTO: N_("self-assessment"),
+}
+
+
+def role_words(role: str) -> str:
+    """The assessor's role in words (« maître professionnel », « auto-évaluation »…)."""
+    words = _ROLE_WORDS.get(role)
+    return _(words) if words else role
+
+
+@frozen
+class Change:
+    """A later row of an entry: its correction to another level, or its withdrawal."""
+
+    withdrawn: bool
+    before: str
+    """The level the entry had until then."""
+    after: str | None
+    """The new level; None for a withdrawal."""
+    day: date | None
+    """When the change was recorded."""
+    assessor: str | None
+    note: str | None
 
 
 @frozen
 class EvidenceLine:
-    """One assessment behind a competency: when, on what, by whom."""
+    """One piece of evidence behind a competency — an entry with its corrections, shown once.
+
+    Day, task, order, assessor, role, autonomy and note are the entry's as first recorded;
+    ``level`` is the one that counts now (for a withdrawn entry: the last it had).
+    """
 
     id: int
+    """The id of the entry as first recorded."""
     day: date
     task: str
     order: str | None
@@ -49,9 +86,30 @@ class EvidenceLine:
     role: str
     level: str
     counts: bool
-    """False for an entry corrected or withdrawn since."""
+    """False once the entry is withdrawn."""
     via: str | None = None
     note: str | None = None
+    autonomy: int | None = None
+    """1 guided … 4 autonomous, when the assessor gave it."""
+    changes: tuple[Change, ...] = ()
+    """Its corrections and withdrawal, oldest first."""
+    self_assessment: bool = False
+    """A trainee's own assessment: listed apart, never counted."""
+
+    @property
+    def role_label(self) -> str:
+        """The assessor's role in words."""
+        return role_words(self.role)
+
+    @property
+    def first_level(self) -> str:
+        """The level as first recorded."""
+        return self.changes[0].before if self.changes else self.level
+
+    @property
+    def corrected(self) -> bool:
+        """Its level was corrected since it was recorded."""
+        return any(not change.withdrawn for change in self.changes)
 
 
 @frozen
@@ -72,13 +130,22 @@ class CompetencyLine:
     flagged: bool
     """The score reaches acquired but a coverage rule is not met."""
     self_label: str | None
+    """The state the trainee's self-assessments reach, shown beside the official one."""
     evidence: tuple[EvidenceLine, ...] = ()
-    """The most recent entries (corrected ones shown struck through)."""
+    """The most recent official entries, each once (withdrawn ones shown struck through)."""
     older: int = 0
-    """Entries before those shown, still in the journal."""
+    """Official entries before those shown, still in the journal."""
     orders: tuple[str, ...] = ()
-    """Every order the competency was assessed on."""
+    """Every order the competency was assessed on (entries still counting)."""
     indicators: tuple[str, ...] = ()
+    self_evidence: tuple[EvidenceLine, ...] = ()
+    """The trainee's most recent self-assessments: listed apart, never counted."""
+    self_older: int = 0
+    """Self-assessments before those shown."""
+    because: tuple[str, ...] = ()
+    """For a leaf competency not acquired: why, in words (score, coverage rules)."""
+    self_symbol: str | None = None
+    """The symbol of the self-assessed state."""
 
 
 @frozen
@@ -124,7 +191,8 @@ class TraineeReport:
     blocs: tuple[BlocSection, ...]
     epreuves: tuple[EpreuveLine, ...]
     history: tuple[tuple[date, float], ...]
-    """(end of month, share of leaf competencies acquired)."""
+    """(end of month, share of leaf competencies acquired), from the month of the first
+    official entry; empty while there is none."""
     method: str
     limit: int
 
@@ -136,6 +204,105 @@ def _style(scale: Scale, code: str | None) -> tuple[str, str, str]:
     return _("not assessed"), "·", "grey"
 
 
+def _changed_on(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return moment.astimezone().date() if moment.tzinfo else moment.date()
+
+
+def evidence_lines(
+    rows: Sequence[Assessment],
+    tasks: Mapping[str, str] | None = None,
+    customers: Mapping[str, str] | None = None,
+    descriptions: Mapping[int, str] | None = None,
+) -> list[EvidenceLine]:
+    """Each entry of ``rows`` once, with its corrections and withdrawal, oldest first.
+
+    A correction or a withdrawal is a row of its own in the journal (``supersedes`` names the
+    row it replaces); here it is folded into the entry it changes, so that nothing is listed
+    or counted twice. The newest row of a chain decides whether the entry counts, as in
+    :func:`ep_skills.engine.compute.effective_assessments`. ``tasks`` gives the catalogue
+    tasks' titles, ``customers`` each order's customer, ``descriptions`` what was done for a
+    record that names no catalogue task (by record id).
+    """
+    tasks = tasks or {}
+    customers = customers or {}
+    descriptions = descriptions or {}
+    by_id = {row.id: row for row in rows}
+
+    def root(row: Assessment) -> int:
+        seen = set()
+        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
+            seen.add(row.id)
+            row = by_id[row.supersedes]
+        return row.id
+
+    chains: dict[int, list[Assessment]] = {}
+    for row in rows:
+        chains.setdefault(root(row), []).append(row)
+    counting = {row.id for row in effective_assessments(rows)}
+    lines = []
+    for key in sorted(chains, key=lambda k: (by_id[k].day, k)):
+        chain = sorted(chains[key], key=lambda r: r.id)
+        first, latest = chain[0], chain[-1]
+        changes = []
+        before = first.level
+        for row in chain[1:]:
+            changes.append(
+                Change(
+                    withdrawn=row.withdrawn,
+                    before=before,
+                    after=None if row.withdrawn else row.level,
+                    day=_changed_on(row.recorded_at),
+                    assessor=row.assessor,
+                    note=row.note,
+                )
+            )
+            before = before if row.withdrawn else row.level
+        lines.append(
+            EvidenceLine(
+                id=first.id,
+                day=first.day,
+                task=(
+                    tasks.get(first.task, first.task)
+                    if first.task
+                    else descriptions.get(first.record, "—")
+                ),
+                order=first.order,
+                customer=customers.get(first.order or ""),
+                assessor=first.assessor,
+                role=str(first.role),
+                level=before,
+                counts=latest.id in counting,
+                via=first.via,
+                note=first.note,
+                autonomy=first.autonomy,
+                changes=tuple(changes),
+                # As the engine counts it: by the newest row's role (a correction keeps it).
+                self_assessment=latest.role == Role.AUTO,
+            )
+        )
+    return lines
+
+
+def not_acquired_because(scale: Scale, state: CompetencyState | None) -> tuple[str, ...]:
+    """Why a leaf competency is not acquired: its score below the threshold, unmet rules."""
+    if state is not None and state.acquired:
+        return ()
+    if state is None or state.score is None:
+        return (_("no official assessment yet"),)
+    reasons = []
+    acquired = sorted((s for s in scale.states if s.acquired), key=lambda s: s.min_score)
+    if acquired and state.score < acquired[0].min_score:
+        reasons.append(
+            _('score {score} below {threshold}, the threshold of "{label}"').format(
+                score=state.score, threshold=acquired[0].min_score, label=acquired[0].label
+            )
+        )
+    reasons += [coverage_words(check) for check in state.coverage if not check.ok]
+    return tuple(reasons)
+
+
 def _lines(
     journal: Journal,
     person: Trainee,
@@ -145,63 +312,61 @@ def _lines(
     depth: int = 0,
     with_evidence: bool = True,
 ) -> list[CompetencyLine]:
-    orders = {o.ref: o for o in journal.orders()} if with_evidence else {}
+    customers = {o.ref: o.customer for o in journal.orders()} if with_evidence else {}
+    described = (
+        {r.id: r.description for r in journal.storage.records(person.id) if r.description}
+        if with_evidence
+        else {}
+    )
     tasks = {t.id: t.title for t in referential.tasks}
     indicators = {c.code: c.indicators for c in referential.all_competencies()}
-    lines = []
-    for node in nodes:
-        label, symbol, colour = _style(scale, node.state)
-        leaf = node.leaf
-        evidence: tuple[EvidenceLine, ...] = ()
-        older = 0
-        on_orders: tuple[str, ...] = ()
-        if with_evidence and not node.children:
-            rows = journal.evidence(person.id, node.code)
-            counting = {r.id for r in effective_assessments(rows)}
-            evidence = tuple(
-                EvidenceLine(
-                    id=r.id,
-                    day=r.day,
-                    task=tasks.get(r.task or "", r.task or "—"),
-                    order=r.order,
-                    customer=orders[r.order].customer if r.order in orders else None,
-                    assessor=r.assessor,
-                    role=str(r.role),
-                    level=r.level,
-                    counts=r.id in counting,
-                    via=r.via,
-                    note=r.note,
+
+    def walk(nodes: Iterable[NodeState], depth: int) -> list[CompetencyLine]:
+        lines = []
+        for node in nodes:
+            label, symbol, colour = _style(scale, node.state)
+            leaf = node.leaf
+            self_style = _style(scale, leaf.self_state) if leaf and leaf.self_state else None
+            evidence: list[EvidenceLine] = []
+            selves: list[EvidenceLine] = []
+            older = self_older = 0
+            on_orders: tuple[str, ...] = ()
+            if with_evidence and not node.children:
+                rows = journal.evidence(person.id, node.code)
+                for entry in evidence_lines(rows, tasks, customers, described):
+                    (selves if entry.self_assessment else evidence).append(entry)
+                on_orders = tuple(dict.fromkeys(e.order for e in evidence if e.order and e.counts))
+                older = max(0, len(evidence) - EVIDENCE_SHOWN)
+                self_older = max(0, len(selves) - EVIDENCE_SHOWN)
+            lines.append(
+                CompetencyLine(
+                    code=node.code,
+                    title=node.title,
+                    depth=depth,
+                    state=node.state,
+                    label=label,
+                    symbol=symbol,
+                    colour=colour,
+                    score=node.score,
+                    acquired=node.acquired,
+                    count=leaf.count if leaf else 0,
+                    contexts=leaf.contexts if leaf else 0,
+                    flagged=bool(leaf and leaf.score_state and leaf.score_state != leaf.state),
+                    self_label=self_style[0] if self_style else None,
+                    evidence=tuple(evidence[older:]),
+                    older=older,
+                    orders=on_orders,
+                    indicators=indicators.get(node.code, ()),
+                    self_evidence=tuple(selves[self_older:]),
+                    self_older=self_older,
+                    because=() if node.children else not_acquired_because(scale, leaf),
+                    self_symbol=self_style[1] if self_style else None,
                 )
-                for r in rows
             )
-            on_orders = tuple(dict.fromkeys(r.order for r in rows if r.order))
-            older = max(0, len(evidence) - EVIDENCE_SHOWN)
-            evidence = evidence[older:]
-        lines.append(
-            CompetencyLine(
-                code=node.code,
-                title=node.title,
-                depth=depth,
-                state=node.state,
-                label=label,
-                symbol=symbol,
-                colour=colour,
-                score=node.score,
-                acquired=node.acquired,
-                count=leaf.count if leaf else 0,
-                contexts=leaf.contexts if leaf else 0,
-                flagged=bool(leaf and leaf.score_state and leaf.score_state != leaf.state),
-                self_label=_style(scale, leaf.self_state)[0] if leaf and leaf.self_state else None,
-                evidence=evidence,
-                older=older,
-                orders=on_orders,
-                indicators=indicators.get(node.code, ()),
-            )
-        )
-        lines += _lines(
-            journal, person, node.children, scale, referential, depth + 1, with_evidence
-        )
-    return lines
+            lines += walk(node.children, depth + 1)
+        return lines
+
+    return walk(nodes, depth)
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -255,12 +420,13 @@ def trainee_report(journal: Journal, trainee: str | int) -> TraineeReport:
         for b in progress.blocs
         if b.total
     )
-    rows = journal.storage.assessments(person.id)
-    first = min((r.day for r in rows), default=journal.today)
-    start = min(person.start_date or first, first)
+    # The chart starts with the month of the first official entry that still counts: no flat
+    # line over the months before anything was recorded (nor for a self-assessment alone).
+    counting = effective_assessments(journal.storage.assessments(person.id))
+    first = min((r.day for r in counting if r.role != Role.AUTO), default=None)
     history = tuple(
         (day, _share(journal.progress(person.id, as_of=day)))
-        for day in month_ends(start, journal.today)
+        for day in (month_ends(first, journal.today) if first else ())
     )
     return TraineeReport(
         school=journal.storage.get_meta("school"),
@@ -301,6 +467,8 @@ class CohortReport:
     """(code, title) of each column: the leaf competencies."""
     rows: tuple[CohortRow, ...]
     gaps: tuple[Gap, ...]
+    self_assessed: tuple[tuple[Trainee, CompetencyLine], ...] = ()
+    """Each (trainee, competency) with self-assessments: shown apart, never counted."""
 
 
 def cohort_report(journal: Journal, cohort: str | None = None) -> list[CohortReport]:
@@ -342,6 +510,9 @@ def cohort_report(journal: Journal, cohort: str | None = None) -> list[CohortRep
                 columns=columns,
                 rows=tuple(rows),
                 gaps=tuple(g for g in gaps if g.diploma == diploma),
+                self_assessed=tuple(
+                    (row.trainee, cell) for row in rows for cell in row.cells if cell.self_label
+                ),
             )
         )
     return reports

@@ -1,8 +1,9 @@
 """The workshop view as a spreadsheet, for schools that keep working in their tableur.
 
 One sheet per view — the matrix (trainees × competencies, coloured by state with conditional
-formatting and the state's symbol in each cell, readable in black and white), the gaps, and
-the catalogue tasks that close them — with frozen headers and filters.
+formatting and the state's symbol in each cell, readable in black and white), the gaps, the
+catalogue tasks that close them, and the trainees' self-assessments beside the official state
+(never mixed into the matrix) — with frozen headers and filters, per diploma.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _append(sheet: Any, values: list[object]) -> None:
 
 
 def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Path) -> None:
-    """Write the cohort's matrix, gaps and tasks to an XLSX file."""
+    """Write the cohort's matrix, gaps, tasks and self-assessments to an XLSX file."""
     from openpyxl import Workbook
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -85,13 +86,6 @@ def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Pa
         for index in range(2, len(report.columns) + 3):
             matrix.column_dimensions[get_column_letter(index)].width = 22
         matrix.row_dimensions[2].height = 45
-    for sheet in workbook.worksheets:
-        # Printed as it is shown: landscape, every column on the page width.
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
 
         gaps = workbook.create_sheet((_("Gaps") + suffix)[:31])
         _append(gaps, [_("code"), _("competency"), _("not acquired yet"), _("never assessed")])
@@ -104,11 +98,39 @@ def write_cohort_workbook(journal: Journal, cohort: str | None, output: str | Pa
         for gap in report.gaps:
             for task in gap.tasks:
                 _append(tasks, [gap.code, task.id, task.title, ", ".join(gap.trainees)])
-        for sheet, widths in ((gaps, (10, 60, 50, 40)), (tasks, (10, 34, 60, 50))):
+        # Self-assessments on a sheet of their own, beside the official state: never mixed in.
+        selves = workbook.create_sheet((_("Self-assessments") + suffix)[:31])
+        _append(
+            selves,
+            [_("trainee"), _("code"), _("competency"), _("self-assessment"), _("official state")],
+        )
+        for person, cell in report.self_assessed:
+            _append(
+                selves,
+                [
+                    person.name,
+                    cell.code,
+                    cell.title,
+                    f"{cell.self_symbol} {cell.self_label}",
+                    f"{cell.symbol} {cell.label}",
+                ],
+            )
+        for sheet, widths in (
+            (gaps, (10, 60, 50, 40)),
+            (tasks, (10, 34, 60, 50)),
+            (selves, (24, 10, 60, 26, 26)),
+        ):
             for cell in sheet[1]:
                 cell.font = bold
             sheet.freeze_panes = "A2"
             sheet.auto_filter.ref = sheet.dimensions
             for index, width in enumerate(widths, start=1):
                 sheet.column_dimensions[get_column_letter(index)].width = width
+    for sheet in workbook.worksheets:
+        # Printed as it is shown: landscape, every column on the page width.
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
     workbook.save(str(output))
