@@ -445,7 +445,7 @@ def test_correct_with_a_new_level(workshop: Path) -> None:
     new_id = assessments + 1
     assert result.stdout.strip() == (
         f"Assessment #{original} of Léa Martin, CP04 of {date.today().isoformat()}: VV → R "
-        f"(correction #{new_id})."
+        f"(recorded as assessment #{new_id})."
     )
     # The original stays; the correction is a new row.
     assert _ids(workshop, "Léa Martin", "CP04") == [original, new_id]
@@ -573,7 +573,7 @@ def test_import_dry_run_writes_nothing(workshop: Path, tmp_path: Path) -> None:
     file = write_csv(tmp_path / "suivi.csv", FRENCH_ROWS)
     result = ok(workshop, "import", str(file), "--dry-run")
     assert result.stdout.strip() == (
-        "Checked 2 rows: no problem; 2 new task records would be written. Nothing was "
+        "2 rows checked, no problem: 2 new task records would be written. Nothing was "
         "written (--dry-run)."
     )
     assert counts(workshop) == (0, 0)

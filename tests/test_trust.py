@@ -205,7 +205,7 @@ def test_dry_run_says_what_is_new(db: Path, tmp_path: Path) -> None:
     ok(db, "import", str(write_csv(tmp_path / "a.csv", WEEK[:2])))
     result = ok(db, "import", str(write_csv(tmp_path / "b.csv", WEEK)), "--dry-run")
     assert "2 rows already in the journal" in result.stdout
-    assert "2 new task records would be written" in result.stdout
+    assert "no problem: 2 new task records would be written" in result.stdout
     assert counts(db) == (2, 9)
 
 
@@ -326,7 +326,7 @@ def test_numbers_say_what_they_number(db: Path) -> None:
     # Record #2 exists, and so does assessment #2 (Léa's CP02): each kind names its own.
     by_assessment = ok(db, "correct", "2", "--level", "R", lang="fr")
     assert "Évaluation n° 2 de Léa Martin, CP02 du" in by_assessment.stdout
-    assert ": V → R (correction n° 7)." in by_assessment.stdout
+    assert ": V → R (enregistrée comme évaluation n° 7)." in by_assessment.stdout
     by_record = ok(db, "correct", "--record", "2", "--level", "R")
     assert "Hugo Bernard" in by_record.stdout and "Léa Martin" not in by_record.stdout
     wrong_kind = run(db, "withdraw", "--record", "5", lang="fr")

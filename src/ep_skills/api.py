@@ -43,7 +43,7 @@ from ep_skills.engine.compute import (
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
 from ep_skills.errors import EvidenceError
-from ep_skills.i18n import _
+from ep_skills.i18n import _, format_day
 from ep_skills.journal.model import (
     Assessment,
     AssessmentInput,
@@ -127,6 +127,13 @@ def _leaves_of(node: Competency) -> list[Competency]:
 def _leaves(referential: Referential) -> dict[str, Competency]:
     """The competencies assessments are recorded on: those without sub-competencies."""
     return {c.code: c for c in referential.all_competencies() if not c.children}
+
+
+def _one_change(level: bool, withdraw: bool) -> None:
+    if level and withdraw:
+        raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+    if not level and not withdraw:
+        raise EvidenceError(_("give the right level (--level) or withdraw it"), field="level")
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -270,7 +277,9 @@ class Journal:
                 field="option",
             )
         if start_date is not None and start_date > self.today:
-            raise EvidenceError(_("start date {day} is in the future").format(day=start_date))
+            raise EvidenceError(
+                _("start date {day} is in the future").format(day=format_day(start_date))
+            )
         # Checked inside the write transaction: two adds of one name at once take turns, and
         # the second gets the same clear message as when they come one after the other.
         with self.storage.transaction():
@@ -399,12 +408,14 @@ class Journal:
         today = self.today
         day = day or today
         if day > today:
-            raise EvidenceError(_("date {day} is in the future").format(day=day), field="date")
+            raise EvidenceError(
+                _("date {day} is in the future").format(day=format_day(day)), field="date"
+            )
         for person in people:
             if person.start_date and day < person.start_date:
                 raise EvidenceError(
                     _("date {day} is before {name} started ({start})").format(
-                        day=day, name=person.name, start=person.start_date
+                        day=format_day(day), name=person.name, start=format_day(person.start_date)
                     ),
                     field="date",
                 )
@@ -739,8 +750,7 @@ class Journal:
         correction keeps the original's role (a self-assessment stays one) unless ``role``
         says otherwise. The entry as it stood is ``storage.assessment(result.supersedes)``.
         """
-        if withdraw == (level is not None):
-            raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+        _one_change(level is not None, withdraw)
         # The chain is read inside the write transaction: two corrections of the same entry
         # at once take turns, the second correcting the first, never both the original.
         with self.storage.transaction():
@@ -773,8 +783,7 @@ class Journal:
         level) only some; ``withdraw`` withdraws them all. Entries already withdrawn stay so.
         Returns the correction rows written.
         """
-        if withdraw == (level is not None or bool(levels)):
-            raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+        _one_change(level is not None or bool(levels), withdraw)
         with self.storage.transaction():
             current = self._record_entries(record_id)
             if levels:
@@ -831,7 +840,7 @@ class Journal:
         message = _("no task record #{id}").format(id=record_id)
         if check_id(record_id) and self.storage.assessment(record_id) is not None:
             # People mix up the two numbers: say the other one exists.
-            message += _(" (#{id} is an assessment number: see ep-skills correct)").format(
+            message += _(" (#{id} is an assessment number: use --assessment {id})").format(
                 id=record_id
             )
         return message
@@ -840,9 +849,9 @@ class Journal:
         """The latest version of an assessment's chain of corrections."""
         original = self.storage.assessment(assessment_id) if check_id(assessment_id) else None
         if original is None:
-            message = _("no assessment #{id} to correct").format(id=assessment_id)
+            message = _("no assessment #{id}").format(id=assessment_id)
             if check_id(assessment_id) and self.storage.record(assessment_id) is not None:
-                message += _(" (#{id} is a task record number: use --record)").format(
+                message += _(" (#{id} is a task record number: use --record {id})").format(
                     id=assessment_id
                 )
             raise EvidenceError(message, field="assessment")

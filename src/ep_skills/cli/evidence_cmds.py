@@ -18,7 +18,7 @@ import click
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console
 from ep_skills.cli.params import DATE, LEVEL_PAIR
-from ep_skills.i18n import _, format_day, ngettext
+from ep_skills.i18n import N_, _, format_day, ngettext
 
 if TYPE_CHECKING:
     from ep_skills.api import Journal
@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 ROLES = ("maitre", "enseignant", "tuteur", "auto")
+ROLE_WORDS = {
+    "maitre": N_("workshop instructor"),
+    "enseignant": N_("teacher"),
+    "tuteur": N_("company tutor"),
+    "auto": N_("self-assessment"),
+}
 
 
 def _numbers(ids: Sequence[int]) -> str:
@@ -35,6 +41,8 @@ def _numbers(ids: Sequence[int]) -> str:
         return ""
     if len(ids) == 1:
         return _("assessment #{id}").format(id=ids[0])
+    if len(ids) == 2:
+        return _("assessments #{first} and #{last}").format(first=ids[0], last=ids[1])
     if list(ids) == list(range(ids[0], ids[0] + len(ids))):
         return _("assessments #{first} to #{last}").format(first=ids[0], last=ids[-1])
     return _("assessments #{ids}").format(ids=", ".join(str(i) for i in ids))
@@ -65,8 +73,13 @@ def echo_record(journal: Journal, saved: TaskRecord, typed: Sequence[str] = ()) 
     extras = []
     if saved.assessments and saved.assessments[0].autonomy is not None:
         extras.append(_("autonomy {n}").format(n=saved.assessments[0].autonomy))
-    if saved.assessor:
-        extras.append(_("assessed by {name}").format(name=saved.assessor))
+    if saved.minutes:
+        extras.append(_("{n} minutes").format(n=saved.minutes))
+    if saved.assessor or saved.role not in ("maitre", "auto"):
+        role = _(ROLE_WORDS[str(saved.role)])
+        extras.append(
+            _("assessed by {name} ({role})").format(name=saved.assessor or "—", role=role)
+        )
     if saved.note:
         extras.append(_("note: {note}").format(note=saved.note))
     if extras:
@@ -82,12 +95,12 @@ def _echo_corrections(journal: Journal, rows: Sequence[Assessment]) -> None:
         if row.withdrawn:
             line = _(
                 "Assessment #{old_id} of {name}, {code} of {day} ({level}): withdrawn "
-                "(correction #{id})."
+                "(recorded as assessment #{id})."
             )
         else:
             line = _(
                 "Assessment #{old_id} of {name}, {code} of {day}: {level} → {new} "
-                "(correction #{id})."
+                "(recorded as assessment #{id})."
             )
         click.echo(
             line.format(
@@ -351,12 +364,16 @@ def import_(
         ),
     }
     if dry_run:
-        click.echo(
-            _(
-                "Checked {rows}: no problem; {records} would be written. Nothing was "
-                "written (--dry-run)."
-            ).format(**counted)
-        )
+        checked = ngettext("{n} row checked", "{n} rows checked", report.rows).format(n=report.rows)
+        if report.records:
+            found = ngettext(
+                "{checked}, no problem: {n} new task record would be written.",
+                "{checked}, no problem: {n} new task records would be written.",
+                report.records,
+            ).format(checked=checked, n=report.records)
+        else:
+            found = _("{checked}, no problem: nothing new to write.").format(checked=checked)
+        click.echo(found + " " + _("Nothing was written (--dry-run)."))
     elif report.batch is None:
         click.echo(_("Nothing new in {file}: nothing was written.").format(file=file))
     else:

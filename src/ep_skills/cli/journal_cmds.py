@@ -9,7 +9,7 @@ import click
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
 from ep_skills.cli.params import DATE
-from ep_skills.i18n import _
+from ep_skills.i18n import _, ngettext
 
 __all__ = ["register"]
 
@@ -291,24 +291,42 @@ def verify(app: AppContext, repair: bool) -> None:
     try:
         if repair:
             restored = storage.repair()
-            click.echo(_("{n} protections restored.").format(n=restored))
+            click.echo(
+                ngettext("{n} protection restored.", "{n} protections restored.", restored).format(
+                    n=restored
+                )
+            )
         problems = storage.verify()
         seals = storage.connection.execute("SELECT count(*) FROM seal").fetchone()
     finally:
         storage.close()
     if not problems:
         click.echo(
-            _("Journal {path}: verified, {n} seals, nothing was changed outside ep-skills.").format(
-                path=app.db_path, n=seals[0]
-            )
+            ngettext(
+                "Journal {path}: verified ({n} seal), nothing was changed outside ep-skills.",
+                "Journal {path}: verified ({n} seals), nothing was changed outside ep-skills.",
+                seals[0],
+            ).format(path=app.db_path, n=seals[0])
         )
         return
     click.echo(
-        _("Journal {path}: {n} problem(s) found:").format(path=app.db_path, n=len(problems)),
+        ngettext(
+            "Journal {path}: {n} problem found:",
+            "Journal {path}: {n} problems found:",
+            len(problems),
+        ).format(path=app.db_path, n=len(problems)),
         err=True,
     )
     for problem in problems:
         click.echo(f"  {problem}", err=True)
+    click.echo(
+        _(
+            "What changed outside ep-skills stays shown here: restore the journal from a "
+            "backup, or correct the entries concerned (ep-skills correct) and keep this "
+            "report with the journal."
+        ),
+        err=True,
+    )
     raise SystemExit(1)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 
-from ep_skills.i18n import _
+from ep_skills.i18n import N_, _
 
 __all__ = [
     "PROTECTED",
@@ -231,9 +231,19 @@ def verify(db: sqlite3.Connection) -> list[str]:
     return problems
 
 
+_TABLE_WORDS = {
+    "trainee": N_("trainees #{first} to #{last}"),
+    "production_order": N_("orders {first} to {last} (in the order they were added)"),
+    "task_record": N_("task records #{first} to #{last}"),
+    "assessment": N_("assessments #{first} to #{last}"),
+    "trainee_transfer": N_("diploma changes {first} to {last}"),
+    "import_batch": N_("imports #{first} to #{last}"),
+}
+
+
 def _ranges(before: dict[str, int], after: dict[str, int]) -> str:
     return ", ".join(
-        f"{table} {before[table] + 1}–{after[table]}"
+        _(_TABLE_WORDS[table]).format(first=before[table] + 1, last=after[table])
         for table in _ROWID_TABLES
         if after[table] > before[table]
     )

@@ -75,7 +75,7 @@ class Recognition:
     conflicts: tuple[tuple[int, TaskRecord], ...]
     """Records whose situation is in the journal with another content, with that record."""
     repeated: int
-    """Records identical to an earlier one of the same file (written as records of their own)."""
+    """Records to write identical to an earlier one to write (each a record of its own)."""
 
 
 def recognise(
@@ -95,16 +95,11 @@ def recognise(
     new: list[int] = []
     existing: list[tuple[int, TaskRecord]] = []
     conflicts: list[tuple[int, TaskRecord]] = []
-    seen: set[tuple[Situation, Content]] = set()
-    repeated = 0
     for key, indexes in groups.items():
         available = list(present.get(key, ()))
         unmatched: list[int] = []
         for index in indexes:
             wanted = content(incoming[index])
-            if (key, wanted) in seen:
-                repeated += 1
-            seen.add((key, wanted))
             match = next((i for i, (_r, c) in enumerate(available) if wanted in c), None)
             if match is None:
                 unmatched.append(index)
@@ -116,6 +111,13 @@ def recognise(
                 conflicts.append((index, available.pop(0)[0]))
             else:
                 new.append(index)
+    # Rows to write that repeat an earlier row to write: the same task done again that day.
+    written: set[tuple[Situation, Content]] = set()
+    repeated = 0
+    for index in sorted(new):
+        item = (situation(incoming[index]), content(incoming[index]))
+        repeated += item in written
+        written.add(item)
     return Recognition(
         new=tuple(sorted(new)),
         existing=tuple(sorted(existing, key=lambda item: item[0])),

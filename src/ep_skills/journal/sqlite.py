@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -332,6 +332,11 @@ def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
         message = _("the journal {path} is read-only: check the file's permissions").format(
             path=path
         )
+    elif "full" in text:
+        message = _(
+            "the disk holding the journal {path} is full: nothing was written; free some "
+            "space and try again"
+        ).format(path=path)
     elif "not a database" in text or "malformed" in text:
         message = _("{path} is not an ep-skills journal (or it is damaged)").format(path=path)
     elif "unable to open" in text:
@@ -526,7 +531,7 @@ class SqliteStorage:
                 self._db.execute(f"PRAGMA user_version = {version}")
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     @property
@@ -565,16 +570,22 @@ class SqliteStorage:
             if integrity.marks(self._db) != sealed:
                 integrity.seal(self._db)
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise _translate(exc, self.path) from None
         finally:
             self._depth = 0
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (a full disk, an I/O error): a failing ROLLBACK
+        # must not hide the error that caused it.
+        with suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
 
     def _sealed_marks(self) -> dict[str, int]:
         """The marks of the last seal, after checking that no row was written since without
@@ -607,7 +618,7 @@ class SqliteStorage:
             restored = integrity.repair_protections(self._db)
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         return restored
 

@@ -16,6 +16,7 @@ From Python::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ def _environment() -> Any:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=breakable,
     )
     environment.globals.update(
         _=_,
@@ -56,6 +58,24 @@ def _environment() -> Any:
         change_words=change_words,
     )
     return environment
+
+
+_LONG_WORD = re.compile(r"[^\s\u200b]{40,}")
+
+
+def breakable(value: Any) -> Any:
+    """Text whose very long words may break every 40 characters (a zero-width space).
+
+    A word of thousands of letters pasted into a note made the PDF layout quadratic in its
+    length (16,000 characters: 100 s); with break opportunities it stays linear. Text marked
+    safe (the charts' SVG) is left alone.
+    """
+    if type(value) is not str or len(value) < 40 or not _LONG_WORD.search(value):
+        return value
+    return _LONG_WORD.sub(
+        lambda m: "\u200b".join(m.group()[i : i + 40] for i in range(0, len(m.group()), 40)),
+        value,
+    )
 
 
 def number(value: float, spec: str = "%g") -> str:
@@ -144,10 +164,40 @@ def grid_html(journal: Journal, trainee: str | int, situation: str) -> str:
     )
 
 
+def _weasyprint_html() -> Any:
+    """WeasyPrint's ``HTML``, imported without some fifty compiler and linker runs.
+
+    WeasyPrint asks cffi for each library under several names (``libpango-1.0-0``, then
+    ``pango-1.0``… then ``libpango-1.0.so.0``); cffi looks each unknown name up with
+    ``ctypes.util.find_library``, which on Linux runs ``ldconfig``, ``gcc`` and ``ld`` and
+    leaves scratch files behind. The names that end in the platform's suffix load directly,
+    so the look-up is skipped while WeasyPrint loads; should that fail on some system, the
+    ordinary import follows.
+    """
+    import ctypes.util
+    import sys
+
+    if "weasyprint" not in sys.modules:
+        find = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            from weasyprint import HTML as quick
+        except (ImportError, OSError):
+            for name in [m for m in sys.modules if m.startswith("weasyprint")]:
+                del sys.modules[name]
+        else:
+            return quick
+        finally:
+            ctypes.util.find_library = find
+    from weasyprint import HTML
+
+    return HTML
+
+
 def write_pdf(html: str, output: str | Path) -> None:
     """Render HTML to a PDF file with WeasyPrint."""
     try:
-        from weasyprint import HTML
+        HTML = _weasyprint_html()
     except (ImportError, OSError) as exc:  # WeasyPrint needs the Pango library
         raise EpSkillsError(
             _(
