@@ -84,6 +84,18 @@ def cli_reference() -> str:
         "locale. For a walk through a day at the workshop, see",
         "[une journée à l'atelier](guide-atelier.md).",
         "",
+        "**Files the commands write.** No command replaces an existing file unless told to with",
+        "`--force` (`import --template`, `report -o`), and none ever writes over a folder, a",
+        "device, a FIFO, a read-only file or another user's file, even with `--force`. A file",
+        "is written to a temporary file beside it and moved into place at the end, so an",
+        "interrupted command leaves the old file whole; reports and journals, which hold",
+        "minors' data, are created readable by their owner only.",
+        "",
+        "**Numbers.** *enregistrement n° 14* is a task record (all its trainees), *évaluation",
+        "n° 59* one trainee's level on one competency, *import n° 3* one import; each command",
+        "that takes a number says which kind (`correct 59`, `correct --record 14`,",
+        "`withdraw --import 3`).",
+        "",
     ]
     return "\n".join(header + _command_section(cli, "ep-skills", 2)).rstrip() + "\n"
 

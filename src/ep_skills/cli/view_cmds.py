@@ -43,7 +43,15 @@ def _node_json(node: Any) -> dict[str, Any]:
         data.update(
             count=leaf.count if leaf else 0,
             contexts=leaf.contexts if leaf else 0,
+            first_day=leaf.first_day.isoformat() if leaf and leaf.first_day else None,
             last_day=leaf.last_day.isoformat() if leaf and leaf.last_day else None,
+            # Why not acquired yet, besides the score: the coverage rules not met.
+            rules_not_met=[
+                {"rule": c.rule, "required": c.required, "actual": c.actual}
+                for c in (leaf.coverage if leaf else ())
+                if not c.ok
+            ],
+            # The trainee's own view, never mixed into the official state above.
             self_score=leaf.self_score if leaf else None,
             self_state=leaf.self_state if leaf else None,
         )

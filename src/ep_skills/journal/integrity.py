@@ -125,28 +125,38 @@ def _last_seal(db: sqlite3.Connection) -> tuple[str, dict[str, int]]:
     return str(row[0]), {k: int(v) for k, v in json.loads(row[1]).items()}
 
 
-def _content(db: sqlite3.Connection, before: dict[str, int], after: dict[str, int]) -> bytes:
-    """The canonical bytes of every row written between two marks."""
-    found: dict[str, list[list[object]]] = {}
-    for table, columns in _ROWID_TABLES.items():
-        rows = db.execute(
+def _digest(
+    db: sqlite3.Connection, previous: str, before: dict[str, int], after: dict[str, int]
+) -> str:
+    """SHA-256 of the previous digest and every row written between two marks, streamed
+    (an import of 100,000 rows is never held in memory twice)."""
+    digest = hashlib.sha256(previous.encode() + b"\n")
+    cursor = db.cursor()
+    cursor.row_factory = None  # plain tuples: repr() of str, int and None is canonical
+    queries = [
+        (
+            table,
             f"SELECT {', '.join(columns)} FROM {table} WHERE rowid > ? AND rowid <= ? "
             "ORDER BY rowid",
             (before[table], after[table]),
-        ).fetchall()
-        found[table] = [list(r) for r in rows]
-    for table, columns in _LINK_TABLES.items():
-        rows = db.execute(
+        )
+        for table, columns in _ROWID_TABLES.items()
+    ] + [
+        (
+            table,
             f"SELECT {', '.join(columns)} FROM {table} WHERE record > ? AND record <= ? "
             f"ORDER BY {', '.join(columns)}",
             (before["task_record"], after["task_record"]),
-        ).fetchall()
-        found[table] = [list(r) for r in rows]
-    return json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _digest(previous: str, content: bytes) -> str:
-    return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
+        )
+        for table, columns in _LINK_TABLES.items()
+    ]
+    for table, sql, params in queries:
+        digest.update(f"\x1e{table}\n".encode())
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            digest.update("\n".join(map(repr, rows)).encode("utf-8", "surrogatepass"))
+            digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def unsealed(db: sqlite3.Connection) -> dict[str, int]:
@@ -173,7 +183,7 @@ def seal(db: sqlite3.Connection, kind: str = "write") -> bool:
     after = marks(db)
     if after == before:
         return False
-    digest = _digest(previous, _content(db, before, after))
+    digest = _digest(db, previous, before, after)
     db.execute(
         "INSERT INTO seal (version, kind, marks, previous, digest, sealed_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -205,7 +215,7 @@ def verify(db: sqlite3.Connection) -> list[str]:
             problems.append(
                 _("seal {n} ({day}): the chain is broken before it").format(n=number, day=sealed_at)
             )
-        if _digest(previous, _content(db, before, after)) != digest:
+        if _digest(db, previous, before, after) != digest:
             problems.append(
                 _("seal {n} ({day}): the rows it sealed were changed since ({rows})").format(
                     n=number, day=sealed_at, rows=_ranges(before, after)

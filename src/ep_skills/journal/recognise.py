@@ -89,9 +89,11 @@ def recognise(
             continue  # withdrawn as a whole: no longer there
         # The file may hold the level as first recorded, or as corrected since.
         present[situation(record)].append((record, {content(record), content(current)}))
+    keys = [situation(record) for record in incoming]
+    contents = [content(record) for record in incoming]
     groups: dict[Situation, list[int]] = defaultdict(list)
-    for index, record in enumerate(incoming):
-        groups[situation(record)].append(index)
+    for index, key in enumerate(keys):
+        groups[key].append(index)
     new: list[int] = []
     existing: list[tuple[int, TaskRecord]] = []
     conflicts: list[tuple[int, TaskRecord]] = []
@@ -99,7 +101,10 @@ def recognise(
         available = list(present.get(key, ()))
         unmatched: list[int] = []
         for index in indexes:
-            wanted = content(incoming[index])
+            wanted = contents[index]
+            if not available:  # the usual case of new work: nothing to compare with
+                unmatched.append(index)
+                continue
             match = next((i for i, (_r, c) in enumerate(available) if wanted in c), None)
             if match is None:
                 unmatched.append(index)
@@ -115,7 +120,7 @@ def recognise(
     written: set[tuple[Situation, Content]] = set()
     repeated = 0
     for index in sorted(new):
-        item = (situation(incoming[index]), content(incoming[index]))
+        item = (keys[index], contents[index])
         repeated += item in written
         written.add(item)
     return Recognition(
