@@ -475,9 +475,7 @@ print(len(tools), tools[:3])
 """
 
 
-def test_a_pdf_report_runs_no_compiler_and_leaves_no_scratch_file(
-    db: Path, tmp_path: Path
-) -> None:
+def test_a_pdf_report_runs_no_compiler_and_leaves_no_scratch_file(db: Path, tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     # A fresh font cache too: matplotlib's first run lists the fonts (fc-list), once; what
@@ -504,3 +502,30 @@ def test_long_words_in_reports_get_break_opportunities() -> None:
     assert breakable("une note ordinaire") == "une note ordinaire"
     assert breakable(Markup("<svg>" + word + "</svg>")) == Markup("<svg>" + word + "</svg>")
     assert breakable(12.5) == 12.5
+
+
+def test_a_report_shows_a_huge_legacy_text_cut_and_says_so(tmp_path: Path) -> None:
+    # A 16,000-character word in the assessor field took the livret 100 s to lay out. Such a
+    # text is refused where it enters now; a journal of an earlier version may hold one.
+    from ep_skills.reports import livret_html, livret_pdf
+
+    path = tmp_path / "ancien.db"
+    huge = "y" * 16_000
+    write_old_journal(
+        path,
+        5,
+        "INSERT INTO trainee (id, name, name_key, diploma, cohort, created_at) "
+        "VALUES (1, 'Léa Martin', 'lea martin', 'cap-cip', 'C', '2026-01-01')",
+        "INSERT INTO task_record (id, day, task, context, assessor, role, recorded_at) "
+        f"VALUES (1, '2026-11-02', '{NORMAL}', '{{}}', '{huge}', 'maitre', '2026-11-02')",
+        "INSERT INTO record_trainee VALUES (1, 1)",
+        "INSERT INTO assessment (id, record, trainee, diploma, competency, level, day, role, "
+        f"assessor, recorded_at) VALUES (1, 1, 1, 'cap-cip', 'CP04', 'V', '2026-11-02', "
+        f"'maitre', '{huge}', '2026-11-02')",
+    )
+    with open_journal(path) as journal:
+        html = livret_html(journal, "Léa Martin")
+        assert "(+15400 characters: see ep-skills explain)" in html
+        assert "y" * 601 not in html.replace("\u200b", "")
+        livret_pdf(journal, "Léa Martin", tmp_path / "livret.pdf")
+    assert (tmp_path / "livret.pdf").read_bytes().startswith(b"%PDF")

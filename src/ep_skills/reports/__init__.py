@@ -63,14 +63,27 @@ def _environment() -> Any:
 _LONG_WORD = re.compile(r"[^\s\u200b]{40,}")
 
 
-def breakable(value: Any) -> Any:
-    """Text whose very long words may break every 40 characters (a zero-width space).
+SHOWN_TEXT = 600
+"""The most characters of one text (a note, a name) a report shows in a table cell."""
 
-    A word of thousands of letters pasted into a note made the PDF layout quadratic in its
-    length (16,000 characters: 100 s); with break opportunities it stays linear. Text marked
-    safe (the charts' SVG) is left alone.
+
+def breakable(value: Any) -> Any:
+    """Text laid out in bounded time: very long words may break every 40 characters (a
+    zero-width space), and a text longer than :data:`SHOWN_TEXT` is cut, saying so.
+
+    A word of thousands of letters made the PDF layout quadratic in its length (16,000
+    characters: 100 s), and a cell taller than a page is laid out again and again. The
+    journal refuses such text now (a note is 2,000 characters at most) but may hold some
+    from earlier versions; ``ep-skills explain`` shows it whole. Text marked safe (the
+    charts' SVG) is left alone.
     """
-    if type(value) is not str or len(value) < 40 or not _LONG_WORD.search(value):
+    if type(value) is not str or len(value) < 40:
+        return value
+    if len(value) > SHOWN_TEXT:
+        value = _("{start}… (+{n} characters: see ep-skills explain)").format(
+            start=value[:SHOWN_TEXT], n=len(value) - SHOWN_TEXT
+        )
+    if not _LONG_WORD.search(value):
         return value
     return _LONG_WORD.sub(
         lambda m: "\u200b".join(m.group()[i : i + 40] for i in range(0, len(m.group()), 40)),
