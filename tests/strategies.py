@@ -147,6 +147,12 @@ calculation_settings: st.SearchStrategy[CalculationSettings] = st.builds(
 """Any settings layer; ``check_referential`` does not judge settings."""
 
 
+def _dates_in_order(registration: RncpRegistration) -> bool:
+    """A registration cannot end before it starts (``check_referential`` refuses it)."""
+    start, end = registration.valid_from, registration.valid_until
+    return start is None or end is None or start <= end
+
+
 def _tree_shape(depth: int, max_depth: int) -> st.SearchStrategy[list[Any]]:
     """Nested lists: each element is the list of its children's shapes."""
     least = 1 if depth == 1 else 0
@@ -416,7 +422,7 @@ def referentials(draw: st.DrawFn) -> Referential:
                         valid_from=_optional(st.dates()),
                         valid_until=_optional(st.dates()),
                         provenance=own_provenance,
-                    ),
+                    ).filter(_dates_in_order),
                     max_size=2,
                 )
             )

@@ -472,6 +472,367 @@ def _cases() -> Iterator[Case]:
     text = edit('title = "Bloc deux"', 'title = "Bloc deux"\nid = "B3"')
     yield case("key-written-twice", text, "", line_of(text, 'id = "B3"'), "TOML syntax error")
 
+    yield from _invalid_value_cases()
+
+
+# A scale like the default one, written as arrays of tables so that each value has its line.
+SCALE = """
+[scale]
+default_level = "V"
+
+[[scale.levels]]
+code = "R"
+label = "Maîtrise fragile"
+value = 33
+
+[[scale.levels]]
+code = "V"
+label = "Maîtrise satisfaisante"
+value = 67
+
+[[scale.states]]
+code = "NA"
+label = "non acquis"
+min_score = 0
+
+[[scale.states]]
+code = "A"
+label = "acquis"
+min_score = 61
+acquired = true
+"""
+
+WHOLE_0_100 = "must be a whole number from 0 to 100"
+COEFFICIENT_RANGE = "must be a positive number, at most 1000000"
+CONTROL = "cannot contain control characters, line breaks or invisible spaces"
+
+
+def _settings_case(id: str, line: str, path: str, message: str) -> Case:
+    """BASE with a ``[settings]`` table holding ``line``."""
+    text = BASE + f"\n[settings]\n{line}\n"
+    return case(id, text, path, line_of(text, line), message)
+
+
+def _invalid_value_cases() -> Iterator[Case]:
+    """Values that used to be accepted by ``referential check`` (fault audit), or to crash."""
+    # -- coefficients: NaN, infinities and absurd sizes, like zero and negatives
+    for value in ("nan", "+inf", "1e300"):
+        text = edit("coefficient = 2", f"coefficient = {value}")
+        yield case(
+            f"coefficient-{value}",
+            text,
+            "epreuves[1].coefficient",
+            line_of(text, f"coefficient = {value}"),
+            COEFFICIENT_RANGE,
+        )
+    text = edit("coefficient = 2", "coefficient = -inf")
+    yield case(
+        "coefficient--inf",
+        text,
+        "epreuves[1].coefficient",
+        line_of(text, "coefficient = -inf"),
+        "must be positive",
+    )
+    text = edit("coefficient = 1\n", "coefficient = nan\n")
+    yield case(
+        "situation-coefficient-nan",
+        text,
+        "epreuves[0].situations[0].coefficient",
+        line_of(text, "coefficient = nan"),
+        COEFFICIENT_RANGE,
+    )
+
+    # -- the scale: level values and state thresholds are scores from 0 to 100
+    for value in ("-5", "101"):
+        text = BASE + edit("value = 33", f"value = {value}", SCALE)
+        yield case(
+            f"level-value-{value}",
+            text,
+            "scale.levels[0].value",
+            line_of(text, f"value = {value}"),
+            "a level's value must be between 0 and 100",
+        )
+    for value in ("500", "-1"):
+        text = BASE + edit("min_score = 61", f"min_score = {value}", SCALE)
+        yield case(
+            f"state-threshold-{value}",
+            text,
+            "scale.states[1].min_score",
+            line_of(text, f"min_score = {value}"),
+            WHOLE_0_100,
+        )
+
+    # -- codes and ids: never empty, no line break, control character or invisible space
+    text = edit('id = "t2"', 'id = ""')
+    yield case("empty-task-id", text, "tasks[1].id", line_of(text, 'id = ""'), "cannot be empty")
+    text = edit('id = "B2"', 'id = "  "')
+    yield case("blank-bloc-id", text, "blocs[1].id", line_of(text, 'id = "  "'), "cannot be empty")
+    text = edit('id = "cap-essai"', 'id = ""')
+    yield case("empty-referential-id", text, "id", line_of(text, 'id = ""'), "cannot be empty")
+    text = edit('code = "EP2"', 'code = ""')
+    yield case(
+        "empty-epreuve-code",
+        text,
+        "epreuves[1].code",
+        line_of(text, 'code = ""'),
+        "cannot be empty",
+    )
+    text = edit('code = "C1.2"\ntitle', 'code = ""\ntitle')
+    yield case(
+        "empty-competency-code",
+        text,
+        "blocs[0].competencies[0].children[1].code",
+        line_of(text, 'code = ""'),
+        "cannot be empty",
+    )
+    text = edit('code = "C1.2"\ntitle', 'code = "C1\\n2"\ntitle')
+    yield case(
+        "newline-in-competency-code",
+        text,
+        "blocs[0].competencies[0].children[1].code",
+        line_of(text, 'code = "C1\\n2"'),
+        f"{CONTROL} (found U+000A",
+    )
+    text = edit('id = "B2"', 'id = "B\\u00012"')
+    yield case(
+        "control-character-in-bloc-id",
+        text,
+        "blocs[1].id",
+        line_of(text, 'id = "B\\u00012"'),
+        "(found U+0001",
+    )
+    text = edit('code = "EP2"', 'code = "EP\\t2"')
+    yield case(
+        "tab-in-epreuve-code", text, "epreuves[1].code", line_of(text, 'code = "EP\\t2"'), CONTROL
+    )
+    text = edit('id = "t2"', 'id = "t\\r\\n2"')
+    yield case("newline-in-task-id", text, "tasks[1].id", line_of(text, 'id = "t\\r\\n2"'), CONTROL)
+    text = edit('id = "t2"', 'id = "t\u00a02"')
+    yield case(
+        "invisible-space-in-task-id",
+        text,
+        "tasks[1].id",
+        line_of(text, 'id = "t\u00a02"'),
+        "U+00A0 NO-BREAK SPACE",
+    )
+    text = edit('id = "t2"', 'id = " t2"')
+    yield case(
+        "space-around-task-id",
+        text,
+        "tasks[1].id",
+        line_of(text, 'id = " t2"'),
+        "cannot start or end with a space",
+    )
+    text = BASE + edit('code = "V"', 'code = "V\\n"', SCALE)
+    yield case(
+        "newline-in-level-code",
+        text,
+        "scale.levels[1].code",
+        line_of(text, 'code = "V\\n"'),
+        CONTROL,
+    )
+
+    # -- a catalogue task must have a level to propose for each competency
+    text = BASE + edit('default_level = "V"\n', "", SCALE)
+    yield case(
+        "no-level-to-propose",
+        text,
+        "tasks[0].competencies[1].level",
+        line_of(text, "[[tasks.competencies]]", after='level = "V"'),
+        "no level to propose: give one here, or a default_level to the scale",
+    )
+
+    # -- unknown keys, whatever they are: one printable line each
+    for id, key, shown in [
+        ("empty-key", '""', "''"),
+        ("key-with-a-comma", '"a,b"', "'a,b'"),
+        ("key-with-a-control-character", '"a\\u0001"', "'a\\x01'"),
+    ]:
+        text = edit('title = "Bloc deux"', f'title = "Bloc deux"\n{key} = 1')
+        yield case(
+            f"unknown-{id}",
+            text,
+            f"blocs[1].{shown if id != 'key-with-a-comma' else 'a,b'}",
+            line_of(text, f"{key} = 1"),
+            f"unknown key {shown}",
+        )
+
+    # -- calculation settings, checked as resolve() will: refused here, not at the bench
+    settings_cases = [
+        ("limit-negative", "limit = -1", "settings.limit", "from 0 to 10000"),
+        ("limit-huge", "limit = 9223372036854775807", "settings.limit", "from 0 to 10000"),
+        ("limit-float", "limit = 2.5", "settings.limit", "int"),
+        ("unknown-method", 'method = "moyenne"', "settings.method", "'moyenne'"),
+        ("unknown-scope", 'scope = "trimestre"', "settings.scope", "unknown scope 'trimestre'"),
+        ("unknown-rollup", 'rollup = "majority"', "settings.rollup", "unknown roll-up"),
+        (
+            "unknown-mark-conversion",
+            'mark_conversion = "bareme"',
+            "settings.mark_conversion",
+            "unknown mark conversion 'bareme'",
+        ),
+        (
+            "role-weight-nan",
+            "role_weights = { maitre = nan }",
+            "settings.role_weights.maitre",
+            "from 0.001 to 1000",
+        ),
+        (
+            "role-weight-negative",
+            "role_weights = { tuteur = -1.0 }",
+            "settings.role_weights.tuteur",
+            "from 0.001 to 1000",
+        ),
+        (
+            "role-weight-inf",
+            "role_weights = { enseignant = inf }",
+            "settings.role_weights.enseignant",
+            "from 0.001 to 1000",
+        ),
+        (
+            "role-weights-all-zero",
+            "role_weights = { maitre = 0, enseignant = 0, tuteur = 0 }",
+            "settings.role_weights.maitre",
+            "from 0.001 to 1000",
+        ),
+        (
+            "self-assessment-weight-zero",
+            "role_weights = { auto = 0 }",
+            "settings.role_weights.auto",
+            "from 0.001 to 1000",
+        ),
+        (
+            "unknown-role-weight-nan",
+            "role_weights = { stagiaire = nan }",
+            "settings.role_weights.stagiaire",
+            "from 0 to 1000",
+        ),
+        (
+            "coverage-negative",
+            "coverage = { min_assessments = -3 }",
+            "settings.coverage.min_assessments",
+            "from 0 to 10000",
+        ),
+        (
+            "coverage-max-age-zero",
+            "coverage = { max_age_months = 0 }",
+            "settings.coverage.max_age_months",
+            "from 1 to 1200",
+        ),
+        (
+            "coverage-max-age-huge",
+            "coverage = { max_age_months = 100000000000 }",
+            "settings.coverage.max_age_months",
+            "from 1 to 1200",
+        ),
+        (
+            "coverage-span-negative",
+            "coverage = { min_span_weeks = -1 }",
+            "settings.coverage.min_span_weeks",
+            "from 0 to 5200",
+        ),
+        (
+            "min-autonomy-9",
+            "coverage = { min_autonomy = 9 }",
+            "settings.coverage.min_autonomy",
+            "from 1 to 4",
+        ),
+        (
+            "min-autonomy-0",
+            "coverage = { min_autonomy = 0 }",
+            "settings.coverage.min_autonomy",
+            "from 1 to 4",
+        ),
+        ("rollup-min-share-nan", "rollup_min_share = nan", "settings.rollup_min_share", "0 to 1"),
+        ("rollup-min-share-1.5", "rollup_min_share = 1.5", "settings.rollup_min_share", "0 to 1"),
+        (
+            "rollup-required-empty-code",
+            'rollup_required = ["C1.1", ""]',
+            "settings.rollup_required[1]",
+            "cannot be empty",
+        ),
+        (
+            "state-points-nan",
+            "state_points = { A = nan }",
+            "settings.state_points.A",
+            "from 0 to 20",
+        ),
+        (
+            "state-points-inf",
+            "state_points = { NA = -inf }",
+            "settings.state_points.NA",
+            "from 0 to 20",
+        ),
+        (
+            "state-points-unknown-state",
+            "state_points = { ACQ = 20 }",
+            "settings.state_points.ACQ",
+            "unknown state 'ACQ'",
+        ),
+    ]
+    for id, line, path, message in settings_cases:
+        yield _settings_case(f"settings-{id}", line, path, message)
+
+    # -- RNCP registrations and the European level
+    text = BASE + (
+        '\n[[rncp]]\nnumber = "RNCP12345"\nvalid_from = 2024-09-01\nvalid_until = 2019-08-31\n'
+    )
+    yield case(
+        "rncp-ends-before-it-starts",
+        text,
+        "rncp[0].valid_until",
+        line_of(text, "valid_until = 2019-08-31"),
+        "the registration ends (2019-08-31) before it starts (2024-09-01)",
+    )
+    text = BASE + '\n[[rncp]]\nnumber = ""\n'
+    yield case("rncp-empty-number", text, "rncp[0].number", line_of(text, 'number = ""'), "empty")
+    text = edit('version = "2024"', 'version = "2024"\ndate = 2024-01-15T08:00:00')
+    yield case(
+        "datetime-for-a-date",
+        text,
+        "date",
+        line_of(text, "date = 2024-01-15T08:00:00"),
+        "expected a date (YYYY-MM-DD)",
+    )
+    text = edit("level = 3", "level = 9")
+    yield case("european-level-9", text, "level", line_of(text, "level = 9"), "from 0 to 8")
+
+    # -- nesting: refused before anything walks it, never a RecursionError
+    deep = "[" * 500 + "]" * 500
+    text = edit('title = "Bloc deux"', f'title = "Bloc deux"\nnote = {deep}')
+    yield case(
+        "nested-500-deep",
+        text,
+        "",
+        line_of(text, f"note = {deep}"),
+        "nested too deeply (more than 32 levels of tables and arrays)",
+    )
+    deep = "[" * 40 + "]" * 40
+    text = edit('title = "Bloc deux"', f'title = "Bloc deux"\nnote = {deep}')
+    yield case(
+        "nested-40-deep",
+        text,
+        "blocs[1].note" + "[0]" * 29,
+        line_of(text, f"note = {deep}"),
+        "nested too deeply",
+    )
+    headers = "".join(
+        f'\n[[blocs.competencies{".children" * level}]]\ncode = "D{level}"\ntitle = "x"\n'
+        for level in range(20)
+    )
+    text = edit('title = "Compétence deux"\n', f'title = "Compétence deux"\n{headers}')
+    yield case(
+        "competencies-20-levels-deep",
+        text,
+        "blocs[1].competencies[1]" + ".children[0]" * 14,
+        line_of(text, "[[blocs.competencies" + ".children" * 14 + "]]"),
+        "nested too deeply",
+    )
+    text = BASE + "\nsize = " + "9" * 5000 + "\n"
+    yield case(
+        "number-5000-digits", text, "", line_of(text, "size = " + "9" * 5000), "too many digits"
+    )
+
 
 CASES = list(_cases())
 

@@ -8,23 +8,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 from attrs import frozen
 
-from ep_skills.errors import EpSkillsError, ReferentialError
+from ep_skills.errors import EpSkillsError, Problem, ReferentialError
 from ep_skills.i18n import _
 from ep_skills.referential.defaults import DEFAULT_SETTINGS
-from ep_skills.referential.settings import CalculationSettings, Coverage
+from ep_skills.referential.settings import (
+    MARK_CONVERSIONS,
+    ROLLUPS,
+    SCOPES,
+    CalculationSettings,
+    Coverage,
+    known_methods,
+    settings_problems,
+)
 
-__all__ = ["SCOPES", "EffectiveSettings", "SchoolConfig", "load_school_config", "resolve"]
-
-SCOPES = ("all", "school-year")
-ROLLUPS = ("all-children", "points")
-MARK_CONVERSIONS = ("score", "states")
+__all__ = [
+    "MARK_CONVERSIONS",
+    "ROLLUPS",
+    "SCOPES",
+    "EffectiveSettings",
+    "SchoolConfig",
+    "load_school_config",
+    "resolve",
+]
 
 
 @frozen
@@ -60,17 +72,40 @@ def _merge_coverage(lower: Coverage, upper: Coverage | None) -> Coverage:
     return attrs.evolve(lower, **changes)
 
 
+def _refuse(problems: list[tuple[str, str]]) -> EpSkillsError:
+    listed = "; ".join(f"{key}: {message}" if key else message for key, message in problems)
+    return EpSkillsError(_("invalid calculation settings: {problems}").format(problems=listed))
+
+
+def _shape_problems(layer: object) -> list[tuple[str, str]]:
+    """What would make merging ``layer`` fail: settings, coverage or tables of another type."""
+    problems = settings_problems(layer)
+    if not isinstance(layer, CalculationSettings):
+        return problems
+    return [
+        (key, message)
+        for key, message in problems
+        if key in ("coverage", "role_weights", "state_points", "rollup_required")
+    ]
+
+
 def resolve(
     layers: Iterable[CalculationSettings | None], methods: Iterable[str]
 ) -> EffectiveSettings:
     """Stack ``layers`` (lowest first) over the library defaults and check the result.
 
-    :raises EpSkillsError: an unknown method, scope or roll-up, or a negative limit.
+    Every layer passes here — the referential's, the plugins' hook answers, the school's
+    file, an API caller's object — so the values in force are checked here whatever their
+    origin: a value of the wrong type, out of its range, NaN or infinite is refused. A bad
+    value of a lower layer that a higher one replaces is fine.
+
+    :raises EpSkillsError: an invalid value in force (unknown method, scope, roll-up or mark
+        conversion, a limit, share, coverage rule, role weight or state points out of range).
     """
     base = DEFAULT_SETTINGS
     assert base.coverage is not None
     assert base.role_weights is not None
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "method": base.method,
         "limit": base.limit,
         "scope": base.scope,
@@ -80,11 +115,15 @@ def resolve(
         "mark_conversion": base.mark_conversion,
     }
     coverage = base.coverage
-    weights = dict(base.role_weights)
-    points = dict(base.state_points or {})
+    weights: dict[Any, Any] = dict(base.role_weights)
+    points: dict[Any, Any] = dict(base.state_points or {})
     for layer in layers:
         if layer is None:
             continue
+        shape = _shape_problems(layer)
+        if shape:
+            raise _refuse(shape)
+        assert isinstance(layer, CalculationSettings)
         for key in values:
             value = getattr(layer, key)
             if value is not None:
@@ -94,50 +133,25 @@ def resolve(
             weights.update(layer.role_weights)
         if layer.state_points:
             points.update(layer.state_points)
-    known = set(methods)
-    if values["method"] not in known:
-        raise EpSkillsError(
-            _("unknown calculation method {name!r} (known: {known})").format(
-                name=values["method"], known=", ".join(sorted(known))
-            )
-        )
-    if values["scope"] not in SCOPES:
-        raise EpSkillsError(
-            _("unknown scope {name!r} (known: {known})").format(
-                name=values["scope"], known=", ".join(SCOPES)
-            )
-        )
-    if values["rollup"] not in ROLLUPS:
-        raise EpSkillsError(
-            _("unknown roll-up {name!r} (known: {known})").format(
-                name=values["rollup"], known=", ".join(ROLLUPS)
-            )
-        )
-    if values["mark_conversion"] not in MARK_CONVERSIONS:
-        raise EpSkillsError(
-            _("unknown mark conversion {name!r} (known: {known})").format(
-                name=values["mark_conversion"], known=", ".join(MARK_CONVERSIONS)
-            )
-        )
-    limit = values["limit"]
-    if not isinstance(limit, int) or limit < 0:
-        raise EpSkillsError(_("the limit must be 0 (all) or a positive number"))
-    share = values["rollup_min_share"]
-    if not isinstance(share, int | float) or not 0 <= share <= 1:
-        raise EpSkillsError(_("rollup_min_share must be between 0 and 1"))
-    required = values["rollup_required"]
-    assert isinstance(required, tuple | list)
+    merged = CalculationSettings(
+        coverage=coverage, role_weights=weights, state_points=points, **values
+    )
+    problems = settings_problems(merged, methods=set(methods))
+    if problems:
+        raise _refuse(problems)
+    # Every official role weighs at least WEIGHT_MIN: their sum, the weight of any window of
+    # assessments, is positive.
     return EffectiveSettings(
-        method=str(values["method"]),
-        limit=limit,
-        scope=str(values["scope"]),
-        rollup=str(values["rollup"]),
-        rollup_min_share=float(share),
+        method=values["method"],
+        limit=values["limit"],
+        scope=values["scope"],
+        rollup=values["rollup"],
+        rollup_min_share=float(values["rollup_min_share"]),
         coverage=coverage,
-        role_weights=weights,
-        rollup_required=tuple(str(code) for code in required),
-        mark_conversion=str(values["mark_conversion"]),
-        state_points=points,
+        role_weights={str(role): float(weight) for role, weight in weights.items()},
+        rollup_required=tuple(values["rollup_required"]),
+        mark_conversion=values["mark_conversion"],
+        state_points={str(code): float(p) for code, p in points.items()},
     )
 
 
@@ -156,22 +170,41 @@ class SchoolConfig:
 
 
 def load_school_config(path: str | Path) -> SchoolConfig:
-    """Read a school configuration TOML file (``[settings]`` and ``[diplomas.<id>]``)."""
+    """Read a school configuration TOML file (``[settings]`` and ``[diplomas.<id>]``).
+
+    Each settings table is checked as it is written (see
+    :func:`~ep_skills.referential.settings.settings_problems`): an invalid value is refused
+    with the file, its line and its key. A method that is neither built in nor registered by
+    an installed plugin is refused too.
+
+    :raises ReferentialError: the file is not valid.
+    :raises EpSkillsError: the file cannot be read.
+    """
     from ep_skills.referential.codec import parse_toml, structure_document
+    from ep_skills.referential.locate import KeyLocator
 
     name = str(path)
     try:
         raw = Path(path).read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
         raise EpSkillsError(
-            _("cannot read the file {file}: {reason}").format(file=name, reason=exc.strerror or exc)
+            _("cannot read the file {file}: {reason}").format(file=name, reason=reason)
         ) from None
     data, text = parse_toml(raw, name)
-    try:
-        config = structure_document(data, SchoolConfig, file=name, text=text)
-        base = Path(path).parent
-        return attrs.evolve(config, overlays=tuple(str(base / o) for o in config.overlays))
-    except ReferentialError:
-        raise
-    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - parse_toml handles it
-        raise EpSkillsError(str(exc)) from None
+    config = structure_document(data, SchoolConfig, file=name, text=text)
+    tables = [("settings", config.settings)] + [
+        (f"diplomas.{diploma}", layer) for diploma, layer in config.diplomas.items()
+    ]
+    problems = []
+    locator = KeyLocator(text)
+    for prefix, layer in tables:
+        if layer is None:
+            continue
+        for key, message in settings_problems(layer, methods=known_methods(layer.method)):
+            where = f"{prefix}.{key}"
+            problems.append(Problem(message, where, name, locator.line_of(where)))
+    if problems:
+        raise ReferentialError(problems)
+    base = Path(path).parent
+    return attrs.evolve(config, overlays=tuple(str(base / o) for o in config.overlays))

@@ -21,7 +21,7 @@ from typing import TypeVar
 __all__ = ["cache_dir", "cached"]
 
 T = TypeVar("T")
-_VERSION = "1"
+_VERSION = "2"  # 2: referentials checked by the stricter rules of 0.2 (values, codes, depth)
 
 
 def cache_dir() -> Path | None:

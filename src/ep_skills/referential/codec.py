@@ -8,9 +8,11 @@ Writing goes through tomli-w and round-trips: ``loads(dumps(r)) == r``.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from datetime import date, datetime
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -23,6 +25,7 @@ from ep_skills.errors import Problem, ReferentialError, Severity
 from ep_skills.i18n import _
 from ep_skills.referential.locate import KeyLocator
 from ep_skills.referential.model import Fragment, Referential
+from ep_skills.referential.settings import path_key
 from ep_skills.referential.source import read_source
 
 if TYPE_CHECKING:
@@ -71,6 +74,14 @@ def _converter() -> TomllibConverter:
 
     converter.register_structure_hook(str, text_or_enum)
 
+    def day(value: Any, _type: Any) -> Any:
+        # A TOML date-time is a datetime, a subclass of date: a day is expected, not a moment.
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise TypeError(f"expected a date (YYYY-MM-DD), got {type(value).__name__}")
+        return value
+
+    converter.register_structure_hook(date, day)
+
     def tuples(type_: Any) -> Callable[[Any, Any], Any]:
         def structure(value: Any, _type: Any) -> Any:
             if not isinstance(value, list | tuple):
@@ -93,7 +104,8 @@ def _format_leaf(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return _("required key missing")
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return _EXTRA + ",".join(sorted(exc.extra_fields))
+        # JSON keeps every key whole, even one with a comma in it, or an empty one.
+        return _EXTRA + json.dumps(sorted(exc.extra_fields))
     if isinstance(exc, TypeError) and str(exc).startswith("expected "):
         expected = str(exc).removeprefix("expected ").split(", got")[0]
         return _("invalid value: expected {expected}").format(expected=_(expected))
@@ -111,6 +123,8 @@ def structure_document(
     """Turn a parsed TOML document into ``cls``, or raise :class:`ReferentialError`."""
     try:
         return _converter().structure(data, cls)
+    except RecursionError:  # parse_toml refuses deep documents: only for data from elsewhere
+        raise _nested_too_deeply(file) from None
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         locator = KeyLocator(text) if text is not None else None
         problems = []
@@ -123,13 +137,11 @@ def structure_document(
             message, path = (match["message"], match["path"].lstrip(".")) if match else (raw, "")
             # One problem per unknown key, located on the key's own line.
             extra = message.startswith(_EXTRA)
-            keys: list[str | None] = (
-                list(message.removeprefix(_EXTRA).split(",")) if extra else [None]
-            )
+            keys: list[str | None] = json.loads(message.removeprefix(_EXTRA)) if extra else [None]
             for key in keys:
-                where = ".".join(filter(None, [path, key]))
+                where = ".".join(filter(None, [path, None if key is None else path_key(key)]))
                 line = locator.line_of(where) if locator else None
-                text = _("unknown key {key!r}").format(key=key) if key else message
+                text = message if key is None else _("unknown key {key!r}").format(key=key)
                 problems.append(Problem(message=text, path=where, file=file, line=line))
         raise ReferentialError(problems) from None
 
@@ -148,13 +160,87 @@ def _decode(raw: bytes, file: str | None) -> str:
 
 
 _TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
+_LONG_NUMBER_RE = re.compile(r"[=\[,{]\s*[+-]?(?:0[xob])?[0-9a-fA-F_]{4000,}")
+
+MAX_DEPTH = 32
+"""Tables and arrays nested deeper than this are refused before anything reads them.
+
+A referential's deepest values (a sub-competency's provenance, 14 levels of competencies
+down) sit well within it; past it, the recursive readers would run out of stack."""
+
+
+def _too_deep(data: dict[str, Any]) -> str | None:
+    """The key path of the first table or array nested deeper than :data:`MAX_DEPTH`."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:  # no recursion: the point is to survive any depth
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(item, dict | list):
+                here = f"{path}[{key}]" if isinstance(value, list) else f"{path}.{path_key(key)}"
+                stack.append((item, here.lstrip("."), depth + 1))
+    return None
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The line where inline arrays and tables ``[`` ``{`` first nest deeper than
+    :data:`MAX_DEPTH` (strings and comments aside), for a document too deep to parse at all."""
+    depth = 0
+    quote: str | None = None  # the quotes of the string being read, one or three
+    i, line = 0, 1
+    while i < len(text):
+        char = text[i]
+        if char == "\n":
+            line += 1
+        if quote is not None:
+            if char == "\\" and quote[0] == '"':  # an escape, maybe a line-ending backslash
+                line += text[i + 1 : i + 2] == "\n"
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, i) else char
+            i += len(quote)
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth >= MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+        i += 1
+    return None
+
+
+def _nested_too_deeply(
+    file: str | None, path: str = "", line: int | None = None
+) -> ReferentialError:
+    message = _("nested too deeply (more than {limit} levels of tables and arrays)").format(
+        limit=MAX_DEPTH
+    )
+    return ReferentialError([Problem(message=message, path=path, file=file, line=line)])
 
 
 def parse_toml(raw: bytes, file: str | None) -> tuple[dict[str, Any], str]:
-    """Decode and parse TOML bytes; every failure is a :class:`ReferentialError`."""
+    """Decode and parse TOML bytes; every failure is a :class:`ReferentialError`.
+
+    A document nested deeper than :data:`MAX_DEPTH` is refused here, before any reader walks
+    it.
+    """
     text = _decode(raw, file)
     try:
-        return tomllib.loads(text), text
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise _nested_too_deeply(file, line=_line_too_deep(text)) from None
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
         message = _TOML_LINE_RE.sub("", str(exc)).strip()
@@ -168,14 +254,31 @@ def parse_toml(raw: bytes, file: str | None) -> tuple[dict[str, Any], str]:
                 )
             ]
         ) from None
+    except ValueError:
+        # tomllib lets Python's guard against huge integer literals through (4300 digits).
+        match = _LONG_NUMBER_RE.search(text)
+        line = text.count("\n", 0, match.start()) + 1 if match else None
+        raise ReferentialError(
+            [Problem(message=_("a number has too many digits"), file=file, line=line)]
+        ) from None
+    deep = _too_deep(data)
+    if deep is not None:
+        raise _nested_too_deeply(file, deep, KeyLocator(text).line_of(deep))
+    return data, text
 
 
 def loads_referential(
-    raw: bytes | str, *, file: str | None = None, check: bool = True
+    raw: bytes | str,
+    *,
+    file: str | None = None,
+    check: bool = True,
+    methods: Collection[str] | None = None,
 ) -> tuple[Referential, list[Problem]]:
     """Parse a referential and check it; returns it with its warnings.
 
-    Raises :class:`ReferentialError` listing every error when the file is not valid.
+    :param methods: the calculation methods its settings may name (default: the built-in
+        ones and those of the installed plugins, see :func:`check_referential`).
+    :raises ReferentialError: listing every error when the file is not valid.
     """
     from ep_skills.referential.validate import check_referential
 
@@ -183,31 +286,27 @@ def loads_referential(
     referential = structure_document(data, Referential, file=file, text=text)
     if not check:
         return referential, []
-    problems = check_referential(referential)
+    try:
+        problems = check_referential(referential, methods=methods)
+    except RecursionError:  # pragma: no cover - parse_toml and the depth check come first
+        raise _nested_too_deeply(file) from None
     if not problems:
         return referential, []
-    locator = KeyLocator(text)
-    located = [
-        Problem(
-            message=p.message,
-            path=p.path,
-            file=file,
-            line=locator.line_of(p.path),
-            severity=p.severity,
-        )
-        for p in problems
-    ]
-    errors = [p for p in located if p.severity is Severity.ERROR]
+    found = located(problems, file, text)
+    errors = [p for p in found if p.severity is Severity.ERROR]
     if errors:
         raise ReferentialError(errors)
-    return referential, located
+    return referential, found
 
 
 def load_referential(
-    source: str | Path | Traversable, *, check: bool = True
+    source: str | Path | Traversable,
+    *,
+    check: bool = True,
+    methods: Collection[str] | None = None,
 ) -> tuple[Referential, list[Problem]]:
     """Read and check a referential file (a path, or a resource inside a plugin)."""
-    return loads_referential(read_source(source), file=str(source), check=check)
+    return loads_referential(read_source(source), file=str(source), check=check, methods=methods)
 
 
 def load_fragment(source: str | Path | Traversable) -> Fragment:
@@ -223,7 +322,18 @@ def load_fragment(source: str | Path | Traversable) -> Fragment:
             message = _("duplicate {what} {code!r}").format(what=_("bloc"), code=bloc.id)
             raise ReferentialError([Problem(message, path, name, locator.line_of(path))])
         seen.add(bloc.id)
+    from ep_skills.referential.validate import check_fragment
+
+    problems = check_fragment(fragment)
+    if problems:
+        raise ReferentialError(located(problems, name, text))
     return fragment
+
+
+def located(problems: Iterable[Problem], file: str | None, text: str) -> list[Problem]:
+    """``problems`` with the file and the line of their key path in ``text``."""
+    locator = KeyLocator(text)
+    return [Problem(p.message, p.path, file, locator.line_of(p.path), p.severity) for p in problems]
 
 
 def unstructure(obj: object) -> Any:

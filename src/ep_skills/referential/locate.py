@@ -9,16 +9,33 @@ enclosing key it knows.
 from __future__ import annotations
 
 import re
+import tomllib
+
+from ep_skills.referential.settings import path_key
 
 __all__ = ["KeyLocator"]
 
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY_RE = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+_BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_\-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_KEY_RE = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
 _SEGMENT_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def _split_key(key: str) -> list[str]:
-    return [part.strip().strip("\"'") for part in key.split(".")]
+    if '"' not in key and "'" not in key:
+        return [part.strip() for part in key.split(".")]
+    # Quoted parts may hold dots, escapes, anything: let tomllib read them, as it reads the
+    # document, and show them as problems do (quoted when empty or unprintable).
+    try:
+        table = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return [part.strip().strip("\"'") for part in key.split(".")]
+    parts = []
+    while isinstance(table, dict) and table:
+        name = next(iter(table))
+        parts.append(path_key(name))
+        table = table[name]
+    return parts
 
 
 class KeyLocator:

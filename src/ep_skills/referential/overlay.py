@@ -34,6 +34,7 @@ from attrs import frozen
 
 from ep_skills.errors import Problem, ReferentialError
 from ep_skills.i18n import _
+from ep_skills.referential.locate import KeyLocator
 from ep_skills.referential.model import (
     Bloc,
     CatalogueTask,
@@ -48,7 +49,14 @@ from ep_skills.referential.model import (
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["AddedCompetency", "Overlay", "Relabel", "apply_overlay", "load_overlay"]
+__all__ = [
+    "AddedCompetency",
+    "Overlay",
+    "Relabel",
+    "apply_overlay",
+    "check_overlay",
+    "load_overlay",
+]
 
 
 @frozen
@@ -86,13 +94,57 @@ class Overlay:
 
 
 def load_overlay(source: str | Path | Traversable) -> tuple[Overlay, str]:
-    """Read an overlay file; returns it with its text (for locating problems)."""
-    from ep_skills.referential.codec import parse_toml, structure_document
+    """Read an overlay file; returns it with its text (for locating problems).
+
+    What can be judged without the referential is checked here, with the file's lines: codes
+    and ids (never empty, no line break, control character or invisible space), épreuve
+    coefficients, the depth of competency trees. :func:`apply_overlay` checks the rest.
+
+    :raises ReferentialError: the file is not a valid overlay.
+    """
+    from ep_skills.referential.codec import located, parse_toml, structure_document
     from ep_skills.referential.source import read_source
 
     name = str(source)
     data, text = parse_toml(read_source(source), name)
-    return structure_document(data, Overlay, file=name, text=text), text
+    overlay = structure_document(data, Overlay, file=name, text=text)
+    problems = check_overlay(overlay)
+    if problems:
+        raise ReferentialError(located(problems, name, text))
+    return overlay, text
+
+
+def check_overlay(overlay: Overlay) -> list[Problem]:
+    """The problems of an overlay on its own (see :func:`load_overlay`)."""
+    from ep_skills.referential.validate import (
+        bloc_codes,
+        check_codes,
+        competency_codes,
+        epreuve_problems,
+        tree_depth_problem,
+    )
+
+    trees = [(b.competencies, f"blocs[{i}].competencies") for i, b in enumerate(overlay.blocs)]
+    trees += [
+        (a.competency.children, f"competencies[{i}].competency.children")
+        for i, a in enumerate(overlay.competencies)
+    ]
+    deep = [p for items, prefix in trees if (p := tree_depth_problem(items, prefix))]
+    if deep:
+        return deep
+    pairs: list[tuple[object, str]] = [(overlay.diploma, "diploma")]
+    pairs += [(source.id, f"sources[{i}].id") for i, source in enumerate(overlay.sources)]
+    pairs += bloc_codes(overlay.blocs)
+    for i, added in enumerate(overlay.competencies):
+        pairs.append((added.competency.code, f"competencies[{i}].competency.code"))
+        pairs += competency_codes(
+            added.competency.children, f"competencies[{i}].competency.children"
+        )
+    pairs += [(task.id, f"tasks[{i}].id") for i, task in enumerate(overlay.tasks)]
+    problems = list(check_codes(pairs))
+    for e, epreuve in enumerate(overlay.epreuves):
+        problems += epreuve_problems(epreuve, f"epreuves[{e}]")
+    return problems
 
 
 def _school(overlay: Overlay, item_note: str | None = None) -> Provenance:
@@ -150,9 +202,31 @@ def _relabel(
     return tuple(result), done
 
 
-def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "") -> Referential:
+def _locator(file: str, text: str | None) -> KeyLocator | None:
+    """Lines of the overlay's keys; only asked for when it is refused (the text is read then)."""
+    if text is None and file:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+    return KeyLocator(text) if text is not None else None
+
+
+def _located(problems: list[Problem], file: str, text: str | None) -> list[Problem]:
+    locator = _locator(file, text)
+    if locator is None:
+        return problems
+    return [attrs.evolve(p, line=locator.line_of(p.path)) for p in problems]
+
+
+def apply_overlay(
+    referential: Referential, overlay: Overlay, *, file: str = "", text: str | None = None
+) -> Referential:
     """The referential with the overlay applied, checked.
 
+    :param file: the overlay's file, named in problems.
+    :param text: its text, to give each problem its line (default: read from ``file`` when
+        the overlay is refused).
     :raises ReferentialError: the overlay targets another diploma, names something that does
         not exist, or leaves the referential invalid.
     """
@@ -161,16 +235,23 @@ def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "")
     where = file or overlay.school
     if overlay.diploma != referential.id:
         raise ReferentialError(
-            [
-                Problem(
-                    _("this overlay is for {diploma!r}, not {other!r}").format(
-                        diploma=overlay.diploma, other=referential.id
-                    ),
-                    "diploma",
-                    where,
-                )
-            ]
+            _located(
+                [
+                    Problem(
+                        _("this overlay is for {diploma!r}, not {other!r}").format(
+                            diploma=overlay.diploma, other=referential.id
+                        ),
+                        "diploma",
+                        where,
+                    )
+                ],
+                file,
+                text,
+            )
         )
+    own = check_overlay(overlay)  # already done by load_overlay, not for an API caller's
+    if own:
+        raise ReferentialError(_located([attrs.evolve(p, file=where) for p in own], file, text))
     problems: list[Problem] = []
     school = _school(overlay)
     blocs = [
@@ -275,7 +356,7 @@ def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "")
         *(attrs.evolve(t, provenance=t.provenance or school) for t in overlay.tasks),
     )
     if problems:
-        raise ReferentialError(problems)
+        raise ReferentialError(_located(problems, file, text))
     known_sources = {s.id for s in referential.sources}
     result = attrs.evolve(
         referential,
@@ -284,38 +365,44 @@ def apply_overlay(referential: Referential, overlay: Overlay, *, file: str = "")
         tasks=tasks,
         sources=(*referential.sources, *(s for s in overlay.sources if s.id not in known_sources)),
     )
-    errors = [
-        _in_overlay(p, referential, overlay, where)
-        for p in check_referential(result)
-        if p.severity == "error"
-    ]
+    errors = [p for p in check_referential(result) if p.severity == "error"]
     if errors:
-        raise ReferentialError(errors)
+        locator = _locator(file, text)
+        raise ReferentialError(
+            [_in_overlay(p, referential, overlay, where, locator) for p in errors]
+        )
     return result
 
 
 def _in_overlay(
-    problem: Problem, referential: Referential, overlay: Overlay, where: str
+    problem: Problem,
+    referential: Referential,
+    overlay: Overlay,
+    where: str,
+    locator: KeyLocator | None = None,
 ) -> Problem:
     """Point a problem of the merged referential at the overlay item that caused it."""
     path = problem.path
+
+    def moved(to: str) -> Problem:
+        line = locator.line_of(to) if locator is not None else None
+        return attrs.evolve(problem, file=where, path=to, line=line)
+
     for key, before in (("tasks", len(referential.tasks)), ("blocs", len(referential.blocs))):
         match = re.match(rf"{key}\[(\d+)\](.*)", path)
         if match and int(match[1]) >= before:
             index = int(match[1]) - before
-            return attrs.evolve(problem, file=where, path=f"{key}[{index}]{match[2]}")
+            return moved(f"{key}[{index}]{match[2]}")
     match = re.match(r"epreuves\[(\d+)\](.*)", path)
     if match:
         position = int(match[1])
         code = referential.epreuves[position].code if position < len(referential.epreuves) else None
         added = [e.code for e in overlay.epreuves]
         if code in added:
-            return attrs.evolve(
-                problem, file=where, path=f"epreuves[{added.index(code)}]{match[2]}"
-            )
+            return moved(f"epreuves[{added.index(code)}]{match[2]}")
         if code is None:
             index = position - len(referential.epreuves)
-            return attrs.evolve(problem, file=where, path=f"epreuves[{index}]{match[2]}")
+            return moved(f"epreuves[{index}]{match[2]}")
     # Something of the referential itself that the overlay made invalid.
     message = _("{message} (in {diploma}, once this overlay is applied)").format(
         message=problem.message, diploma=referential.id

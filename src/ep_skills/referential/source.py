@@ -18,8 +18,8 @@ def read_source(source: str | Path | Traversable) -> bytes:
     """The bytes of a file or package resource; a read failure is a :class:`ReferentialError`."""
     try:
         return Path(source).read_bytes() if isinstance(source, str | Path) else source.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         raise ReferentialError(
             [Problem(_("cannot read the file: {reason}").format(reason=reason), file=str(source))]
         ) from None

@@ -4,26 +4,64 @@ Each check yields :class:`~ep_skills.errors.Problem` objects with the key path o
 offending value. The coverage checks (every competency assessed by an épreuve, reachable from
 the catalogue) are errors for a referential in force and warnings for a draft or a draft item,
 so that an honest, incomplete referential can still ship and be completed.
+
+Every value is checked where it enters: codes and ids (never empty, no line break, control
+character or invisible space), numbers (coefficients, level values, thresholds, the European
+level: finite and within their range, never NaN), RNCP validity dates in order, and the
+``[settings]`` table with the same rules as a school's file and
+:func:`ep_skills.engine.layers.resolve`, so that a referential the check accepts can always
+be computed with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
 
 from ep_skills.errors import Problem, Severity
 from ep_skills.i18n import _
 from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import (
+    Bloc,
     Competency,
+    Epreuve,
+    Fragment,
     ProvenanceStatus,
     Referential,
     ReferentialStatus,
     Savoir,
 )
 from ep_skills.referential.provenance import effective_provenance_map
-from ep_skills.referential.settings import Scale
+from ep_skills.referential.settings import (
+    Scale,
+    code_problem,
+    known_methods,
+    path_key,
+    settings_problems,
+)
 
-__all__ = ["check_referential", "iter_competencies"]
+__all__ = [
+    "COEFFICIENT_MAX",
+    "MAX_TREE_DEPTH",
+    "bloc_codes",
+    "check_codes",
+    "check_fragment",
+    "check_referential",
+    "competency_codes",
+    "epreuve_problems",
+    "iter_competencies",
+    "tree_depth_problem",
+]
+
+MAX_TREE_DEPTH = 14
+"""Levels of sub-competencies (or sub-savoirs) at most: what a TOML file within
+:data:`ep_skills.referential.codec.MAX_DEPTH` can hold, far beyond any official text."""
+COEFFICIENT_MAX = 1_000_000
+"""Official coefficients are small numbers; a larger one is a typo, and readiness, a sum of
+coefficients, must stay a finite number."""
+LEVEL_RANGE = (0, 8)
+"""The European qualification levels, 1 to 8; 0 when not known yet (a skeleton from
+``ep-skills plugin new`` or an RNCP fiche that does not say)."""
 
 
 def iter_competencies(
@@ -63,17 +101,168 @@ def _duplicates(items: list[tuple[str, str]], what: str) -> Iterator[Problem]:
             seen[code] = path
 
 
-def check_referential(ref: Referential) -> list[Problem]:
-    """Every problem of ``ref``, errors and warnings."""
+def check_referential(ref: Referential, *, methods: Collection[str] | None = None) -> list[Problem]:
+    """Every problem of ``ref``, errors and warnings.
+
+    :param methods: the calculation methods ``[settings] method`` may name. None: the
+        built-in ones, and the installed plugins' when it names another one — a method a
+        plugin adds is valid wherever that plugin is installed, and nowhere else could the
+        referential be computed with.
+    """
+    deep = [
+        problem
+        for items, prefix in (
+            *((bloc.competencies, f"blocs[{b}].competencies") for b, bloc in enumerate(ref.blocs)),
+            (ref.savoirs, "savoirs"),
+        )
+        if (problem := tree_depth_problem(items, prefix)) is not None
+    ]
+    if deep:  # every other check walks the trees recursively
+        return deep
     return [
+        *_check_identifiers(ref),
         *_check_codes(ref),
         *_check_references(ref),
         *_check_exam(ref),
         *_check_correspondences(ref),
         *_check_options(ref),
         *_check_scale(ref.scale or DEFAULT_SCALE, "scale" if ref.scale else ""),
+        *_check_rncp(ref),
+        *_check_settings(ref, methods),
         *_check_coverage(ref),
     ]
+
+
+def tree_depth_problem(items: tuple[Any, ...], prefix: str) -> Problem | None:
+    """A problem when a tree of competencies or savoirs is deeper than :data:`MAX_TREE_DEPTH`."""
+    stack = [(item, f"{prefix}[{i}]", 1) for i, item in enumerate(items)]
+    while stack:  # no recursion: the point is to survive any depth
+        item, path, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            message = _("nested too deeply (more than {limit} levels)").format(limit=MAX_TREE_DEPTH)
+            return Problem(message, path)
+        stack += [(c, f"{path}.children[{i}]", depth + 1) for i, c in enumerate(item.children)]
+    return None
+
+
+def check_codes(pairs: Iterable[tuple[object, str]]) -> Iterator[Problem]:
+    """A problem for each ``(code, key path)`` whose code is empty, has a line break…"""
+    for code, path in pairs:
+        message = code_problem(code)
+        if message is not None:
+            yield Problem(message, path)
+
+
+def competency_codes(
+    competencies: tuple[Competency, ...], prefix: str
+) -> Iterator[tuple[str, str]]:
+    """``(code, key path)`` of every competency of a tree."""
+    for competency, path, _ancestors in iter_competencies(competencies, prefix):
+        yield competency.code, f"{path}.code"
+
+
+def bloc_codes(blocs: tuple[Bloc, ...], prefix: str = "blocs") -> Iterator[tuple[str, str]]:
+    """``(code, key path)`` of the blocs' ids, RNCP codes and competency codes."""
+    for b, bloc in enumerate(blocs):
+        yield bloc.id, f"{prefix}[{b}].id"
+        if bloc.rncp_code is not None:
+            yield bloc.rncp_code, f"{prefix}[{b}].rncp_code"
+        yield from competency_codes(bloc.competencies, f"{prefix}[{b}].competencies")
+
+
+def epreuve_problems(epreuve: Epreuve, path: str) -> Iterator[Problem]:
+    """The épreuve's codes and coefficients (a missing coefficient is judged by the caller)."""
+    yield from check_codes([(epreuve.code, f"{path}.code")])
+    if epreuve.unit is not None:
+        yield from check_codes([(epreuve.unit, f"{path}.unit")])
+    yield from _coefficient(epreuve.coefficient, f"{path}.coefficient")
+    for s, situation in enumerate(epreuve.situations):
+        here = f"{path}.situations[{s}]"
+        yield from check_codes([(situation.code, f"{here}.code")])
+        yield from _coefficient(situation.coefficient, f"{here}.coefficient")
+
+
+def _coefficient(value: float | None, path: str) -> Iterator[Problem]:
+    if value is None:
+        return
+    if value <= 0:
+        yield Problem(_("the coefficient must be positive"), path)
+    elif not value <= COEFFICIENT_MAX:  # NaN and infinities too
+        message = _("must be a positive number, at most {high}").format(high=COEFFICIENT_MAX)
+        yield Problem(message, path)
+
+
+def check_fragment(fragment: Fragment) -> list[Problem]:
+    """The problems of a shared bloc fragment: depth, ids and codes, source ids."""
+    deep = [
+        problem
+        for b, bloc in enumerate(fragment.blocs)
+        if (problem := tree_depth_problem(bloc.competencies, f"blocs[{b}].competencies"))
+    ]
+    if deep:
+        return deep
+    pairs = [
+        (fragment.id, "id"),
+        *((source.id, f"sources[{i}].id") for i, source in enumerate(fragment.sources)),
+        *bloc_codes(fragment.blocs),
+    ]
+    return list(check_codes(pairs))
+
+
+def _check_identifiers(ref: Referential) -> Iterator[Problem]:
+    pairs: list[tuple[object, str]] = [(ref.id, "id")]
+    pairs += [(code, f"replaces[{i}]") for i, code in enumerate(ref.replaces)]
+    pairs += [(code, f"include[{i}]") for i, code in enumerate(ref.include)]
+    pairs += [(s.id, f"sources[{i}].id") for i, s in enumerate(ref.sources)]
+    pairs += [(r.number, f"rncp[{i}].number") for i, r in enumerate(ref.rncp)]
+    pairs += [(o.code, f"options[{i}].code") for i, o in enumerate(ref.options)]
+    for a, activity in enumerate(ref.activities):
+        pairs.append((activity.code, f"activities[{a}].code"))
+        pairs += [
+            (t.code, f"activities[{a}].tasks[{i}].code") for i, t in enumerate(activity.tasks)
+        ]
+    pairs += bloc_codes(ref.blocs)
+    pairs += [(s.code, f"{p}.code") for s, p in _iter_savoirs(ref.savoirs, "savoirs")]
+    pairs += [(t.id, f"tasks[{i}].id") for i, t in enumerate(ref.tasks)]
+    for c, table in enumerate(ref.correspondences):
+        pairs.append((table.old_referential, f"correspondences[{c}].old_referential"))
+        for kind in ("units", "competencies"):
+            for i, line in enumerate(getattr(table, kind)):
+                pairs += [
+                    (code, f"correspondences[{c}].{kind}[{i}].old[{j}]")
+                    for j, code in enumerate(line.old)
+                ]
+    yield from check_codes(pairs)
+    low, high = LEVEL_RANGE
+    if not low <= ref.level <= high:
+        yield Problem(
+            _("must be a whole number from {low} to {high}").format(low=low, high=high), "level"
+        )
+
+
+def _check_rncp(ref: Referential) -> Iterator[Problem]:
+    for i, registration in enumerate(ref.rncp):
+        start, end = registration.valid_from, registration.valid_until
+        if start is not None and end is not None and end < start:
+            yield Problem(
+                _("the registration ends ({end}) before it starts ({start})").format(
+                    end=end.isoformat(), start=start.isoformat()
+                ),
+                f"rncp[{i}].valid_until",
+            )
+
+
+def _check_settings(ref: Referential, methods: Collection[str] | None) -> Iterator[Problem]:
+    settings = ref.settings
+    if settings is None:
+        return
+    known = methods if methods is not None else known_methods(settings.method)
+    for key, message in settings_problems(settings, methods=known):
+        yield Problem(message, f"settings.{key}")
+    states = {state.code for state in (ref.scale or DEFAULT_SCALE).states}
+    for code in settings.state_points or {}:
+        if code not in states:
+            yield _unknown(_("state"), code, f"settings.state_points.{path_key(code)}")
 
 
 def _all_competencies(ref: Referential) -> list[tuple[Competency, str, tuple[str, ...]]]:
@@ -177,6 +366,12 @@ def _check_references(ref: Referential) -> Iterator[Problem]:
                 )
             if link.level is not None and scale.level(link.level) is None:
                 yield _unknown(_("level"), link.level, f"{here}.level")
+            elif link.level is None and scale.default_level is None:
+                # Recording the task would stop at this competency: nothing to propose.
+                yield Problem(
+                    _("no level to propose: give one here, or a default_level to the scale"),
+                    f"{here}.level",
+                )
         for i, code in enumerate(task.activities):
             if code not in activities:
                 yield _unknown(_("activity"), code, f"tasks[{t}].activities[{i}]")
@@ -217,23 +412,16 @@ def _check_options(ref: Referential) -> Iterator[Problem]:
 
 def _check_exam(ref: Referential) -> Iterator[Problem]:
     for e, epreuve in enumerate(ref.epreuves):
-        if epreuve.coefficient is None:
-            if (epreuve.provenance or ref.provenance).status is not ProvenanceStatus.DRAFT:
-                yield Problem(
-                    _(
-                        "the coefficient is missing (mark the épreuve as a draft if the "
-                        "official one is not known)"
-                    ),
-                    f"epreuves[{e}].coefficient",
-                )
-        elif epreuve.coefficient <= 0:
-            yield Problem(_("the coefficient must be positive"), f"epreuves[{e}].coefficient")
-        for s, situation in enumerate(epreuve.situations):
-            if situation.coefficient is not None and situation.coefficient <= 0:
-                yield Problem(
-                    _("the coefficient must be positive"),
-                    f"epreuves[{e}].situations[{s}].coefficient",
-                )
+        draft = (epreuve.provenance or ref.provenance).status is ProvenanceStatus.DRAFT
+        if epreuve.coefficient is None and not draft:
+            yield Problem(
+                _(
+                    "the coefficient is missing (mark the épreuve as a draft if the "
+                    "official one is not known)"
+                ),
+                f"epreuves[{e}].coefficient",
+            )
+        yield from epreuve_problems(epreuve, f"epreuves[{e}]")
 
 
 def _check_scale(scale: Scale, path: str) -> Iterator[Problem]:
@@ -246,15 +434,21 @@ def _check_scale(scale: Scale, path: str) -> Iterator[Problem]:
     )
     if not any(level.scoring for level in scale.levels):
         yield Problem(_("the scale needs at least one level with a value"), f"{prefix}levels")
+    # Level codes are stored in the journal and packed by the recompute's queries.
+    yield from check_codes(
+        [(lv.code, f"{prefix}levels[{i}].code") for i, lv in enumerate(scale.levels)]
+        + [(st.code, f"{prefix}states[{i}].code") for i, st in enumerate(scale.states)]
+    )
     for i, level in enumerate(scale.levels):
-        if not level.code.isprintable():
-            # Level codes are stored in the journal and packed by the recompute's queries.
-            yield Problem(
-                _("a level code cannot contain control characters"), f"{prefix}levels[{i}].code"
-            )
         if level.value is not None and not 0 <= level.value <= 100:
             yield Problem(
                 _("a level's value must be between 0 and 100"), f"{prefix}levels[{i}].value"
+            )
+    for i, state in enumerate(scale.states):
+        if not 0 <= state.min_score <= 100:
+            yield Problem(
+                _("must be a whole number from {low} to {high}").format(low=0, high=100),
+                f"{prefix}states[{i}].min_score",
             )
     minimums = [s.min_score for s in scale.states]
     if not scale.states or min(minimums) != 0:
