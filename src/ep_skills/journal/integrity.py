@@ -251,9 +251,21 @@ _TABLE_WORDS = {
 }
 
 
+_ONE_WORDS = {
+    "trainee": N_("trainee #{first}"),
+    "production_order": N_("order {first} (in the order they were added)"),
+    "task_record": N_("task record #{first}"),
+    "assessment": N_("assessment #{first}"),
+    "trainee_transfer": N_("diploma change {first}"),
+    "import_batch": N_("import #{first}"),
+}
+
+
 def _ranges(before: dict[str, int], after: dict[str, int]) -> str:
     return ", ".join(
-        _(_TABLE_WORDS[table]).format(first=before[table] + 1, last=after[table])
+        _((_ONE_WORDS if after[table] == before[table] + 1 else _TABLE_WORDS)[table]).format(
+            first=before[table] + 1, last=after[table]
+        )
         for table in _ROWID_TABLES
         if after[table] > before[table]
     )
