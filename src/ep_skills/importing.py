@@ -27,32 +27,49 @@ Importing is idempotent: a row already in the journal — recognised by its cont
 file's name (:mod:`ep_skills.journal.recognise`) — is not written again, so importing the
 same spreadsheet every week writes only its new rows. A row that matches a record on
 everything but a level or a note is a conflict, reported with both values.
+
+Every input is bounded (:class:`Limits`, one place for every bound, also used for the RNCP
+export by :mod:`ep_skills.rncp`): only a regular file is opened, the CSV is streamed and its
+empty rows skipped, an XLSX workbook's zip is checked before openpyxl opens it and its sheet
+read no wider than its header, and every file that cannot be read is one message naming the
+reason — never a traceback, a hang or gigabytes of memory.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
+import math
+import os
+import stat
 import unicodedata
-from collections.abc import Callable, Iterator
+import warnings
+import zipfile
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from ep_skills.api import EvidenceError, ImportConflicts, Journal
 from ep_skills.dates import parse_day
-from ep_skills.errors import EpSkillsError
+from ep_skills.errors import EpSkillsError, EvidenceError
 from ep_skills.i18n import _, format_day
-from ep_skills.journal.model import TaskRecord
 from ep_skills.outputs import replacing
+
+if TYPE_CHECKING:
+    from ep_skills.api import Journal
+    from ep_skills.journal.model import TaskRecord
 
 __all__ = [
     "COLUMNS",
+    "LIMITS",
     "ImportProblems",
     "ImportReport",
+    "Limits",
     "import_file",
     "read_rows",
     "write_template",
@@ -72,6 +89,7 @@ COLUMNS = (
     "note",
     "description",
 )
+_KNOWN = frozenset(COLUMNS)
 _FRENCH = {
     "apprenti": "trainee",
     "jeune": "trainee",
@@ -85,6 +103,53 @@ _FRENCH = {
 }
 _MAX_SHOWN = 30
 _HEADERS = "\0headers"
+_ROW = "\0row"
+_MB = 1_000_000
+
+
+@frozen
+class Limits:
+    """How much an import reads at most: every input a user gives is bounded, so that a
+    hostile or broken file costs seconds and megabytes, never minutes and gigabytes.
+
+    A file beyond a bound is refused with a message naming it, before anything is written.
+    The values are documented in docs/journal.md (« Limits on inputs »); :data:`LIMITS`
+    holds the ones every import uses. The journal's own bounds on values (a note's length,
+    the minutes of a task…) are checked where the values enter the journal
+    (:mod:`ep_skills.journal.values`), not here.
+    """
+
+    file_bytes: int = 100 * _MB
+    """A CSV or XLSX file, on disk."""
+    rows: int = 200_000
+    """Rows with content in one file (empty rows are skipped and not counted)."""
+    columns: int = 50
+    """Columns of the header, up to its last named one; cells beyond it are ignored."""
+    cell_chars: int = 10_000
+    """Characters in one cell."""
+    line_chars: int = 1_000_000
+    """Characters in one line of a CSV file (read whole before it is split into cells)."""
+    sheet_rows: int = 1_048_576
+    """The last row number of a sheet (Excel's own limit), empty rows included."""
+    zip_members: int = 1_000
+    """Files inside an XLSX workbook or a zipped RNCP export."""
+    zip_bytes: int = 300 * _MB
+    """An XLSX workbook's files, all together once uncompressed (200,000 rows of twelve
+    columns take about 110 MB)."""
+    zip_ratio: int = 100
+    """How many times any file of more than 1 MB inside a zip may be compressed (workbooks
+    of 200,000 rows: 12 to 19 times; a zip bomb: a thousand)."""
+    rncp_bytes: int = 2_000 * _MB
+    """An RNCP export, on disk or once unzipped (the whole XML export is ~570 MB)."""
+    rncp_fiche_bytes: int = 10 * _MB
+    """XML read without the end of a fiche: one fiche of the export (kilobytes, not
+    megabytes), or what comes before the first."""
+    rncp_blocs: int = 1_000
+    """Blocs of one fiche."""
+
+
+LIMITS = Limits()
+"""The bounds every import uses."""
 
 
 @frozen
@@ -109,6 +174,12 @@ class ImportReport:
     name as recorded."""
 
 
+def _shown(value: object, limit: int = 200) -> str:
+    """``value`` as one short line, to quote in a message."""
+    text = " ".join(str(value).splitlines())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class ImportProblems(EpSkillsError):
     """The file has problems; ``problems`` lists them as ``(row, column, message)``."""
 
@@ -118,14 +189,155 @@ class ImportProblems(EpSkillsError):
             _("{file}: {n} problem(s), nothing was imported:").format(file=file, n=len(problems))
         ]
         for row, column, message in problems[:_MAX_SHOWN]:
+            # One line per problem, whatever the cells held (a value quoted with its line
+            # breaks would split it).
             lines.append(
                 _("  row {row}, column {column}: {message}").format(
-                    row=row, column=column or "—", message=message
+                    row=row,
+                    column=_shown(column) if column else "—",
+                    message=" ".join(message.splitlines()),
                 )
             )
         if len(problems) > _MAX_SHOWN:
             lines.append(_("  … and {n} more").format(n=len(problems) - _MAX_SHOWN))
         super().__init__("\n".join(lines))
+
+
+# -- what may be read ------------------------------------------------------------------------
+
+
+def check_regular_file(file: str | Path, max_bytes: int) -> Path:
+    """``file``, if it is a regular file of at most ``max_bytes``: checked before it is
+    opened, since opening a FIFO waits for a writer forever and a device never ends.
+
+    :raises EpSkillsError: missing, not a regular file, unreadable, or too large.
+    """
+    path = Path(file)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise EpSkillsError(_("no such file: {file}").format(file=file)) from None
+    except OSError as exc:
+        raise EpSkillsError(
+            _("cannot read the file {file}: {reason}").format(file=file, reason=exc.strerror or exc)
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise EpSkillsError(
+            _("{file} is not a regular file (a folder, a pipe or a device): give a file").format(
+                file=file
+            )
+        )
+    if info.st_size > max_bytes:
+        raise EpSkillsError(
+            _("{file} is too large: {size} MB, more than the {max} MB allowed").format(
+                file=file, size=-(-info.st_size // _MB), max=max_bytes // _MB
+            )
+        )
+    return path
+
+
+def _zip_directory(handle: IO[bytes]) -> tuple[int, int] | None:
+    """(files, bytes) of the central directory as the archive's end record declares them, or
+    None when there is no end record (not a zip)."""
+    size = handle.seek(0, os.SEEK_END)
+    tail = min(size, 22 + 0xFFFF)  # the end record, then a comment of at most 64 KiB
+    handle.seek(size - tail)
+    data = handle.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or len(data) - at < 22:
+        return None
+    return int.from_bytes(data[at + 10 : at + 12], "little"), int.from_bytes(
+        data[at + 12 : at + 16], "little"
+    )
+
+
+def open_zip(
+    handle: IO[bytes], file: str | Path, max_bytes: int, limits: Limits
+) -> zipfile.ZipFile:
+    """The zip archive in ``handle``, once its declared contents are checked against the
+    limits: the number of files (read from the end record before the directory itself is),
+    their total size once uncompressed (at most ``max_bytes``), how much each is compressed,
+    and a method that can be read. zipfile never hands out more than a file's declared size,
+    so the declared sizes bound what is read.
+
+    :raises zipfile.BadZipFile: not a zip.
+    :raises EpSkillsError: beyond a limit.
+    """
+    declared = _zip_directory(handle)
+    if declared is None:
+        raise zipfile.BadZipFile("File is not a zip file")
+    count, directory = declared
+    # A directory entry takes 46 bytes and a name: 1 KiB each is generous.
+    if count > limits.zip_members or directory > limits.zip_members * 1024:
+        raise EpSkillsError(
+            _("{file}: it holds more than {max} compressed files, the most allowed").format(
+                file=file, max=limits.zip_members
+            )
+        )
+    handle.seek(0)
+    archive = zipfile.ZipFile(handle)
+    members = archive.infolist()
+    if len(members) > limits.zip_members:
+        archive.close()
+        raise EpSkillsError(
+            _("{file}: it holds more than {max} compressed files, the most allowed").format(
+                file=file, max=limits.zip_members
+            )
+        )
+    total = 0
+    for member in members:
+        total += member.file_size
+        # Flags 0x01 and 0x40: encrypted; 0x20: patched data, which zipfile cannot read.
+        if member.flag_bits & 0x61 or member.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            archive.close()
+            raise EpSkillsError(
+                _(
+                    "{file}: {part} inside it is encrypted or compressed in a way that cannot be "
+                    "read"
+                ).format(file=file, part=_shown(member.filename))
+            )
+        ratio = member.file_size // max(member.compress_size, 1)
+        if member.file_size > _MB and ratio > limits.zip_ratio:
+            archive.close()
+            raise EpSkillsError(
+                _(
+                    "{file}: {part} inside it is compressed {ratio} times, more than the {max} "
+                    "times allowed (a zip bomb?)"
+                ).format(file=file, part=_shown(member.filename), ratio=ratio, max=limits.zip_ratio)
+            )
+    if total > max_bytes:
+        archive.close()
+        raise EpSkillsError(
+            _(
+                "{file}: once uncompressed, its contents would take {size} MB, more than the "
+                "{max} MB allowed"
+            ).format(file=file, size=-(-total // _MB), max=max_bytes // _MB)
+        )
+    return archive
+
+
+def bounded_lines(text: IO[str], file: str | Path, max_chars: int) -> Iterator[str]:
+    """The lines of ``text``, each read at most ``max_chars`` at a time: a file without line
+    breaks is not read whole into memory.
+
+    :raises EpSkillsError: a line is longer.
+    """
+    number = 0
+    while line := text.readline(max_chars):
+        number += 1
+        if len(line) == max_chars and line[-1] not in "\r\n":
+            raise EpSkillsError(
+                _("{file}: line {line} is longer than {max} characters").format(
+                    file=file, line=number, max=max_chars
+                )
+            )
+        yield line
+
+
+# -- reading a file --------------------------------------------------------------------------
 
 
 def _normalise(header: str) -> str:
@@ -134,71 +346,313 @@ def _normalise(header: str) -> str:
     return _FRENCH.get(key, key)
 
 
-def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
-    raw = path.read_bytes()
+def _column_letter(index: int) -> str:
+    """``A`` for the first column, ``AA`` for the 27th, as a spreadsheet names them."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _width(file: str | Path, header: Sequence[Any], limits: Limits) -> int:
+    """The header's width, up to its last named column."""
+    width = 0
+    for index, cell in enumerate(header):
+        if cell is not None and str(cell).strip():
+            width = index + 1
+    if width > limits.columns:
+        raise EpSkillsError(
+            _("{file}: {n} columns, more than the {max} an import reads").format(
+                file=file, n=width, max=limits.columns
+            )
+        )
+    return width
+
+
+def _too_long(
+    file: str | Path, number: int, header: Sequence[Any], cells: Sequence[Any], limits: Limits
+) -> None:
+    """Raise if a cell of the row holds more than ``limits.cell_chars`` characters."""
+    for index, cell in enumerate(cells):
+        if isinstance(cell, str) and len(cell) > limits.cell_chars:
+            name = header[index] if index < len(header) and header[index] else None
+            raise ImportProblems(
+                str(file),
+                [
+                    (
+                        number,
+                        str(name).strip() if name is not None else _column_letter(index),
+                        _("the cell holds {n} characters, more than the {max} allowed").format(
+                            n=len(cell), max=limits.cell_chars
+                        ),
+                    )
+                ],
+            )
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),  # before UTF-16 LE, which it starts with
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_SAVE_AS = "« CSV UTF-8 »"
+
+
+def _csv_encoding(handle: IO[bytes], file: str | Path) -> tuple[str, str | None]:
+    """The codec to read the CSV with, and the name of the encoding its byte order mark
+    announces (None without one: then UTF-8 if the whole file is, else Windows-1252, what
+    Excel writes for « CSV (séparateur: point-virgule) »)."""
+    head = handle.read(4)
+    handle.seek(0)
+    for bom, codec, name in _BOMS:
+        if head.startswith(bom):
+            return codec, name
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    codec = "utf-8"
     try:
-        text = raw.decode("utf-8-sig")
+        while chunk := handle.read(1 << 20):
+            if b"\0" in chunk:  # no text holds NUL: binary, or UTF-16 without its mark
+                raise EpSkillsError(
+                    _(
+                        "{file} is not a CSV text file: it holds binary data (or UTF-16 text "
+                        "without a byte order mark); save it as {format} and import it again"
+                    ).format(file=file, format=_SAVE_AS)
+                )
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # what Excel writes for "CSV (séparateur: point-virgule)"
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    yield from csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        codec = "cp1252"
+    handle.seek(0)
+    return codec, None
 
 
-def _read_xlsx(path: Path) -> Iterator[dict[str, Any]]:
-    from zipfile import BadZipFile
+def _delimiter(header: str) -> str:
+    """``;``, tab or ``,``: the one the header line holds most of (``;`` on a tie)."""
+    counts = [(header.count(d), -i, d) for i, d in enumerate((";", "\t", ","))]
+    return max(counts)[2]
 
+
+def _csv_rows(
+    handle: IO[bytes], file: str | Path, limits: Limits
+) -> Generator[tuple[int, Sequence[Any]], None, None]:
+    """The header, then each row with content, numbered as a spreadsheet shows them."""
+    codec, announced = _csv_encoding(handle, file)
+    text = io.TextIOWrapper(handle, encoding=codec, newline="")
+    number = 0
     try:
+        lines = bounded_lines(text, file, limits.line_chars)
+        first = next(lines, "")
+        reader = csv.reader(
+            itertools.chain((first,), lines), delimiter=_delimiter(first), strict=True
+        )
+        header = next(reader, None)
+        if header is None:
+            return
+        number = 1
+        width = _width(file, header, limits)
+        del header[width:]
+        _too_long(file, 1, header, header, limits)
+        yield 1, header
+        for number, cells in enumerate(reader, start=2):
+            if len(cells) > width:
+                del cells[width:]
+            if not any(cells) or not "".join(cells).strip():
+                continue
+            if sum(map(len, cells)) > limits.cell_chars:
+                _too_long(file, number, header, cells, limits)
+            yield number, cells
+    except UnicodeDecodeError as exc:
+        byte = f"0x{exc.object[exc.start]:02X}" if exc.start < len(exc.object) else "—"
+        if announced:
+            message = _(
+                "{file} starts as {encoding} text but is not valid {encoding} (byte {byte}); "
+                "save it as {format} and import it again"
+            )
+        else:
+            message = _(
+                "{file} is neither UTF-8 nor Windows-1252 text (byte {byte}); save it as "
+                "{format} and import it again"
+            )
+        raise EpSkillsError(
+            message.format(file=file, encoding=announced, byte=byte, format=_SAVE_AS)
+        ) from None
+    except csv.Error as exc:
+        if "field limit" in str(exc):  # csv's own bound, above ours
+            raise ImportProblems(
+                str(file),
+                [
+                    (
+                        number + 1,
+                        "",
+                        _("a cell holds more than {max} characters").format(max=limits.cell_chars),
+                    )
+                ],
+            ) from None
+        raise EpSkillsError(
+            _(
+                '{file}: row {row} is not well-formed CSV: a cell is too long, or a quote (") '
+                "is not closed"
+            ).format(file=file, row=number + 1)
+        ) from None
+
+
+def _damaged(file: str | Path, exc: BaseException) -> EpSkillsError:
+    detail = _shown(exc) or type(exc).__name__
+    return EpSkillsError(
+        _("cannot read the spreadsheet {file}: {reason}").format(
+            file=file,
+            reason=_("it is damaged, or not an XLSX workbook ({detail})").format(detail=detail),
+        )
+    )
+
+
+def _xlsx_rows(
+    handle: IO[bytes], file: str | Path, limits: Limits
+) -> Generator[tuple[int, Sequence[Any]], None, None]:
+    """The first sheet's header, then each row with content.
+
+    The sheet's declared size (its ``dimension``) is not trusted: openpyxl would pad every
+    row to it. Rows are read up to the header's width, so that a cell at XFD1048576 costs
+    a million cheap empty rows, not a million rows of 16,384 cells.
+    """
+    workbook = None
+    try:
+        open_zip(handle, file, limits.zip_bytes, limits).close()
+        handle.seek(0)
         from openpyxl import load_workbook
 
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise EpSkillsError(
-            _("cannot read the spreadsheet {file}: {reason}").format(file=path, reason=exc)
-        ) from None
-    except Exception as exc:  # openpyxl raises its own errors for damaged files
-        raise EpSkillsError(
-            _("cannot read the spreadsheet {file}: {reason}").format(file=path, reason=exc)
-        ) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
-        return
-    names = [str(h) if h is not None else "" for h in header]
-    for values in rows:
-        if all(v is None or str(v).strip() == "" for v in values):
+        with warnings.catch_warnings():  # what it says of a damaged file is in the message
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+        sheets = workbook.worksheets
+        if not sheets:
+            raise EpSkillsError(
+                _("cannot read the spreadsheet {file}: {reason}").format(
+                    file=file, reason=_("the workbook has no sheet it can read")
+                )
+            )
+        sheet = sheets[0]
+        sheet.reset_dimensions()
+        header = list(next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ()))
+        width = _width(file, header, limits)
+        del header[width:]
+        _too_long(file, 1, header, header, limits)
+        yield 1, header
+        if not width:
+            return
+        blank = (None,) * width
+        rows = sheet.iter_rows(min_row=2, max_col=width, values_only=True)
+        for number, values in enumerate(rows, start=2):
+            if number > limits.sheet_rows:
+                raise EpSkillsError(
+                    _("cannot read the spreadsheet {file}: {reason}").format(
+                        file=file,
+                        reason=_("it has rows after row {max}, the last a sheet can have").format(
+                            max=limits.sheet_rows
+                        ),
+                    )
+                )
+            if values == blank or all(
+                v is None or (isinstance(v, str) and not v.strip()) for v in values
+            ):
+                continue
+            _too_long(file, number, header, values, limits)
+            yield number, values
+    except EpSkillsError:
+        raise
+    except Exception as exc:  # openpyxl raises whatever its parsers meet in a damaged file
+        raise _damaged(file, exc) from None
+    finally:
+        if workbook is not None:
+            workbook.close()
+
+
+def _collect(
+    file: str | Path, rows: Iterator[tuple[int, Sequence[Any]]], limits: Limits
+) -> list[dict[str, Any]]:
+    """The rows as dictionaries keyed by normalised column names."""
+    first = next(rows, None)
+    if first is None:
+        return []
+    header = first[1]
+    where: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    for index, cell in enumerate(header):
+        written = "" if cell is None else str(cell).strip()
+        if not written:
             continue
-        yield dict(zip(names, values, strict=False))
-    workbook.close()
+        name = _normalise(written)
+        if name in where and name in _KNOWN:
+            raise EpSkillsError(
+                _(
+                    "{file}: columns {first} « {a} » and {second} « {b} » are both the "
+                    "{column} column; keep only one"
+                ).format(
+                    file=file,
+                    first=_column_letter(where[name]),
+                    a=_shown(headers[name]),
+                    second=_column_letter(index),
+                    b=_shown(written),
+                    column=name,
+                )
+            )
+        where[name] = index
+        headers[name] = written
+    missing = [c for c in ("date", "trainee") if c not in where]
+    if missing:
+        raise EpSkillsError(
+            _("{file}: missing column(s) {columns} (see: ep-skills import --template)").format(
+                file=file, columns=", ".join(missing)
+            )
+        )
+    positions = list(where.items())
+    result: list[dict[str, Any]] = []
+    for number, cells in rows:
+        if len(result) == limits.rows:
+            raise EpSkillsError(
+                _("{file} has more than {max} rows: split it into smaller files").format(
+                    file=file, max=limits.rows
+                )
+            )
+        length = len(cells)
+        row = {name: cells[i] for name, i in positions if i < length}
+        row[_HEADERS] = headers
+        row[_ROW] = number
+        result.append(row)
+    return result
 
 
-def read_rows(file: str | Path) -> list[dict[str, Any]]:
-    """The rows of a CSV or XLSX file, keyed by normalised column names.
+def read_rows(file: str | Path, *, limits: Limits = LIMITS) -> list[dict[str, Any]]:
+    """The rows with content of a CSV or XLSX file, keyed by normalised column names.
 
     Each row also maps ``"\0headers"`` to ``{normalised name: the file's own header}``, so
-    that problems can name the columns as the user wrote them.
+    that problems can name the columns as the user wrote them, and ``"\0row"`` to its row
+    number in the file (the header is row 1; empty rows are skipped but counted).
+
+    A CSV file may be UTF-8 (with or without a byte order mark), UTF-16 or UTF-32 with their
+    byte order mark, or Windows-1252; its separator is the one of ``;``, tab and ``,`` its
+    header line holds most of. An XLSX file is read from its first sheet.
+
+    :raises EpSkillsError: the file cannot be read, is beyond ``limits``, lacks the date or
+        trainee column, or names a column twice.
     """
-    path = Path(file)
-    if not path.exists():
-        raise EpSkillsError(_("no such file: {file}").format(file=file))
-    reader = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
+    path = check_regular_file(file, limits.file_bytes)
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        rows = []
-        names: dict[str, str] = {}
-        headers: dict[str, str] = {}
-        for raw in reader:
-            if not names:  # every row has the same headers: normalise them once
-                names = {k: _normalise(k) for k in raw if k is not None}
-                headers = {v: str(k).strip() for k, v in names.items()}
-            row = {names[k]: v for k, v in raw.items() if k in names}
-            row[_HEADERS] = headers
-            rows.append(row)
-    except csv.Error as exc:
+        with path.open("rb") as handle:
+            rows = (_xlsx_rows if xlsx else _csv_rows)(handle, file, limits)
+            try:
+                return _collect(file, rows, limits)
+            finally:
+                rows.close()  # the workbook too, when a limit stopped the reading early
+    except OSError as exc:
         raise EpSkillsError(
-            _("cannot read the CSV file {file}: {reason}").format(file=file, reason=exc)
+            _("cannot read the file {file}: {reason}").format(file=file, reason=exc.strerror or exc)
         ) from None
-    return rows
 
 
 def _text(value: Any) -> str | None:
@@ -235,13 +689,7 @@ def _row_to_record(journal: Journal, row: dict[str, Any]) -> TaskRecord:
         if not sep:
             raise _CellError("competencies", _("{value!r} is not CODE=LEVEL").format(value=part))
         levels[code.strip()] = level.strip()
-    numbers: dict[str, int | None] = {}
-    for column in ("autonomy", "minutes"):
-        value = _text(row.get(column))
-        try:
-            numbers[column] = int(float(value)) if value else None
-        except ValueError:
-            raise _CellError(column, _("{value!r} is not a number").format(value=value)) from None
+    numbers = {column: _whole(row.get(column), column) for column in ("autonomy", "minutes")}
     try:
         return journal.build_record(
             names,
@@ -261,6 +709,28 @@ def _row_to_record(journal: Journal, row: dict[str, Any]) -> TaskRecord:
         raise _CellError(exc.field or "", str(exc)) from None
 
 
+def _whole(value: Any, column: str) -> int | None:
+    """A cell as a whole number: ``4.9``, ``inf`` or ``nan`` is refused, never truncated
+    (its range is the journal's to check, which keeps it within SQLite's integers)."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        raise _CellError(column, _("{value!r} is not a number").format(value=text)) from None
+    if not math.isfinite(number) or not number.is_integer():
+        raise _CellError(
+            column,
+            _("{field}: {value!r} is not a whole number").format(field=column, value=number),
+        )
+    return int(number)
+
+
 class _CellError(Exception):
     def __init__(self, column: str, message: str) -> None:
         super().__init__(message)
@@ -275,45 +745,50 @@ def import_file(
     dry_run: bool = False,
     again: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    limits: Limits = LIMITS,
 ) -> ImportReport:
     """Check every row of ``file``, then write the new ones in one transaction (unless dry
     run); rows already in the journal are recognised and left out (unless ``again``).
 
+    :param limits: the bounds on what is read (:data:`LIMITS` unless given).
     :raises ImportProblems: listing every problem with its row and column (conflicts with
         the journal included); nothing written.
+    :raises EpSkillsError: the file cannot be read or is beyond ``limits`` (see
+        :func:`read_rows`); nothing written.
     """
-    rows = read_rows(file)
+    from ep_skills.api import ImportConflicts
+
+    rows = read_rows(file, limits=limits)
     if not rows:
         raise EpSkillsError(_("{file} has no rows to import").format(file=file))
-    missing = [c for c in ("date", "trainee") if c not in rows[0]]
-    if missing:
-        raise EpSkillsError(
-            _("{file}: missing column(s) {columns} (see: ep-skills import --template)").format(
-                file=file, columns=", ".join(missing)
-            )
-        )
     records: list[TaskRecord] = []
     problems: list[tuple[int, str, str]] = []
     step = max(1, len(rows) // 100)
-    for index, row in enumerate(rows, start=2):  # row 1 is the header
+    for index, row in enumerate(rows, start=1):
         try:
             records.append(_row_to_record(journal, row))
         except _CellError as exc:
             headers = row.get(_HEADERS, {})
-            problems.append((index, headers.get(exc.column, exc.column), exc.message))
-        if progress and (index - 1) % step == 0:
-            progress(index - 1, len(rows))
+            problems.append((row[_ROW], headers.get(exc.column, exc.column), exc.message))
+        if progress and index % step == 0:
+            progress(index, len(rows))
     if progress:
         progress(len(rows), len(rows))
     if problems:
         raise ImportProblems(str(file), problems)
-    lines = list(range(2, len(rows) + 2))
+    try:
+        with Path(file).open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise EpSkillsError(
+            _("cannot read the file {file}: {reason}").format(file=file, reason=exc.strerror or exc)
+        ) from None
     try:
         result = journal.import_records(
             records,
             file_name=Path(file).name,
-            file_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
-            rows=lines,
+            file_sha256=digest,
+            rows=[row[_ROW] for row in rows],
             again=again,
             dry_run=dry_run,
         )
@@ -343,13 +818,15 @@ def _levels(record: TaskRecord) -> str:
 
 
 def _conflict(journal: Journal, mine: TaskRecord, there: TaskRecord) -> str:
+    names = ", ".join(journal.trainee(t).name for t in there.trainees)
     return _(
-        "the same work is already in the journal (record #{id}, recorded on {day}) with "
-        "{theirs}; this file says {mine}. Correct the journal (ep-skills correct) or the "
-        "file, or import with --again to record it as a second entry"
+        "the same work ({names}, {day}) is already in the journal as task record #{id} with "
+        "{theirs}; this file says {mine}. Correct the journal (ep-skills correct --record "
+        "{id}) or the file"
     ).format(
+        names=names,
+        day=format_day(there.day),
         id=there.id,
-        day=format_day(there.recorded_at.date()) if there.recorded_at else "—",
         theirs=_levels(there),
         mine=_levels(mine),
     )

@@ -4,6 +4,9 @@ The export comes as XML (« flux v4.1 », ~570 MB, one ``FICHE`` per certificati
 ``;``-separated CSV tables (``Blocs_De_Compétences``: ``Numero_Fiche``,
 ``Bloc_Competences_Code``, ``Bloc_Competences_Libelle``), possibly zipped. The XML is streamed
 fiche by fiche and each one is dropped once read, so memory stays bounded whatever the size.
+The export is bounded like every input (:class:`ep_skills.importing.Limits`): a regular file,
+a zip checked before it is read, fiches and their blocs of a sane size; a file that cannot be
+read is one clear message.
 
 :func:`skeleton` turns a fiche into a draft :class:`Referential`: the official bloc codes and
 titles (verified: they are the export's own text), the competency lists of the blocs when the
@@ -18,17 +21,19 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from xml.etree import ElementTree
 
 from attrs import frozen
 
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _
+from ep_skills.importing import LIMITS, Limits, bounded_lines, check_regular_file, open_zip
 from ep_skills.referential.model import (
     Bloc,
     BlocKind,
@@ -128,11 +133,25 @@ def _day(text: str | None) -> date | None:
     return None
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+"""What zipfile raises on a damaged archive."""
+
+
 @contextmanager
-def _open(path: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[IO[bytes], str]]:
-    """The file itself, or the first member of a zip whose name ends with one of ``suffixes``."""
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+def _open(path: Path, suffixes: tuple[str, ...], limits: Limits) -> Iterator[tuple[IO[bytes], str]]:
+    """The file itself, or the first member of a zip whose name ends with one of ``suffixes``
+    (the zip checked first: its size once unzipped, how much it is compressed)."""
+    with path.open("rb") as handle:
+        if not zipfile.is_zipfile(handle):
+            handle.seek(0)
+            yield handle, path.name
+            return
+        try:
+            archive = open_zip(handle, path, limits.rncp_bytes, limits)
+        except _ZIP_ERRORS as exc:
+            # Offsets and sizes of a damaged directory lead zipfile astray.
+            raise _damaged(path, exc) from None
+        with archive:
             names = [n for n in archive.namelist() if n.lower().endswith(suffixes)]
             if not names:
                 raise EpSkillsError(
@@ -140,21 +159,30 @@ def _open(path: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[IO[bytes], st
                 )
             # Prefer the XML (it has the competency lists), then the blocs table among CSVs.
             names.sort(key=lambda n: (not n.lower().endswith(".xml"), "bloc" not in n.lower(), n))
-            with archive.open(names[0]) as handle:
-                yield handle, names[0]
-        return
-    with path.open("rb") as handle:
-        yield handle, path.name
+            try:
+                member = archive.open(names[0])
+            except _ZIP_ERRORS as exc:
+                raise _damaged(path, exc) from None
+            with member:
+                yield member, names[0]
 
 
-def _fiche_from_xml(element: ElementTree.Element, source: str) -> RncpFiche:
+def _damaged(file: str | Path, exc: BaseException) -> EpSkillsError:
+    return EpSkillsError(
+        _("{file}: the archive is damaged ({error})").format(file=file, error=_one_line(exc))
+    )
+
+
+def _fiche_from_xml(element: ElementTree.Element, source: str, limits: Limits) -> RncpFiche:
     level_text = _text(element.find("NOMENCLATURE_EUROPE/NIVEAU")) or ""
     level_match = re.search(r"\d+", level_text)
-    blocs = []
+    blocs: list[RncpBloc] = []
     for bloc in element.findall("BLOCS_COMPETENCES/BLOC_COMPETENCES"):
         code = _text(bloc.find("CODE"))
         if code is None:
             continue
+        if len(blocs) == limits.rncp_blocs:
+            raise _too_many_blocs(source, _text(element.find("NUMERO_FICHE")) or "", limits)
         blocs.append(
             RncpBloc(
                 code=code,
@@ -168,7 +196,7 @@ def _fiche_from_xml(element: ElementTree.Element, source: str) -> RncpFiche:
         number=_text(element.find("NUMERO_FICHE")) or "",
         title=_text(element.find("INTITULE")),
         abbreviation=_text(element.find("ABREGE/CODE")),
-        level=int(level_match.group()) if level_match else None,
+        level=int(level_match.group()) if level_match and len(level_match.group()) < 4 else None,
         valid_until=_day(_text(element.find("DATE_FIN_ENREGISTREMENT"))),
         active=None if active is None else active.lower() == "oui",
         blocs=tuple(blocs),
@@ -176,22 +204,42 @@ def _fiche_from_xml(element: ElementTree.Element, source: str) -> RncpFiche:
     )
 
 
-def _read_xml(handle: IO[bytes], number: str, source: str) -> RncpFiche | None:
+def _read_xml(handle: IO[bytes], number: str, source: str, limits: Limits) -> RncpFiche | None:
+    parser: ElementTree.XMLPullParser[ElementTree.Element]
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    open_elements: list[ElementTree.Element] = []
+    push, pop = open_elements.append, open_elements.pop
+    held = 0  # bytes read since the last fiche was dropped: what the tree may hold
     try:
-        events = ElementTree.iterparse(handle, events=("start", "end"))
-        root = None
-        for event, element in events:
-            if root is None and event == "start":
-                root = element
-            if event != "end" or element.tag != "FICHE":
-                continue
-            found = _text(element.find("NUMERO_FICHE"))
-            if found and found.upper() == number:
-                return _fiche_from_xml(element, source)
-            # Drop what was read: memory stays bounded on the 570 MB file.
-            element.clear()
-            if root is not None:
-                root.clear()
+        while chunk := handle.read(1 << 14):
+            parser.feed(chunk)
+            held += len(chunk)
+            # "start" and "end" events come with their element
+            events = cast("Iterator[tuple[str, ElementTree.Element]]", parser.read_events())
+            for event, element in events:
+                if event == "start":
+                    push(element)
+                    continue
+                pop()
+                if element.tag != "FICHE":
+                    continue
+                found = _text(element.find("NUMERO_FICHE"))
+                if found and found.upper() == number:
+                    return _fiche_from_xml(element, source, limits)
+                # Drop what was read, the fiche and whatever came before it in its parent
+                # (the root, in the export): memory stays bounded on the 570 MB file.
+                element.clear()
+                if open_elements:
+                    open_elements[-1].clear()
+                held = 0
+            if held > limits.rncp_fiche_bytes:
+                raise EpSkillsError(
+                    _(
+                        "{file}: more than {max} MB without the end of a fiche: not an RNCP "
+                        "export, or a damaged one"
+                    ).format(file=source, max=-(-limits.rncp_fiche_bytes // 1_000_000))
+                )
+        parser.close()
     except ElementTree.ParseError as exc:
         raise EpSkillsError(
             _("{file}: not a valid RNCP XML export ({error})").format(file=source, error=exc)
@@ -199,47 +247,97 @@ def _read_xml(handle: IO[bytes], number: str, source: str) -> RncpFiche | None:
     return None
 
 
-def _read_csv(handle: IO[bytes], number: str, source: str) -> RncpFiche | None:
+def _read_csv(handle: IO[bytes], number: str, source: str, limits: Limits) -> RncpFiche | None:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text, delimiter=";")
+    reader = csv.DictReader(bounded_lines(text, source, limits.line_chars), delimiter=";")
     needed = {"Numero_Fiche", "Bloc_Competences_Code", "Bloc_Competences_Libelle"}
-    if not reader.fieldnames or not needed <= set(reader.fieldnames):
-        raise EpSkillsError(
-            _("{file}: expected the columns {columns}").format(
-                file=source, columns=";".join(sorted(needed))
+    row_number = 0  # the last row read
+    try:
+        if not reader.fieldnames or not needed <= set(reader.fieldnames):
+            raise EpSkillsError(
+                _("{file}: expected the columns {columns}").format(
+                    file=source, columns=";".join(sorted(needed))
+                )
             )
-        )
-    blocs = [
-        RncpBloc(
-            code=row["Bloc_Competences_Code"].strip(), title=row["Bloc_Competences_Libelle"].strip()
-        )
-        for row in reader
-        if row["Numero_Fiche"].strip().upper() == number
-    ]
+        blocs: list[RncpBloc] = []
+        row_number = 1
+        for row in reader:
+            row_number += 1
+            # A short row has None for its missing cells; a bloc needs its code.
+            code = (row["Bloc_Competences_Code"] or "").strip()
+            if not code or (row["Numero_Fiche"] or "").strip().upper() != number:
+                continue
+            if len(blocs) == limits.rncp_blocs:
+                raise _too_many_blocs(source, number, limits)
+            blocs.append(RncpBloc(code=code, title=(row["Bloc_Competences_Libelle"] or "").strip()))
+    except csv.Error:
+        raise EpSkillsError(
+            _(
+                '{file}: row {row} is not well-formed CSV: a cell is too long, or a quote (") '
+                "is not closed"
+            ).format(file=source, row=row_number + 1)
+        ) from None
     return RncpFiche(number=number, blocs=tuple(blocs), source_file=source) if blocs else None
 
 
-def read_fiche(file: str | Path, number: str) -> RncpFiche:
+def _too_many_blocs(source: str, number: str, limits: Limits) -> EpSkillsError:
+    return EpSkillsError(
+        _("{file}: fiche {number} has more than {max} blocs").format(
+            file=source, number=number, max=limits.rncp_blocs
+        )
+    )
+
+
+def read_fiche(file: str | Path, number: str, *, limits: Limits = LIMITS) -> RncpFiche:
     """The fiche ``number`` (``RNCP38568``) from an export file (XML, CSV, or a zip of either).
 
-    :raises EpSkillsError: the file cannot be read, or holds no such fiche.
+    :raises EpSkillsError: the file cannot be read, is beyond ``limits``, or holds no such
+        fiche.
     """
-    path = Path(file)
     number = number.strip().upper()
     if not re.fullmatch(r"RNCP\d+", number):
         raise EpSkillsError(
             _("{number!r} is not an RNCP number (like RNCP38568)").format(number=number)
         )
-    if not path.exists():
-        raise EpSkillsError(_("no such file: {file}").format(file=file))
-    with _open(path, (".xml", ".csv")) as (handle, name):
-        if name.lower().endswith(".csv"):
-            fiche = _read_csv(handle, number, name)
-        else:
-            fiche = _read_xml(handle, number, name)
+    path = check_regular_file(file, limits.rncp_bytes)
+    try:
+        with _open(path, (".xml", ".csv"), limits) as (handle, name):
+            if name.lower().endswith(".csv"):
+                fiche = _read_csv(handle, number, name, limits)
+            else:
+                fiche = _read_xml(handle, number, name, limits)
+    except UnicodeDecodeError as exc:
+        raise EpSkillsError(
+            _(
+                "{file}: the text is not UTF-8 (byte {byte}), as the RNCP export is: download "
+                "it again"
+            ).format(file=file, byte=_byte(exc))
+        ) from None
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        raise EpSkillsError(
+            _("{file}: not a valid RNCP XML export ({error})").format(
+                file=file, error=_one_line(exc)
+            )
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:  # a member
+        raise _damaged(file, exc) from None
+    except OSError as exc:
+        raise EpSkillsError(
+            _("cannot read the file {file}: {reason}").format(
+                file=file, reason=exc.strerror or _one_line(exc)
+            )
+        ) from None
     if fiche is None:
         raise EpSkillsError(_("{file}: no fiche {number}").format(file=file, number=number))
     return fiche
+
+
+def _byte(exc: UnicodeDecodeError) -> str:
+    return f"0x{exc.object[exc.start]:02X}" if exc.start < len(exc.object) else "—"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _bloc_id(code: str, index: int) -> str:
