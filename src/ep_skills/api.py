@@ -129,6 +129,18 @@ def _leaves(referential: Referential) -> dict[str, Competency]:
     return {c.code: c for c in referential.all_competencies() if not c.children}
 
 
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise EvidenceError(
+            _("unknown role {role!r} (known: {known})").format(
+                role=value, known=", ".join(r.value for r in Role)
+            ),
+            field="role",
+        ) from None
+
+
 def _one_change(level: bool, withdraw: bool) -> None:
     if level and withdraw:
         raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
@@ -396,15 +408,7 @@ class Journal:
                 field="trainee",
             )
         info = self.diploma(people[0].diploma)
-        try:
-            role = Role(role)
-        except ValueError:
-            raise EvidenceError(
-                _("unknown role {role!r} (known: {known})").format(
-                    role=role, known=", ".join(r.value for r in Role)
-                ),
-                field="role",
-            ) from None
+        role = _role(role)
         today = self.today
         day = day or today
         if day > today:
@@ -896,15 +900,7 @@ class Journal:
         plugins like new evidence, then update the states they touch. Inside a transaction.
         """
         if role is not None:
-            try:
-                role = Role(role)
-            except ValueError:
-                raise EvidenceError(
-                    _("unknown role {role!r} (known: {known})").format(
-                        role=role, known=", ".join(r.value for r in Role)
-                    ),
-                    field="role",
-                ) from None
+            role = _role(role)
         assessor = check_text(assessor, "assessor")
         note = check_text(note, "note")
         written: list[Assessment] = []

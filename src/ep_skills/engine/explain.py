@@ -19,7 +19,7 @@ from ep_skills.engine.compute import CompetencyState, CoverageCheck, effective_a
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.rollup import NodeState
 from ep_skills.i18n import N_, _, format_day, ngettext
-from ep_skills.journal.model import Assessment, Role, TaskRecord, Trainee
+from ep_skills.journal.model import Assessment, Role, TaskRecord, Trainee, chain_roots
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
 
@@ -174,13 +174,7 @@ class Explanation:
         state = self.state
         used = {u.id: u.weight for u in state.used} if state is not None else {}
         records = {record.id: record for record in self.records}
-
-        def root(row: Assessment) -> int:
-            seen = set()
-            while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
-                seen.add(row.id)
-                row = by_id[row.supersedes]
-            return row.id
+        roots = chain_roots(rows)
 
         found = []
         for row in rows:
@@ -219,7 +213,7 @@ class Explanation:
                     superseded_by=later,
                     note=note,
                     description=record.description if record is not None else None,
-                    root=root(row),
+                    root=roots[row.id],
                 )
             )
         return found

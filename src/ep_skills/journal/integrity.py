@@ -23,9 +23,8 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from functools import cache
 
 from ep_skills.i18n import N_, _
 
@@ -192,10 +191,12 @@ def seal(db: sqlite3.Connection, kind: str = "write") -> bool:
     return True
 
 
-def verify(db: sqlite3.Connection) -> list[str]:
+def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
     """Every sign of tampering found: broken seals, rows no seal covers, missing or altered
     protections, a trainee's diploma that no transfer explains, SQLite's own check."""
-    problems = [_("protection: {problem}").format(problem=p) for p in check_protections(db)]
+    problems = [
+        _("protection: {problem}").format(problem=p) for p in check_protections(db, expected)
+    ]
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     if integrity != "ok":
         problems.append(_("SQLite integrity check: {result}").format(result=integrity))
@@ -278,41 +279,32 @@ def _normal(sql: str) -> str:
     return re.sub(r"\s+", " ", sql).strip().rstrip(";")
 
 
-def expected_triggers(migrations: Sequence[str]) -> dict[str, str]:
-    """The triggers the migrations create (and do not drop), by name, normalised."""
-    from ep_skills.journal.sqlite import _split_sql
-
+def expected_triggers(statements: Iterable[str]) -> dict[str, str]:
+    """The triggers that ``statements`` (every migration's, in order) create and do not
+    drop, by name, normalised."""
     found: dict[str, str] = {}
-    for script in migrations:
-        for statement in _split_sql(script):
-            text = _normal(statement)
-            created = re.match(r"CREATE TRIGGER (\w+)", text)
-            dropped = re.match(r"DROP TRIGGER (?:IF EXISTS )?(\w+)", text)
-            if created:
-                found[created.group(1)] = text
-            elif dropped:
-                found.pop(dropped.group(1), None)
+    for statement in statements:
+        text = _normal(statement)
+        created = re.match(r"CREATE TRIGGER (\w+)", text)
+        dropped = re.match(r"DROP TRIGGER (?:IF EXISTS )?(\w+)", text)
+        if created:
+            found[created.group(1)] = text
+        elif dropped:
+            found.pop(dropped.group(1), None)
     return found
 
 
-def _current() -> dict[str, str]:
-    from ep_skills.journal.sqlite import MIGRATIONS
-
-    return _expected(MIGRATIONS)
-
-
-@cache
-def _expected(migrations: tuple[str, ...]) -> dict[str, str]:
-    return expected_triggers(migrations)
-
-
-def check_protections(db: sqlite3.Connection) -> list[str]:
-    """The protections (triggers) that are missing, altered or added."""
-    expected = _current()
-    present = {
+def _present(db: sqlite3.Connection) -> dict[str, str]:
+    return {
         name: _normal(sql)
         for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
     }
+
+
+def check_protections(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
+    """The protections (triggers) that are missing, altered or added, against ``expected``
+    (see :func:`expected_triggers`)."""
+    present = _present(db)
     problems = [
         _("{name} is missing").format(name=name) for name in sorted(set(expected) - set(present))
     ]
@@ -327,15 +319,11 @@ def check_protections(db: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def repair_protections(db: sqlite3.Connection) -> int:
-    """Put the protections back as ep-skills made them (inside the caller's transaction);
+def repair_protections(db: sqlite3.Connection, expected: Mapping[str, str]) -> int:
+    """Put the protections back as ``expected`` says (inside the caller's transaction);
     returns how many triggers were restored. Rows changed meanwhile stay visible to
     :func:`verify`: a repair restores the locks, it does not bless what passed through."""
-    expected = _current()
-    present = {
-        name: _normal(sql)
-        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-    }
+    present = _present(db)
     restored = 0
     for name in sorted(set(present) - set(expected)):
         db.execute(f"DROP TRIGGER {name}")

@@ -24,6 +24,7 @@ __all__ = [
     "Role",
     "TaskRecord",
     "Trainee",
+    "chain_roots",
     "effective_assessments",
     "name_key",
 ]
@@ -187,19 +188,25 @@ def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:
     chain counts, and not at all if it withdraws the assessment.
     """
     rows = list(rows)
-    by_id = {row.id: row for row in rows}
-
-    def root(row: Assessment) -> int:
-        seen = set()
-        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
-            seen.add(row.id)
-            row = by_id[row.supersedes]
-        return row.id
-
+    roots = chain_roots(rows)
     latest: dict[int, Assessment] = {}
     for row in rows:
-        key = root(row)
+        key = roots[row.id]
         if key not in latest or row.id > latest[key].id:
             latest[key] = row
     keep = {row.id for row in latest.values() if not row.withdrawn}
     return [row for row in rows if row.id in keep]
+
+
+def chain_roots(rows: Iterable[Assessment]) -> dict[int, int]:
+    """For each row, the id of the original assessment its chain of corrections starts from
+    (the row's own id when it corrects nothing among ``rows``)."""
+    by_id = {row.id: row for row in rows}
+    roots = {}
+    for start in by_id.values():
+        row, seen = start, set()
+        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
+            seen.add(row.id)
+            row = by_id[row.supersedes]
+        roots[start.id] = row.id
+    return roots

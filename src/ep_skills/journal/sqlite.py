@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -483,7 +484,7 @@ class SqliteStorage:
     # -- schema ------------------------------------------------------------------------------
 
     def _check_protections(self) -> None:
-        problems = integrity.check_protections(self._db)
+        problems = integrity.check_protections(self._db, _protections())
         if problems:
             raise JournalFileError(
                 _(
@@ -607,7 +608,7 @@ class SqliteStorage:
     def verify(self) -> list[str]:
         """Every sign of tampering (see :func:`ep_skills.journal.integrity.verify`)."""
         try:
-            return integrity.verify(self._db)
+            return integrity.verify(self._db, _protections())
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from None
 
@@ -615,7 +616,7 @@ class SqliteStorage:
         """Put the protections back; returns how many were restored."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            restored = integrity.repair_protections(self._db)
+            restored = integrity.repair_protections(self._db, _protections())
             self._db.execute("COMMIT")
         except BaseException:
             self._rollback()
@@ -1479,6 +1480,14 @@ class SqliteStorage:
                 f"DELETE FROM competency_state WHERE trainee IN ({','.join('?' * len(trainees))})",
                 list(trainees),
             )
+
+
+@cache
+def _protections() -> dict[str, str]:
+    """The triggers every journal of this schema holds (journal/integrity.py)."""
+    return integrity.expected_triggers(
+        statement for script in MIGRATIONS for statement in _split_sql(script)
+    )
 
 
 def _split_sql(script: str) -> list[str]:

@@ -16,7 +16,7 @@ from ep_skills.engine.compute import CompetencyState, effective_assessments
 from ep_skills.engine.explain import coverage_words
 from ep_skills.engine.rollup import NodeState, Progress
 from ep_skills.i18n import N_, _
-from ep_skills.journal.model import Assessment, Role, Trainee
+from ep_skills.journal.model import Assessment, Role, Trainee, chain_roots
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
 from ep_skills.views import Gap, cohort_gaps
@@ -229,17 +229,10 @@ def evidence_lines(
     customers = customers or {}
     descriptions = descriptions or {}
     by_id = {row.id: row for row in rows}
-
-    def root(row: Assessment) -> int:
-        seen = set()
-        while row.supersedes is not None and row.supersedes in by_id and row.id not in seen:
-            seen.add(row.id)
-            row = by_id[row.supersedes]
-        return row.id
-
+    roots = chain_roots(rows)
     chains: dict[int, list[Assessment]] = {}
     for row in rows:
-        chains.setdefault(root(row), []).append(row)
+        chains.setdefault(roots[row.id], []).append(row)
     counting = {row.id for row in effective_assessments(rows)}
     lines = []
     for key in sorted(chains, key=lambda k: (by_id[k].day, k)):
