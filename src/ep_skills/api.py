@@ -1210,8 +1210,10 @@ class Journal:
         for saved in self.storage.states(list(method_of)):
             method, limit = method_of[saved.trainee]
             checks: tuple[CoverageCheck, ...] = ()
-            if not saved.acquired and saved.score is not None:
-                # Not acquired yet: say which rules are not met (besides the score).
+            if saved.state != saved.score_state:
+                # The score reaches acquired but a rule is not met: say which. (A score below
+                # the threshold is its own reason; explain lists every rule.) Only these few
+                # states pay for it: a school's progress reads thousands.
                 checks = tuple(
                     coverage_checks(
                         settings_of[people_by_id[saved.trainee].diploma],
