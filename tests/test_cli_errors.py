@@ -409,7 +409,7 @@ def test_csv_with_bad_rows_reports_every_row_and_column(unchanged: Path, tmp_pat
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == f"Error: {path}: {len(BAD_CELLS)} problem(s), nothing was imported:"
+    assert lines[0] == f"Error: {path}: {len(BAD_CELLS)} problems, nothing was imported:"
     assert len(lines) == 1 + len(BAD_CELLS)
     for line, (row, column) in zip(lines[1:], BAD_CELLS, strict=True):
         assert line.startswith(f"  row {row}, column {column}: "), line
@@ -521,7 +521,7 @@ def test_csv_report_in_french(unchanged: Path, tmp_path: Path) -> None:
     result = run(unchanged, "import", str(path), lang="fr")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == f"Erreur : {path} : 2 problème(s), rien n'a été importé :"
+    assert lines[0] == f"Erreur : {path} : 2 problèmes, rien n'a été importé :"
     assert lines[1].startswith("  ligne 3, colonne date : ")
     assert "n'est pas une date" in lines[1]
     assert lines[2].startswith("  ligne 4, colonne ")

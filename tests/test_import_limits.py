@@ -312,7 +312,7 @@ def test_a_cell_too_long(unchanged: Path, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "suivi.csv", [["date", "trainee", "note"], [*ROW[:2], long_note]])
     lines = refused(unchanged, "import", str(path)).splitlines()
     assert lines == [
-        f"Error: {path}: 1 problem(s), nothing was imported:",
+        f"Error: {path}: 1 problem, nothing was imported:",
         "  row 2, column note: the cell holds 10001 characters, more than the 10000 allowed",
     ]
 

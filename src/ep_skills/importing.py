@@ -57,7 +57,7 @@ from attrs import frozen
 
 from ep_skills.dates import parse_day
 from ep_skills.errors import EpSkillsError, EvidenceError
-from ep_skills.i18n import _, format_day
+from ep_skills.i18n import _, format_day, ngettext
 from ep_skills.outputs import replacing
 
 if TYPE_CHECKING:
@@ -186,7 +186,11 @@ class ImportProblems(EpSkillsError):
     def __init__(self, file: str, problems: list[tuple[int, str, str]]) -> None:
         self.problems = problems
         lines = [
-            _("{file}: {n} problem(s), nothing was imported:").format(file=file, n=len(problems))
+            ngettext(
+                "{file}: {n} problem, nothing was imported:",
+                "{file}: {n} problems, nothing was imported:",
+                len(problems),
+            ).format(file=file, n=len(problems))
         ]
         for row, column, message in problems[:_MAX_SHOWN]:
             # One line per problem, whatever the cells held (a value quoted with its line
