@@ -31,6 +31,8 @@ from ep_skills.i18n import N_, _
 __all__ = [
     "PROTECTED",
     "check_protections",
+    "last_seal",
+    "marks",
     "repair_protections",
     "seal",
     "verify",
@@ -117,7 +119,8 @@ def marks(db: sqlite3.Connection) -> dict[str, int]:
     return dict(zip(_ROWID_TABLES, db.execute(sql).fetchone(), strict=True))
 
 
-def _last_seal(db: sqlite3.Connection) -> tuple[str, dict[str, int]]:
+def last_seal(db: sqlite3.Connection) -> tuple[str, dict[str, int]]:
+    """The digest and the marks of the newest seal (empty and zeros before the first)."""
     row = db.execute("SELECT digest, marks FROM seal ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         return "", dict.fromkeys(_ROWID_TABLES, 0)
@@ -160,7 +163,7 @@ def _digest(
 
 def unsealed(db: sqlite3.Connection) -> dict[str, int]:
     """Tables holding rows above the last seal, with how many (rows no seal covers)."""
-    sealed = _last_seal(db)[1]
+    sealed = last_seal(db)[1]
     now = marks(db)
     return {
         table: int(
@@ -178,7 +181,7 @@ def seal(db: sqlite3.Connection, kind: str = "write") -> bool:
 
     Returns whether there was anything to seal.
     """
-    previous, before = _last_seal(db)
+    previous, before = last_seal(db)
     after = marks(db)
     if after == before:
         return False

@@ -564,12 +564,11 @@ class SqliteStorage:
             raise _translate(exc, self.path) from None
         self._depth = 1
         try:
-            sealed = self._sealed_marks()
+            self._check_sealed()
             yield
             # Every write is sealed in its own transaction: the rows it added, hashed and
-            # chained to the previous seal (journal/integrity.py).
-            if integrity.marks(self._db) != sealed:
-                integrity.seal(self._db)
+            # chained to the previous seal (journal/integrity.py); nothing new, no seal.
+            integrity.seal(self._db)
         except BaseException:
             self._rollback()
             raise
@@ -588,22 +587,16 @@ class SqliteStorage:
         with suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
 
-    def _sealed_marks(self) -> dict[str, int]:
-        """The marks of the last seal, after checking that no row was written since without
-        one (by a program other than ep-skills): then every write is refused."""
-        last = self._db.execute("SELECT marks FROM seal ORDER BY id DESC LIMIT 1").fetchone()
-        sealed = {k: int(v) for k, v in json.loads(last[0]).items()} if last else {}
-        now = integrity.marks(self._db)
-        if last is None:
-            sealed = dict.fromkeys(now, 0)
-        if now != sealed:
+    def _check_sealed(self) -> None:
+        """Refuse every write while rows that no seal covers (written by a program other than
+        ep-skills) are in the journal."""
+        if integrity.marks(self._db) != integrity.last_seal(self._db)[1]:
             raise JournalFileError(
                 _(
                     "the journal {path} holds rows that ep-skills did not write (no seal "
                     "covers them); nothing was written. Check it with: ep-skills verify"
                 ).format(path=self.path)
             )
-        return sealed
 
     def verify(self) -> list[str]:
         """Every sign of tampering (see :func:`ep_skills.journal.integrity.verify`)."""
@@ -1406,16 +1399,10 @@ class SqliteStorage:
     def write_mark(self) -> tuple[int, ...]:
         """A mark that changes with every committed write (the newest row of each table), to
         tell after an interruption whether a write reached the file."""
-        tables = (
-            "trainee",
-            "production_order",
-            "task_record",
-            "assessment",
-            "trainee_transfer",
-            "import_batch",
-        )
-        sql = "SELECT " + ", ".join(f"(SELECT coalesce(max(rowid), 0) FROM {t})" for t in tables)
-        return tuple(int(v) for v in self._read(sql)[0])
+        try:
+            return tuple(integrity.marks(self._db).values())
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
 
     def last_assessment_id(self) -> int:
         return int(self._read("SELECT coalesce(max(id), 0) AS m FROM assessment")[0]["m"])
