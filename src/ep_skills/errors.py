@@ -8,8 +8,13 @@ from enum import StrEnum
 from attrs import frozen
 
 __all__ = [
+    "AlreadyExistsError",
+    "ConflictError",
     "EpSkillsError",
     "EvidenceError",
+    "InvalidValueError",
+    "JournalUnavailableError",
+    "NotFoundError",
     "PluginError",
     "Problem",
     "ReferentialError",
@@ -46,19 +51,54 @@ class Problem:
 
 
 class EpSkillsError(Exception):
-    """Base of every error a user can cause; its message is meant for them."""
+    """Base of every error a user can cause; its message is meant for them.
+
+    ``field`` names the input at fault (``trainee``, ``task``, ``order``, ``level``,
+    ``competencies``, ``date``, ``role``, ``autonomy``, ``minutes``, ``note``…) when one is, and
+    ``value`` is the value given for it, so that a program can answer without parsing the
+    message (a web API: 404 for :class:`NotFoundError`, 409 for :class:`AlreadyExistsError` and
+    :class:`ConflictError`, 422 for :class:`InvalidValueError`, 503 for
+    :class:`JournalUnavailableError`).
+    """
+
+    def __init__(
+        self, message: str = "", *, field: str | None = None, value: object = None
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class EvidenceError(EpSkillsError):
-    """A record or assessment refers to something that does not exist or is not allowed.
+    """The journal refused a request: the base of the four errors below.
 
-    ``field`` names the input at fault (``trainee``, ``task``, ``order``, ``level``,
-    ``competencies``, ``date``, ``role``, ``autonomy``, ``minutes``, ``note``…) when one is.
+    Catch this one to catch them all; catch one of its subclasses to answer each differently.
     """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+
+class NotFoundError(EvidenceError):
+    """The trainee, order, task, competency, record, assessment or import named does not
+    exist (« inconnu »). The message suggests close names when there are some."""
+
+
+class AlreadyExistsError(EvidenceError):
+    """What is being added exists already: a trainee's name or external id, an order's
+    reference."""
+
+
+class InvalidValueError(EvidenceError):
+    """A value is of the wrong type, out of range, not allowed here, or the request is
+    incomplete (no trainee named, no competency assessed…)."""
+
+
+class ConflictError(EvidenceError):
+    """The request contradicts what the journal holds: a name that several trainees share, an
+    entry already withdrawn, rows of an import already there with another level."""
+
+
+class JournalUnavailableError(EpSkillsError):
+    """The journal cannot be used: its file is missing, locked, read-only, damaged or not a
+    journal, or it is in memory and used from another thread."""
 
 
 class ReferentialError(EpSkillsError):
@@ -70,10 +110,22 @@ class ReferentialError(EpSkillsError):
 
 
 class PluginError(EpSkillsError):
-    """A plugin is broken or two plugins conflict."""
+    """A plugin is broken, answered a hook wrongly, or conflicts with another; ``plugin``
+    names it when it is known."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        plugin: str | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(message, field=field, value=value)
+        self.plugin = plugin
 
 
-class UnknownDiplomaError(EpSkillsError):
+class UnknownDiplomaError(NotFoundError):
     """No installed plugin provides this diploma."""
 
     def __init__(self, diploma_id: str, known: Sequence[str]) -> None:
@@ -83,5 +135,7 @@ class UnknownDiplomaError(EpSkillsError):
 
         listed = ", ".join(self.known) or "—"
         super().__init__(
-            _("unknown diploma {id!r} (installed: {known})").format(id=diploma_id, known=listed)
+            _("unknown diploma {id!r} (installed: {known})").format(id=diploma_id, known=listed),
+            field="diploma",
+            value=diploma_id,
         )

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from attrs import evolve
 
-from ep_skills.errors import EpSkillsError
+from ep_skills.errors import JournalUnavailableError
 from ep_skills.i18n import _
 from ep_skills.journal import integrity
 from ep_skills.journal.model import (
@@ -309,7 +309,7 @@ def _window_of(
     return rows[-limit:] if limit else rows
 
 
-class JournalFileError(EpSkillsError):
+class JournalFileError(JournalUnavailableError):
     """The journal file is missing, locked, read-only or not a journal."""
 
 
