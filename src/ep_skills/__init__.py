@@ -14,24 +14,33 @@ from ep_skills.plugins.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
     from ep_skills.api import (
-        EvidenceError,
+        KEEP,
+        DiplomaInfo,
         ImportConflicts,
         ImportResult,
         Journal,
+        Keep,
         open_journal,
     )
-    from ep_skills.engine.compute import CompetencyState
+    from ep_skills.engine.compute import CompetencyState, CoverageCheck
     from ep_skills.engine.explain import Explanation
     from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, load_school_config
     from ep_skills.engine.rollup import BlocProgress, EpreuveReadiness, NodeState, Progress
     from ep_skills.errors import (
+        AlreadyExistsError,
+        ConflictError,
         EpSkillsError,
+        EvidenceError,
+        InvalidValueError,
+        JournalUnavailableError,
+        NotFoundError,
         PluginError,
         Problem,
         ReferentialError,
+        Severity,
         UnknownDiplomaError,
     )
-    from ep_skills.importing import import_file
+    from ep_skills.importing import ImportProblems, ImportReport, import_file
     from ep_skills.journal.model import (
         Assessment,
         Correction,
@@ -40,7 +49,11 @@ if TYPE_CHECKING:
         Role,
         TaskRecord,
         Trainee,
+        TraineeChange,
     )
+    from ep_skills.journal.sqlite import JournalFileError, SqliteStorage
+    from ep_skills.journal.storage import PairSummary, StateRow, Storage
+    from ep_skills.outputs import OutputError
     from ep_skills.plugins.manager import make_plugin_manager
     from ep_skills.plugins.registry import Registry
     from ep_skills.referential.codec import dumps_referential, load_referential, loads_referential
@@ -48,10 +61,12 @@ if TYPE_CHECKING:
         Bloc,
         CatalogueTask,
         Competency,
+        Context,
         Epreuve,
         Provenance,
         ProvenanceStatus,
         Referential,
+        TaskCompetency,
     )
     from ep_skills.referential.settings import CalculationSettings, Coverage, Scale
     from ep_skills.views import Gap, cohort_gaps
@@ -59,6 +74,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AlreadyExistsError": "ep_skills.errors",
     "Assessment": "ep_skills.journal.model",
     "Bloc": "ep_skills.referential.model",
     "BlocProgress": "ep_skills.engine.rollup",
@@ -66,29 +82,43 @@ _LAZY = {
     "CatalogueTask": "ep_skills.referential.model",
     "cohort_gaps": "ep_skills.views",
     "Competency": "ep_skills.referential.model",
-    "Correction": "ep_skills.journal.model",
     "CompetencyState": "ep_skills.engine.compute",
+    "ConflictError": "ep_skills.errors",
+    "Context": "ep_skills.referential.model",
+    "Correction": "ep_skills.journal.model",
     "Coverage": "ep_skills.referential.settings",
+    "CoverageCheck": "ep_skills.engine.compute",
+    "DiplomaInfo": "ep_skills.api",
     "dumps_referential": "ep_skills.referential.codec",
     "EffectiveSettings": "ep_skills.engine.layers",
     "Epreuve": "ep_skills.referential.model",
     "EpreuveReadiness": "ep_skills.engine.rollup",
     "EpSkillsError": "ep_skills.errors",
-    "EvidenceError": "ep_skills.api",
+    "EvidenceError": "ep_skills.errors",
     "Explanation": "ep_skills.engine.explain",
     "Gap": "ep_skills.views",
+    "import_file": "ep_skills.importing",
     "ImportBatch": "ep_skills.journal.model",
     "ImportConflicts": "ep_skills.api",
+    "ImportProblems": "ep_skills.importing",
+    "ImportReport": "ep_skills.importing",
     "ImportResult": "ep_skills.api",
-    "import_file": "ep_skills.importing",
+    "InvalidValueError": "ep_skills.errors",
     "Journal": "ep_skills.api",
+    "JournalFileError": "ep_skills.journal.sqlite",
+    "JournalUnavailableError": "ep_skills.errors",
+    "KEEP": "ep_skills.api",
+    "Keep": "ep_skills.api",
     "load_referential": "ep_skills.referential.codec",
     "load_school_config": "ep_skills.engine.layers",
     "loads_referential": "ep_skills.referential.codec",
     "make_plugin_manager": "ep_skills.plugins.manager",
     "NodeState": "ep_skills.engine.rollup",
+    "NotFoundError": "ep_skills.errors",
     "open_journal": "ep_skills.api",
     "Order": "ep_skills.journal.model",
+    "OutputError": "ep_skills.outputs",
+    "PairSummary": "ep_skills.journal.storage",
     "PluginError": "ep_skills.errors",
     "Problem": "ep_skills.errors",
     "Progress": "ep_skills.engine.rollup",
@@ -100,12 +130,20 @@ _LAZY = {
     "Role": "ep_skills.journal.model",
     "Scale": "ep_skills.referential.settings",
     "SchoolConfig": "ep_skills.engine.layers",
+    "Severity": "ep_skills.errors",
+    "SqliteStorage": "ep_skills.journal.sqlite",
+    "StateRow": "ep_skills.journal.storage",
+    "Storage": "ep_skills.journal.storage",
+    "TaskCompetency": "ep_skills.referential.model",
     "TaskRecord": "ep_skills.journal.model",
     "Trainee": "ep_skills.journal.model",
+    "TraineeChange": "ep_skills.journal.model",
     "UnknownDiplomaError": "ep_skills.errors",
 }
 
 __all__ = [
+    "KEEP",
+    "AlreadyExistsError",
     "Assessment",
     "Bloc",
     "BlocProgress",
@@ -113,8 +151,12 @@ __all__ = [
     "CatalogueTask",
     "Competency",
     "CompetencyState",
+    "ConflictError",
+    "Context",
     "Correction",
     "Coverage",
+    "CoverageCheck",
+    "DiplomaInfo",
     "EffectiveSettings",
     "EpSkillsError",
     "Epreuve",
@@ -124,10 +166,19 @@ __all__ = [
     "Gap",
     "ImportBatch",
     "ImportConflicts",
+    "ImportProblems",
+    "ImportReport",
     "ImportResult",
+    "InvalidValueError",
     "Journal",
+    "JournalFileError",
+    "JournalUnavailableError",
+    "Keep",
     "NodeState",
+    "NotFoundError",
     "Order",
+    "OutputError",
+    "PairSummary",
     "PluginError",
     "Problem",
     "Progress",
@@ -139,8 +190,14 @@ __all__ = [
     "Role",
     "Scale",
     "SchoolConfig",
+    "Severity",
+    "SqliteStorage",
+    "StateRow",
+    "Storage",
+    "TaskCompetency",
     "TaskRecord",
     "Trainee",
+    "TraineeChange",
     "UnknownDiplomaError",
     "__version__",
     "cohort_gaps",

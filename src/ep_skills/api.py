@@ -42,8 +42,23 @@ from ep_skills.engine.compute import (
 )
 from ep_skills.engine.layers import EffectiveSettings, SchoolConfig, resolve
 from ep_skills.engine.rollup import Progress, build_progress
-from ep_skills.errors import EvidenceError
+from ep_skills.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    EvidenceError,
+    InvalidValueError,
+    NotFoundError,
+)
 from ep_skills.i18n import _, format_day
+from ep_skills.journal.identity import (
+    KEEP,
+    Keep,
+    changed_fields,
+    check_metadata,
+    check_name_free,
+    pick_named,
+    updated,
+)
 from ep_skills.journal.model import (
     Assessment,
     AssessmentInput,
@@ -53,10 +68,18 @@ from ep_skills.journal.model import (
     Role,
     TaskRecord,
     Trainee,
+    TraineeChange,
     name_key,
 )
 from ep_skills.journal.storage import StateRow, Storage
-from ep_skills.journal.values import check_id, check_number, check_text
+from ep_skills.journal.values import (
+    check_day,
+    check_id,
+    check_mapping,
+    check_number,
+    check_text,
+    check_texts,
+)
 from ep_skills.plugins.registry import Registry
 from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import CatalogueTask, Competency, Referential
@@ -65,12 +88,23 @@ from ep_skills.referential.settings import Scale
 if TYPE_CHECKING:
     from ep_skills.engine.explain import Explanation
 
-__all__ = ["EvidenceError", "ImportConflicts", "ImportResult", "Journal", "open_journal"]
+__all__ = [
+    "KEEP",
+    "DiplomaInfo",
+    "EvidenceError",
+    "ImportConflicts",
+    "ImportResult",
+    "Journal",
+    "Keep",
+    "open_journal",
+]
 
 
 @frozen
-class _Diploma:
-    """What the journal needs of one diploma, computed once per journal."""
+class DiplomaInfo:
+    """A diploma as a journal uses it (:meth:`Journal.diploma`), computed once per journal:
+    its referential, the scale of levels, the calculation settings in force (every layer
+    resolved), the leaf competencies assessments are recorded on, the catalogue of tasks."""
 
     referential: Referential
     scale: Scale
@@ -133,19 +167,57 @@ def _role(value: Role | str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise EvidenceError(
+        raise InvalidValueError(
             _("unknown role {role!r} (known: {known})").format(
                 role=value, known=", ".join(r.value for r in Role)
             ),
             field="role",
+            value=value,
         ) from None
 
 
 def _one_change(level: bool, withdraw: bool) -> None:
     if level and withdraw:
-        raise EvidenceError(_("give either a new level or withdraw, not both"), field="level")
+        raise InvalidValueError(_("give either a new level or withdraw, not both"), field="level")
     if not level and not withdraw:
-        raise EvidenceError(_("give the right level (--level) or withdraw it"), field="level")
+        raise InvalidValueError(_("give the right level (--level) or withdraw it"), field="level")
+
+
+def _check_word(value: object, field: str) -> str | None:
+    """A code (task, level): text, or None."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidValueError(
+            _("{field}: {value!r} is not text").format(field=field, value=value),
+            field=field,
+            value=value,
+        )
+    return value
+
+
+def _check_levels(value: object) -> dict[str, str]:
+    """Competency codes to levels, both text."""
+    levels = check_mapping(value, "competencies")
+    for level in levels.values():
+        _check_word(level, "level")
+    return {code: str(level) for code, level in levels.items()}
+
+
+_CONTEXT_KEYS = ("process", "machine", "material")
+
+
+def _check_context(value: object) -> dict[str, tuple[str, ...]]:
+    """Where the work was done (« procédé », « machine », « matière »): lists of texts."""
+    context = check_mapping(value, "context")
+    unknown = sorted(set(context) - set(_CONTEXT_KEYS))
+    if unknown:
+        raise InvalidValueError(
+            _("context: unknown {names} (known: {known})").format(
+                names=", ".join(unknown), known=", ".join(_CONTEXT_KEYS)
+            ),
+            field="context",
+            value=value,
+        )
+    return {key: check_texts(items, key) for key, items in context.items()}
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -168,7 +240,7 @@ class ImportResult:
     same task done twice a day)."""
 
 
-class ImportConflicts(EvidenceError):
+class ImportConflicts(ConflictError):
     """Rows whose work is already in the journal with another level or note.
 
     ``conflicts`` lists ``(row of the file, the file's record, the journal's record)``.
@@ -183,6 +255,9 @@ class ImportConflicts(EvidenceError):
             field="competencies",
         )
 
+
+_UPDATABLE = ("name", "cohort", "start_date", "option", "external_id", "metadata")
+"""What :meth:`Journal.update_trainee` changes (leaving is :meth:`Journal.archive_trainee`)."""
 
 MAX_MINUTES = 10_000
 """The longest time a task record takes (a week of work is ~2,100 minutes): more is a typo."""
@@ -207,9 +282,11 @@ class Journal:
         self.registry = registry
         self.school = school or SchoolConfig()
         self._today = today
-        self._diplomas: dict[str, _Diploma] = {}
+        self._diplomas: dict[str, DiplomaInfo] = {}
         self._trainees: dict[int, Trainee] = {}
         self._trainees_by_name: dict[str, Trainee] = {}
+        self._homonyms: set[str] = set()
+        self._trainee_mark: tuple[int, ...] | None = None
         self._orders: set[str] = set()
         self._fingerprints: dict[str, str] = {}
         self._deferred = False
@@ -236,7 +313,7 @@ class Journal:
 
     # -- diplomas ----------------------------------------------------------------------------
 
-    def diploma(self, diploma_id: str) -> _Diploma:
+    def diploma(self, diploma_id: str) -> DiplomaInfo:
         """The referential, scale, settings, leaves and tasks of a diploma (cached)."""
         if diploma_id not in self._diplomas:
             referential = self.registry.get(diploma_id)
@@ -246,7 +323,7 @@ class Journal:
             ]
             settings = resolve(layers, self.registry.methods())
             leaves = _leaves(referential)
-            self._diplomas[diploma_id] = _Diploma(
+            self._diplomas[diploma_id] = DiplomaInfo(
                 referential=referential,
                 scale=referential.scale or DEFAULT_SCALE,
                 settings=settings,
@@ -270,68 +347,259 @@ class Journal:
         cohort: str | None = None,
         start_date: date | None = None,
         option: str | None = None,
+        external_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Trainee:
-        """Add a trainee preparing ``diploma`` (and one of its options, if it has them)."""
+        """Add a trainee preparing ``diploma`` (and one of its options, if it has them).
+
+        :param external_id: the trainee's id in the school's other software (unique in the
+            journal); two trainees may share a name when each has one.
+        :param metadata: free information kept with the trainee (names to texts).
+        :raises AlreadyExistsError: the name or the external id is taken.
+        """
         checked = check_text(name, "name", strict=True)
         if checked is None:
-            raise EvidenceError(_("a trainee needs a name"), field="name")
+            raise InvalidValueError(_("a trainee needs a name"), field="name", value=name)
         name = checked
         cohort = check_text(cohort, "cohort", strict=True)
-        option = check_text(option, "option", strict=True)
-        referential = self.registry.get(diploma)
-        options = [o.code for o in referential.options]
-        if option is not None and option not in options:
-            known = ", ".join(options) or "—"
-            raise EvidenceError(
-                _("unknown option {option!r} for {diploma} (known: {known})").format(
-                    option=option, diploma=diploma, known=known
-                ),
-                field="option",
+        external_id = check_text(external_id, "external_id", strict=True)
+        found = {} if metadata is None else check_metadata(metadata)
+        start_date = check_day(start_date, "start_date")
+        if not isinstance(diploma, str):
+            raise InvalidValueError(
+                _("diploma: {value!r} is not a diploma id").format(value=diploma),
+                field="diploma",
+                value=diploma,
             )
+        referential = self.registry.get(diploma)
+        option = self._check_option(referential, check_text(option, "option", strict=True))
         if start_date is not None and start_date > self.today:
-            raise EvidenceError(
-                _("start date {day} is in the future").format(day=format_day(start_date))
+            raise InvalidValueError(
+                _("start date {day} is in the future").format(day=format_day(start_date)),
+                field="start_date",
+                value=start_date,
             )
         # Checked inside the write transaction: two adds of one name at once take turns, and
         # the second gets the same clear message as when they come one after the other.
         with self.storage.transaction():
-            if self.storage.trainee_by_name(name) is not None:
-                raise EvidenceError(
-                    _("a trainee named {name!r} already exists").format(name=name), field="name"
-                )
-            return self.storage.add_trainee(Trainee(0, name, diploma, cohort, start_date, option))
+            check_name_free(
+                name,
+                external_id,
+                self.storage.trainees_named(name),
+                self.storage.trainee_by_external_id(external_id) if external_id else None,
+            )
+            return self.storage.add_trainee(
+                Trainee(0, name, referential.id, cohort, start_date, option, external_id, found)
+            )
 
-    def trainee(self, who: str | int) -> Trainee:
-        """A trainee by id or name (case-insensitive).
+    @staticmethod
+    def _check_option(referential: Referential, option: str | None) -> str | None:
+        options = [o.code for o in referential.options]
+        if option is not None and option not in options:
+            known = ", ".join(options) or "—"
+            raise InvalidValueError(
+                _("unknown option {option!r} for {diploma} (known: {known})").format(
+                    option=option, diploma=referential.id, known=known
+                ),
+                field="option",
+                value=option,
+            )
+        return option
 
-        :raises EvidenceError: no such trainee; the message suggests close names.
+    def trainee(
+        self, who: str | int | Trainee | None = None, *, external_id: str | None = None
+    ) -> Trainee:
+        """A trainee by number, by name (case, accents and spaces aside), or by the id the
+        school's other software gives them; as they are now.
+
+        :raises NotFoundError: no such trainee; the message suggests close names.
+        :raises ConflictError: several trainees have that name (homonyms): give the number or
+            the external id.
         """
+        self._check_trainee_cache()
+        if external_id is not None:
+            wanted = check_text(external_id, "external_id", strict=True) or ""
+            found = self.storage.trainee_by_external_id(wanted)
+            if found is None:
+                raise NotFoundError(
+                    _("no trainee has the external id {id!r}").format(id=external_id),
+                    field="external_id",
+                    value=external_id,
+                )
+            return self._cache_trainee(found)
+        if isinstance(who, Trainee):
+            who = who.id
+        if isinstance(who, bool) or not isinstance(who, str | int):
+            raise InvalidValueError(
+                _("trainee: give a number, a name or a Trainee, not {value!r}").format(value=who),
+                field="trainee",
+                value=who,
+            )
         found = None
-        if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
+        if isinstance(who, int) or who.isdigit():
             number = check_id(int(who))
             if number is not None:
                 found = self._trainees.get(number) or self.storage.trainee_by_id(number)
         if found is None and isinstance(who, str):
-            found = self._trainees_by_name.get(name_key(who)) or self.storage.trainee_by_name(
-                who.strip()
-            )
+            found = self._trainees_by_name.get(name_key(who))
+            if found is None:
+                found = pick_named(who, self.storage.trainees_named(who.strip()))
         if found is None:
-            names = [t.name for t in self.storage.trainees()]
-            raise EvidenceError(
+            names = [t.name for t in self.storage.trainees(archived=True)]
+            raise NotFoundError(
                 _("unknown trainee {name!r}").format(name=str(who)) + _suggest(str(who), names),
                 field="trainee",
+                value=who,
             )
-        self._cache_trainee(found)
-        return found
+        return self._cache_trainee(found)
 
-    def _cache_trainee(self, trainee: Trainee) -> None:
-        # Trainees are looked up for every row of an import; their id never changes.
+    def _cache_trainee(self, trainee: Trainee) -> Trainee:
+        # Trainees are looked up for every row of an import. A homonym is never cached by
+        # name: the name alone does not say who.
         self._trainees[trainee.id] = trainee
-        self._trainees_by_name[name_key(trainee.name)] = trainee
+        key = name_key(trainee.name)
+        if key not in self._homonyms:
+            self._trainees_by_name[key] = trainee
+        return trainee
 
-    def trainees(self, cohort: str | None = None) -> list[Trainee]:
-        """Trainees by name, of one cohort if given."""
-        return self.storage.trainees(cohort)
+    def _check_trainee_cache(self) -> None:
+        """Forget the trainees kept in memory when anyone (another thread or process) added,
+        changed or transferred one since: one indexed read, far cheaper than a lookup."""
+        mark = self.storage.trainee_mark()
+        if mark != self._trainee_mark:
+            self._trainees.clear()
+            self._trainees_by_name.clear()
+            self._homonyms = self.storage.shared_names()
+            self._trainee_mark = mark
+
+    def trainees(self, cohort: str | None = None, *, archived: bool = False) -> list[Trainee]:
+        """Trainees by name, of one cohort if given; those who left (archived) only with
+        ``archived``."""
+        return self.storage.trainees(cohort, archived=archived)
+
+    def update_trainee(
+        self,
+        who: str | int | Trainee,
+        *,
+        name: str | Keep = KEEP,
+        cohort: str | Keep | None = KEEP,
+        start_date: date | Keep | None = KEEP,
+        option: str | Keep | None = KEEP,
+        external_id: str | Keep | None = KEEP,
+        metadata: Mapping[str, str] | Keep | None = KEEP,
+        author: str | None = None,
+        note: str | None = None,
+    ) -> Trainee:
+        """Change what the journal knows of a trainee; the fields not given keep their value
+        (``None`` clears one). The change is kept for ever with who made it and why
+        (:meth:`trainee_changes`); evidence is untouched. Returns the trainee as changed.
+
+        :raises AlreadyExistsError: the new name or external id is another trainee's.
+        :raises InvalidValueError: nothing would change, or a value is not allowed.
+        """
+        return self._change_trainee(
+            who,
+            "update",
+            author=author,
+            note=note,
+            name=name,
+            cohort=cohort,
+            start_date=start_date,
+            option=option,
+            external_id=external_id,
+            metadata=metadata,
+        )
+
+    def rename_trainee(
+        self,
+        who: str | int | Trainee,
+        new_name: str,
+        *,
+        author: str | None = None,
+        note: str | None = None,
+    ) -> Trainee:
+        """Give a trainee another name (a typing mistake, a change of name); their evidence
+        stays theirs."""
+        return self.update_trainee(who, name=new_name, author=author, note=note)
+
+    def archive_trainee(
+        self,
+        who: str | int | Trainee,
+        *,
+        day: date | None = None,
+        author: str | None = None,
+        note: str | None = None,
+    ) -> Trainee:
+        """A trainee left (« sortie »): out of lists, matrices and gaps from now on; their
+        evidence is kept and still shown by number. Recording new work for them is refused
+        until :meth:`restore_trainee`."""
+        day = check_day(day) or self.today
+        return self._change_trainee(who, "archive", author=author, note=note, archived=day)
+
+    def restore_trainee(
+        self, who: str | int | Trainee, *, author: str | None = None, note: str | None = None
+    ) -> Trainee:
+        """A trainee who left comes back: in lists again, and new work can be recorded."""
+        return self._change_trainee(who, "restore", author=author, note=note, archived=None)
+
+    def trainee_changes(self, who: str | int | Trainee) -> list[TraineeChange]:
+        """Every change of a trainee (renames, updates, leaving, coming back), oldest first."""
+        return self.storage.trainee_changes(self.trainee(who).id)
+
+    def _change_trainee(
+        self,
+        who: str | int | Trainee,
+        kind: str,
+        *,
+        author: str | None,
+        note: str | None,
+        archived: date | Keep | None = KEEP,
+        **fields: Any,
+    ) -> Trainee:
+        author = check_text(author, "assessor")
+        note = check_text(note, "note")
+        with self.storage.transaction():
+            # Read inside the write transaction: two changes at once take turns, the second
+            # changing what the first left.
+            self._trainee_mark = None
+            person = self.trainee(who)
+            changed = updated(person, **{f: fields.get(f, KEEP) for f in _UPDATABLE})
+            if "option" in fields and not isinstance(fields["option"], Keep):
+                self._check_option(self.diploma(person.diploma).referential, changed.option)
+            if not isinstance(archived, Keep):
+                if archived is None and person.archived is None:
+                    raise ConflictError(
+                        _("{name} is not archived").format(name=person.name),
+                        field="archived",
+                        value=archived,
+                    )
+                if archived is not None and person.archived is not None:
+                    raise ConflictError(
+                        _("{name} was already archived on {day}").format(
+                            name=person.name, day=format_day(person.archived)
+                        ),
+                        field="archived",
+                        value=archived,
+                    )
+                changed = evolve(changed, archived=archived)
+            fields_changed = changed_fields(person, changed)
+            if not fields_changed:
+                raise InvalidValueError(
+                    _("nothing to change for {name}").format(name=person.name), field="trainee"
+                )
+            if {"name", "external_id"} & set(fields_changed):
+                check_name_free(
+                    changed.name,
+                    changed.external_id,
+                    self.storage.trainees_named(changed.name),
+                    self.storage.trainee_by_external_id(changed.external_id)
+                    if changed.external_id
+                    else None,
+                    itself=person.id,
+                )
+            self.storage.add_trainee_change(changed, kind, fields_changed, author, note)
+        self._trainee_mark = None
+        return self.trainee(person.id)
 
     def add_order(
         self,
@@ -350,13 +618,13 @@ class Journal:
         checked_customer = check_text(customer, "customer")
         checked_title = check_text(title, "title")
         if checked_ref is None or checked_customer is None or checked_title is None:
-            raise EvidenceError(_("an order needs a reference, a customer and a title"))
+            raise InvalidValueError(_("an order needs a reference, a customer and a title"))
         ref, customer, title = checked_ref, checked_customer, checked_title
         quantity = check_number(quantity, "quantity", 1, 10**9)
         with self.storage.transaction():
             if self.storage.order(ref) is not None:
-                raise EvidenceError(
-                    _("order {ref!r} already exists").format(ref=ref), field="order"
+                raise AlreadyExistsError(
+                    _("order {ref!r} already exists").format(ref=ref), field="order", value=ref
                 )
             return self.storage.add_order(Order(ref, customer, title, quantity, received, due))
 
@@ -368,7 +636,7 @@ class Journal:
 
     def build_record(
         self,
-        trainees: Sequence[str | int],
+        trainees: Sequence[str | int | Trainee],
         *,
         task: str | None = None,
         description: str | None = None,
@@ -388,20 +656,36 @@ class Journal:
         The catalogue task proposes its default levels; ``level`` replaces them all and
         ``levels`` (competency → level) replaces or adds single ones.
         """
+        if isinstance(trainees, str | bytes) or not isinstance(trainees, Sequence):
+            # A name alone would be taken letter by letter.
+            raise InvalidValueError(
+                _("trainees: give a list of trainees, not {value!r}").format(value=trainees),
+                field="trainee",
+                value=trainees,
+            )
         if not trainees:
-            raise EvidenceError(_("name at least one trainee"), field="trainee")
+            raise InvalidValueError(_("name at least one trainee"), field="trainee")
         people = [self.trainee(t) for t in trainees]
+        for person in people:
+            if person.archived is not None:
+                raise ConflictError(
+                    _("{name} left on {day} (archived): restore them to record new work").format(
+                        name=person.name, day=format_day(person.archived)
+                    ),
+                    field="trainee",
+                    value=person.id,
+                )
         seen: set[int] = set()
         for person in people:
             if person.id in seen:
-                raise EvidenceError(
+                raise InvalidValueError(
                     _("{name} is named twice in one record").format(name=person.name),
                     field="trainee",
                 )
             seen.add(person.id)
         diplomas = {p.diploma for p in people}
         if len(diplomas) > 1:
-            raise EvidenceError(
+            raise InvalidValueError(
                 _("trainees of different diplomas cannot share one record: {ids}").format(
                     ids=", ".join(sorted(diplomas))
                 ),
@@ -410,24 +694,33 @@ class Journal:
         info = self.diploma(people[0].diploma)
         role = _role(role)
         today = self.today
-        day = day or today
+        day = check_day(day) or today
+        task = _check_word(task, "task")
+        level = _check_word(level, "level")
+        levels = _check_levels(levels)
+        if order is not None:
+            order = check_text(order, "order", strict=True)
+        context = _check_context(context)
         if day > today:
-            raise EvidenceError(
-                _("date {day} is in the future").format(day=format_day(day)), field="date"
+            raise InvalidValueError(
+                _("date {day} is in the future").format(day=format_day(day)),
+                field="date",
+                value=day,
             )
         for person in people:
             if person.start_date and day < person.start_date:
-                raise EvidenceError(
+                raise InvalidValueError(
                     _("date {day} is before {name} started ({start})").format(
                         day=format_day(day), name=person.name, start=format_day(person.start_date)
                     ),
                     field="date",
                 )
         if order is not None and order not in self._orders and self.storage.order(order) is None:
-            raise EvidenceError(
+            raise NotFoundError(
                 _("unknown order {ref!r}").format(ref=order)
                 + _suggest(order, [o.ref for o in self.storage.orders()]),
                 field="order",
+                value=order,
             )
         autonomy = check_number(autonomy, "autonomy", 1, 4)
         if order is not None:
@@ -438,7 +731,6 @@ class Journal:
         note = check_text(note, "note")
 
         assessments, catalogue = self._assessments(info, task, description, level, levels, autonomy)
-        context = context or {}
         if catalogue is not None:
             context = {
                 "process": context.get("process") or catalogue.context.process,
@@ -463,12 +755,12 @@ class Journal:
         )
         problems = self.registry.check_evidence(record, info.referential, None)
         if problems:
-            raise EvidenceError("; ".join(problems))
+            raise InvalidValueError("; ".join(problems))
         return record
 
     def _assessments(
         self,
-        info: _Diploma,
+        info: DiplomaInfo,
         task: str | None,
         description: str | None,
         level: str | None,
@@ -494,18 +786,19 @@ class Journal:
         if task is not None:
             catalogue = info.tasks.get(task)
             if catalogue is None:
-                raise EvidenceError(
+                raise NotFoundError(
                     _("unknown task {task!r} for {diploma}").format(
                         task=task, diploma=info.referential.id
                     )
                     + _suggest(task, info.tasks),
                     field="task",
+                    value=task,
                 )
             default = info.scale.default_level
             for link in catalogue.competencies:
                 proposed = link.level or default
                 if proposed is None:
-                    raise EvidenceError(
+                    raise InvalidValueError(
                         _("task {task!r} proposes no level for {code}; give one").format(
                             task=task, code=link.code
                         ),
@@ -513,7 +806,7 @@ class Journal:
                     )
                 chosen[link.code] = proposed
         elif not description:
-            raise EvidenceError(
+            raise InvalidValueError(
                 _("give a catalogue task or a description of the work"), field="task"
             )
         if level is not None:
@@ -521,23 +814,25 @@ class Journal:
         for code, value in (levels or {}).items():
             chosen[code] = value
         if not chosen:
-            raise EvidenceError(_("the record assesses no competency"), field="competencies")
+            raise InvalidValueError(_("the record assesses no competency"), field="competencies")
         for code, value in chosen.items():
             if code not in info.leaves:
-                raise EvidenceError(
+                raise NotFoundError(
                     _("unknown competency {code!r} for {diploma}").format(
                         code=code, diploma=info.referential.id
                     )
                     + _suggest(code, info.leaves),
                     field="competencies",
+                    value=code,
                 )
             if info.scale.level(value) is None:
                 known = ", ".join(lv.code for lv in info.scale.levels)
-                raise EvidenceError(
+                raise InvalidValueError(
                     _(
                         "unknown level {level!r} for {code} (the scale of {diploma} has: {known})"
                     ).format(level=value, code=code, diploma=info.referential.id, known=known),
                     field="competencies" if code in (levels or {}) else "level",
+                    value=value,
                 )
         result = (
             tuple(AssessmentInput(code, value, autonomy) for code, value in chosen.items()),
@@ -548,13 +843,60 @@ class Journal:
         self._assessment_cache[key] = result
         return result
 
-    def record(self, trainees: Sequence[str | int], **kwargs: Any) -> TaskRecord:
-        """Record a task done by one or more trainees; see :meth:`build_record` for arguments.
+    def record(
+        self,
+        trainees: Sequence[str | int | Trainee],
+        *,
+        task: str | None = None,
+        description: str | None = None,
+        day: date | None = None,
+        order: str | None = None,
+        level: str | None = None,
+        levels: Mapping[str, str] | None = None,
+        autonomy: int | None = None,
+        assessor: str | None = None,
+        role: Role | str = Role.MAITRE,
+        note: str | None = None,
+        minutes: int | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
+    ) -> TaskRecord:
+        """Record a task done by one or more trainees (« enregistrement »).
 
-        Everything is checked first; then the record, its assessments and the updated states
-        are written in one transaction.
+        :param trainees: who did it: numbers, names, or :class:`Trainee` objects.
+        :param task: a task of the diploma's catalogue; it proposes the competencies and
+            their levels. Without one, ``description`` says what was done and ``levels``
+            which competencies it shows.
+        :param day: the day the work was done (today by default; never in the future).
+        :param order: the production order (« commande ») it was done for.
+        :param level: one level for every competency of the task; ``levels`` (competency →
+            level) replaces or adds single ones.
+        :param autonomy: 1 to 4, how autonomous the trainee was.
+        :param assessor: who assessed; ``role`` in what capacity (``auto`` for a
+            self-assessment, which is shown apart and never counts towards acquired).
+        :param context: ``process``, ``machine`` and ``material``: lists of texts.
+
+        Everything is checked first (:meth:`build_record`, the plugins' checks); then the
+        record, its assessments and the updated states are written in one transaction.
+
+        :raises NotFoundError: an unknown trainee, task, order or competency.
+        :raises InvalidValueError: a value of the wrong type, out of range or not allowed.
+        :raises ConflictError: a trainee who left (archived), or homonyms named by name.
         """
-        record = self.build_record(trainees, **kwargs)
+        record = self.build_record(
+            trainees,
+            task=task,
+            description=description,
+            day=day,
+            order=order,
+            level=level,
+            levels=levels,
+            autonomy=autonomy,
+            assessor=assessor,
+            role=role,
+            note=note,
+            minutes=minutes,
+            context=context,
+        )
         return self.write_records([record])[0]
 
     def import_records(
@@ -760,7 +1102,7 @@ class Journal:
         with self.storage.transaction():
             current = self._latest(assessment_id)
             if current.withdrawn:
-                raise EvidenceError(
+                raise ConflictError(
                     _("assessment #{id} was withdrawn: record it again instead").format(
                         id=assessment_id
                     ),
@@ -793,7 +1135,7 @@ class Journal:
             if levels:
                 unknown = sorted(set(levels) - {row.competency for row in current})
                 if unknown:
-                    raise EvidenceError(
+                    raise InvalidValueError(
                         _("record #{id} does not assess {codes}").format(
                             id=record_id, codes=", ".join(unknown)
                         ),
@@ -818,12 +1160,14 @@ class Journal:
         """Withdraw every record an import wrote (« import n° … »); the originals stay."""
         with self.storage.transaction():
             if check_id(import_id) is None or self.storage.import_batch(import_id) is None:
-                raise EvidenceError(_("no import #{id}").format(id=import_id), field="import")
+                raise NotFoundError(
+                    _("no import #{id}").format(id=import_id), field="import", value=import_id
+                )
             current: list[Assessment] = []
             for record_id in self.storage.imported_records(import_id):
                 current += self._record_entries(record_id, quiet=True)
             if not current:
-                raise EvidenceError(
+                raise ConflictError(
                     _("import #{id} was already withdrawn").format(id=import_id),
                     field="import",
                 )
@@ -833,7 +1177,7 @@ class Journal:
         """One task record by number, with its trainees and assessments as first recorded."""
         record = self.storage.record(record_id) if check_id(record_id) else None
         if record is None:
-            raise EvidenceError(self._no_record(record_id), field="record")
+            raise NotFoundError(self._no_record(record_id), field="record", value=record_id)
         return record
 
     def imports(self) -> list[ImportBatch]:
@@ -858,7 +1202,7 @@ class Journal:
                 message += _(" (#{id} is a task record number: use --record {id})").format(
                     id=assessment_id
                 )
-            raise EvidenceError(message, field="assessment")
+            raise NotFoundError(message, field="assessment", value=assessment_id)
         chain = self.storage.assessments_on(
             original.trainee, [(original.diploma, original.competency)]
         )
@@ -870,7 +1214,7 @@ class Journal:
     def _record_entries(self, record_id: int, *, quiet: bool = False) -> list[Assessment]:
         """The entries of a record as they stand now, withdrawn ones left out."""
         if check_id(record_id) is None or self.storage.record(record_id) is None:
-            raise EvidenceError(self._no_record(record_id), field="record")
+            raise NotFoundError(self._no_record(record_id), field="record", value=record_id)
         rows = self.storage.record_rows(record_id)
         newer = {row.supersedes: row for row in rows if row.supersedes is not None}
         current = []
@@ -882,7 +1226,7 @@ class Journal:
             if not row.withdrawn:
                 current.append(row)
         if not current and not quiet:
-            raise EvidenceError(
+            raise ConflictError(
                 _("record #{id} was already withdrawn").format(id=record_id), field="record"
             )
         return current
@@ -911,7 +1255,7 @@ class Journal:
             info = self.diploma(trainee.diploma)
             if level is not None and info.scale.level(level) is None:
                 known = ", ".join(lv.code for lv in info.scale.levels)
-                raise EvidenceError(
+                raise InvalidValueError(
                     _("unknown level {level!r} (the scale of {diploma} has: {known})").format(
                         level=level, diploma=info.referential.id, known=known
                     ),
@@ -933,7 +1277,7 @@ class Journal:
                 stands, info.referential, Correction(original=row, level=level)
             )
             if problems:
-                raise EvidenceError("; ".join(problems))
+                raise InvalidValueError("; ".join(problems))
             written.append(
                 self.storage.add_correction(
                     row,
@@ -1153,7 +1497,7 @@ class Journal:
         note = check_text(note, "note")
         self.registry.get(to_diploma)
         if person.diploma == to_diploma:
-            raise EvidenceError(
+            raise ConflictError(
                 _("{name} already prepares {diploma}").format(name=person.name, diploma=to_diploma)
             )
         with self.storage.transaction():
@@ -1315,11 +1659,13 @@ class Journal:
         codes = set(info.leaves)
         parents = {node.code for node in referential.all_competencies()}
         if competency not in codes and competency not in parents:
-            raise EvidenceError(
+            raise NotFoundError(
                 _("unknown competency {code!r} for {diploma}").format(
                     code=competency, diploma=referential.id
                 )
-                + _suggest(competency, parents)
+                + _suggest(competency, parents),
+                field="competency",
+                value=competency,
             )
         if competency not in codes:
             progress = self.progress(person.id)

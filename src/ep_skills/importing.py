@@ -56,7 +56,7 @@ from typing import IO, TYPE_CHECKING, Any
 from attrs import frozen
 
 from ep_skills.dates import parse_day
-from ep_skills.errors import EpSkillsError, EvidenceError
+from ep_skills.errors import EpSkillsError, EvidenceError, InvalidValueError
 from ep_skills.i18n import _, format_day, ngettext
 from ep_skills.outputs import replacing
 
@@ -180,8 +180,9 @@ def _shown(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class ImportProblems(EpSkillsError):
-    """The file has problems; ``problems`` lists them as ``(row, column, message)``."""
+class ImportProblems(InvalidValueError):
+    """The file has problems; ``problems`` lists them as ``(row, column, message)`` (a file
+    that cannot be read at all is one problem, row 0). ``value`` is the file's name."""
 
     def __init__(self, file: str, problems: list[tuple[int, str, str]]) -> None:
         self.problems = problems
@@ -204,7 +205,7 @@ class ImportProblems(EpSkillsError):
             )
         if len(problems) > _MAX_SHOWN:
             lines.append(_("  … and {n} more").format(n=len(problems) - _MAX_SHOWN))
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(lines), field="file", value=file)
 
 
 # -- what may be read ------------------------------------------------------------------------

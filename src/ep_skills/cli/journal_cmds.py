@@ -8,8 +8,11 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
-from ep_skills.cli.params import DATE
-from ep_skills.i18n import _, ngettext
+from ep_skills.cli.params import DATE, LEVEL_PAIR
+from ep_skills.i18n import N_, _, format_day, ngettext
+
+# The kinds of trainee change, shown in the user's language.
+_CHANGE_KINDS = (N_("update"), N_("archive"), N_("restore"))
 
 __all__ = ["register"]
 
@@ -83,7 +86,20 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
 
 @click.group()
 def trainee() -> None:
-    """Add and list trainees."""
+    """Add, list, change and archive trainees."""
+
+
+_META = click.option(
+    "--meta",
+    "meta",
+    type=LEVEL_PAIR,
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Free information kept with the trainee (repeatable).",
+)
+_EXTERNAL_ID = click.option(
+    "--external-id", default=None, help="The trainee's id in the school's other software."
+)
 
 
 @trainee.command("add")
@@ -92,6 +108,8 @@ def trainee() -> None:
 @click.option("--cohort", default=None, help="Cohort or workshop group.")
 @click.option("--start", "start", type=DATE, default=None, help="Start date of the training.")
 @click.option("--option", "option", default=None, help="The diploma option prepared, if any.")
+@_EXTERNAL_ID
+@_META
 @pass_app
 def trainee_add(
     app: AppContext,
@@ -100,11 +118,19 @@ def trainee_add(
     cohort: str | None,
     start: date | None,
     option: str | None,
+    external_id: str | None,
+    meta: tuple[tuple[str, str], ...],
 ) -> None:
     """Add a trainee NAME preparing a diploma."""
     with app.journal() as journal:
         person = journal.add_trainee(
-            name, diploma=diploma, cohort=cohort, start_date=start, option=option
+            name,
+            diploma=diploma,
+            cohort=cohort,
+            start_date=start,
+            option=option,
+            external_id=external_id,
+            metadata=dict(meta),
         )
     click.echo(
         _("Trainee added: {name} (#{id}, {diploma})").format(
@@ -115,12 +141,13 @@ def trainee_add(
 
 @trainee.command("list")
 @click.option("--cohort", default=None, help="Only this cohort.")
+@click.option("--archived", is_flag=True, help="Also those who left (archived).")
 @format_option("json")
 @pass_app
-def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
-    """List trainees."""
+def trainee_list(app: AppContext, cohort: str | None, archived: bool, fmt: str) -> None:
+    """List trainees (those who left only with --archived)."""
     with app.journal() as journal:
-        people = journal.trainees(cohort)
+        people = journal.trainees(cohort, archived=archived)
     if fmt == "json":
         echo_json(
             [
@@ -131,6 +158,9 @@ def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
                     "cohort": p.cohort,
                     "start_date": p.start_date,
                     "option": p.option,
+                    "external_id": p.external_id,
+                    "metadata": dict(p.metadata),
+                    "archived": p.archived,
                 }
                 for p in people
             ]
@@ -139,12 +169,139 @@ def trainee_list(app: AppContext, cohort: str | None, fmt: str) -> None:
     from rich.table import Table
 
     table = Table(title=_("Trainees"), title_justify="left")
-    for header in ("#", _("name"), _("diploma"), _("cohort"), _("start")):
+    headers = ["#", _("name"), _("diploma"), _("cohort"), _("start")]
+    if any(p.external_id for p in people):
+        headers.append(_("external id"))
+    if archived:
+        headers.append(_("left on"))
+    for header in headers:
         table.add_column(header)
     for p in people:
         diploma = f"{p.diploma} ({_('option')} {p.option})" if p.option else p.diploma
-        table.add_row(str(p.id), p.name, diploma, p.cohort or "", str(p.start_date or ""))
+        row = [str(p.id), p.name, diploma, p.cohort or "", str(p.start_date or "")]
+        if any(q.external_id for q in people):
+            row.append(p.external_id or "")
+        if archived:
+            row.append(format_day(p.archived) if p.archived else "")
+        table.add_row(*row)
     console().print(table)
+
+
+@trainee.command("update")
+@click.argument("who")
+@click.option("--name", default=None, help="The new name.")
+@click.option("--cohort", default=None, help="The new cohort (empty: none).")
+@click.option("--start", "start", type=DATE, default=None, help="The new start date.")
+@click.option("--option", "option", default=None, help="The new diploma option (empty: none).")
+@_EXTERNAL_ID
+@_META
+@click.option("--author", default=None, help="Who makes the change.")
+@click.option("--note", default=None, help="Why.")
+@pass_app
+def trainee_update(
+    app: AppContext,
+    who: str,
+    name: str | None,
+    cohort: str | None,
+    start: date | None,
+    option: str | None,
+    external_id: str | None,
+    meta: tuple[tuple[str, str], ...],
+    author: str | None,
+    note: str | None,
+) -> None:
+    """Change trainee WHO (a number or a name); kept in their history, evidence untouched."""
+    from ep_skills.journal.identity import KEEP
+
+    with app.journal() as journal:
+        before = journal.trainee(who)
+        person = journal.update_trainee(
+            before.id,
+            name=KEEP if name is None else name,
+            cohort=KEEP if cohort is None else cohort,
+            start_date=KEEP if start is None else start,
+            option=KEEP if option is None else option,
+            external_id=KEEP if external_id is None else external_id,
+            metadata=KEEP if not meta else {**before.metadata, **dict(meta)},
+            author=author,
+            note=note,
+        )
+        change = journal.trainee_changes(person.id)[-1]
+    click.echo(_("{name} (#{id}) changed:").format(name=person.name, id=person.id))
+    for field, old, new in change.changes:
+        click.echo(f"  {field}: {old or '—'} → {new or '—'}")
+
+
+@trainee.command("archive")
+@click.argument("who")
+@click.option("--day", type=DATE, default=None, help="The day the trainee left (today).")
+@click.option("--author", default=None, help="Who records it.")
+@click.option("--note", default=None, help="Why (end of training, left the school…).")
+@pass_app
+def trainee_archive(
+    app: AppContext, who: str, day: date | None, author: str | None, note: str | None
+) -> None:
+    """Trainee WHO left: out of lists and matrices, evidence kept."""
+    with app.journal() as journal:
+        person = journal.archive_trainee(who, day=day, author=author, note=note)
+    assert person.archived is not None
+    click.echo(
+        _("{name} (#{id}) archived on {day}; their evidence is kept.").format(
+            name=person.name, id=person.id, day=format_day(person.archived)
+        )
+    )
+
+
+@trainee.command("restore")
+@click.argument("who")
+@click.option("--author", default=None, help="Who records it.")
+@click.option("--note", default=None, help="Why.")
+@pass_app
+def trainee_restore(app: AppContext, who: str, author: str | None, note: str | None) -> None:
+    """Trainee WHO, who had left, comes back."""
+    with app.journal() as journal:
+        person = journal.restore_trainee(who, author=author, note=note)
+    click.echo(_("{name} (#{id}) is back in the lists.").format(name=person.name, id=person.id))
+
+
+@trainee.command("history")
+@click.argument("who")
+@format_option("json")
+@pass_app
+def trainee_history(app: AppContext, who: str, fmt: str) -> None:
+    """Every change of trainee WHO: renames, updates, leaving, coming back."""
+    with app.journal() as journal:
+        person = journal.trainee(who)
+        changes = journal.trainee_changes(person.id)
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "changes": [{"field": f, "before": b, "after": a} for f, b, a in c.changes],
+                    "author": c.author,
+                    "note": c.note,
+                    "recorded_at": c.recorded_at.isoformat(),
+                }
+                for c in changes
+            ]
+        )
+        return
+    if not changes:
+        click.echo(
+            _("{name} (#{id}): no change since they were added.").format(
+                name=person.name, id=person.id
+            )
+        )
+        return
+    for c in changes:
+        who_when = c.recorded_at.strftime("%d/%m/%Y %H:%M")
+        if c.author:
+            who_when += f", {c.author}"
+        click.echo(f"#{c.id} {_(c.kind)} ({who_when})" + (f" — {c.note}" if c.note else ""))
+        for field, old, new in c.changes:
+            click.echo(f"  {field}: {old or '—'} → {new or '—'}")
 
 
 @trainee.command("transfer")

@@ -38,13 +38,13 @@ __all__ = [
     "verify",
 ]
 
-SEAL_VERSION = 1
+SEAL_VERSION = 2
 """The layout the digests of seals are computed with (column lists below). Never edit a
 released layout: add one, and keep computing old seals with theirs."""
 
 # Tables with a rowid: their new rows are those above the last seal's mark. Columns in a fixed
 # order; a trainee's diploma is left out (a transfer changes it, and is sealed as an event).
-_ROWID_TABLES: dict[str, tuple[str, ...]] = {
+_LAYOUT_1: dict[str, tuple[str, ...]] = {
     "trainee": ("id", "name", "name_key", "cohort", "start_date", "option", "created_at"),
     "production_order": (
         "ref",
@@ -97,6 +97,31 @@ _ROWID_TABLES: dict[str, tuple[str, ...]] = {
         "recorded_at",
     ),
 }
+# 2 (schema 7): a trainee's external id and metadata, and the events that rename, update or
+# archive a trainee.
+_LAYOUT_2: dict[str, tuple[str, ...]] = {
+    **_LAYOUT_1,
+    "trainee": (*_LAYOUT_1["trainee"], "external_id", "metadata"),
+    "trainee_event": (
+        "id",
+        "trainee",
+        "kind",
+        "name",
+        "name_key",
+        "cohort",
+        "start_date",
+        "option",
+        "external_id",
+        "metadata",
+        "archived_on",
+        "changed",
+        "author",
+        "note",
+        "recorded_at",
+    ),
+}
+_LAYOUTS = {1: _LAYOUT_1, 2: _LAYOUT_2}
+_ROWID_TABLES = _LAYOUTS[SEAL_VERSION]
 # Tables without a rowid, written with their task record: sealed by the record's range.
 _LINK_TABLES: dict[str, tuple[str, ...]] = {
     "record_trainee": ("record", "trainee"),
@@ -111,27 +136,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def marks(db: sqlite3.Connection) -> dict[str, int]:
-    """The newest rowid of each sealed table."""
+def marks(db: sqlite3.Connection, version: int = SEAL_VERSION) -> dict[str, int]:
+    """The newest rowid of each table sealed by the layout ``version``."""
+    tables = _LAYOUTS[version]
     sql = "SELECT " + ", ".join(
-        f"(SELECT coalesce(max(rowid), 0) FROM {table})" for table in _ROWID_TABLES
+        f"(SELECT coalesce(max(rowid), 0) FROM {table})" for table in tables
     )
-    return dict(zip(_ROWID_TABLES, db.execute(sql).fetchone(), strict=True))
+    return dict(zip(tables, db.execute(sql).fetchone(), strict=True))
 
 
 def last_seal(db: sqlite3.Connection) -> tuple[str, dict[str, int]]:
     """The digest and the marks of the newest seal (empty and zeros before the first)."""
     row = db.execute("SELECT digest, marks FROM seal ORDER BY id DESC LIMIT 1").fetchone()
+    marked = dict.fromkeys(_ROWID_TABLES, 0)  # a table an older layout did not seal: none yet
     if row is None:
-        return "", dict.fromkeys(_ROWID_TABLES, 0)
-    return str(row[0]), {k: int(v) for k, v in json.loads(row[1]).items()}
+        return "", marked
+    return str(row[0]), marked | {k: int(v) for k, v in json.loads(row[1]).items()}
 
 
 def _digest(
-    db: sqlite3.Connection, previous: str, before: dict[str, int], after: dict[str, int]
+    db: sqlite3.Connection,
+    previous: str,
+    before: dict[str, int],
+    after: dict[str, int],
+    version: int = SEAL_VERSION,
 ) -> str:
     """SHA-256 of the previous digest and every row written between two marks, streamed
-    (an import of 100,000 rows is never held in memory twice)."""
+    (an import of 100,000 rows is never held in memory twice), with the columns of the
+    layout ``version``."""
     digest = hashlib.sha256(previous.encode() + b"\n")
     cursor = db.cursor()
     cursor.row_factory = None  # plain tuples: repr() of str, int and None is canonical
@@ -140,9 +172,9 @@ def _digest(
             table,
             f"SELECT {', '.join(columns)} FROM {table} WHERE rowid > ? AND rowid <= ? "
             "ORDER BY rowid",
-            (before[table], after[table]),
+            (before.get(table, 0), after.get(table, 0)),
         )
-        for table, columns in _ROWID_TABLES.items()
+        for table, columns in _LAYOUTS[version].items()
     ] + [
         (
             table,
@@ -176,20 +208,22 @@ def unsealed(db: sqlite3.Connection) -> dict[str, int]:
     }
 
 
-def seal(db: sqlite3.Connection, kind: str = "write") -> bool:
+def seal(db: sqlite3.Connection, kind: str = "write", version: int = SEAL_VERSION) -> bool:
     """Seal the rows written since the last seal (inside the caller's write transaction).
 
+    :param version: the layout; an older one only while upgrading a journal whose schema
+        does not have the newer layout's tables yet.
     Returns whether there was anything to seal.
     """
     previous, before = last_seal(db)
-    after = marks(db)
-    if after == before:
+    after = marks(db, version)
+    if all(after[table] == before.get(table, 0) for table in after):
         return False
-    digest = _digest(db, previous, before, after)
+    digest = _digest(db, previous, before, after, version)
     db.execute(
         "INSERT INTO seal (version, kind, marks, previous, digest, sealed_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (SEAL_VERSION, kind, json.dumps(after, sort_keys=True), previous, digest, _now()),
+        (version, kind, json.dumps(after, sort_keys=True), previous, digest, _now()),
     )
     return True
 
@@ -209,8 +243,8 @@ def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
         "SELECT id, version, kind, marks, previous, digest, sealed_at FROM seal ORDER BY id"
     ).fetchall()
     for number, version, _kind, raw_marks, stored_previous, digest, sealed_at in rows:
-        after = {k: int(v) for k, v in json.loads(raw_marks).items()}
-        if version != SEAL_VERSION:
+        after = before | {k: int(v) for k, v in json.loads(raw_marks).items()}
+        if version not in _LAYOUTS:
             problems.append(
                 _("seal {n}: unknown layout {version}").format(n=number, version=version)
             )
@@ -219,7 +253,7 @@ def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
             problems.append(
                 _("seal {n} ({day}): the chain is broken before it").format(n=number, day=sealed_at)
             )
-        if _digest(db, previous, before, after) != digest:
+        if _digest(db, previous, before, after, version) != digest:
             problems.append(
                 _("seal {n} ({day}): the rows it sealed were changed since ({rows})").format(
                     n=number, day=sealed_at, rows=_ranges(before, after)
@@ -252,6 +286,7 @@ _TABLE_WORDS = {
     "assessment": N_("assessments #{first} to #{last}"),
     "trainee_transfer": N_("diploma changes {first} to {last}"),
     "import_batch": N_("imports #{first} to #{last}"),
+    "trainee_event": N_("trainee changes {first} to {last}"),
 }
 
 
@@ -262,16 +297,21 @@ _ONE_WORDS = {
     "assessment": N_("assessment #{first}"),
     "trainee_transfer": N_("diploma change {first}"),
     "import_batch": N_("import #{first}"),
+    "trainee_event": N_("trainee change {first}"),
 }
 
 
 def _ranges(before: dict[str, int], after: dict[str, int]) -> str:
-    return ", ".join(
-        _((_ONE_WORDS if after[table] == before[table] + 1 else _TABLE_WORDS)[table]).format(
-            first=before[table] + 1, last=after[table]
-        )
+    spans = [
+        (table, before.get(table, 0), after.get(table, 0))
         for table in _ROWID_TABLES
-        if after[table] > before[table]
+        if after.get(table, 0) > before.get(table, 0)
+    ]
+    return ", ".join(
+        _((_ONE_WORDS if last == first + 1 else _TABLE_WORDS)[table]).format(
+            first=first + 1, last=last
+        )
+        for table, first, last in spans
     )
 
 

@@ -8,14 +8,15 @@ replaced row stays in the journal and in every explanation's history.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 
-from attrs import frozen
+from attrs import field, frozen
 
 __all__ = [
+    "TRAINEE_FIELDS",
     "Assessment",
     "AssessmentInput",
     "Correction",
@@ -24,6 +25,7 @@ __all__ = [
     "Role",
     "TaskRecord",
     "Trainee",
+    "TraineeChange",
     "chain_roots",
     "effective_assessments",
     "name_key",
@@ -54,6 +56,11 @@ class Role(StrEnum):
     """Self-assessment by the trainee: shown beside the official state, never mixed in."""
 
 
+def _own_copy(value: Mapping[str, str]) -> dict[str, str]:
+    # A trainee's metadata is theirs: changing the caller's dict later must not change it.
+    return dict(value)
+
+
 @frozen
 class Trainee:
     """A trainee (« jeune », « apprenant ») preparing one diploma."""
@@ -65,6 +72,35 @@ class Trainee:
     start_date: date | None = None
     option: str | None = None
     """The diploma option the trainee prepares (« option A »), when the diploma has options."""
+    external_id: str | None = None
+    """The trainee's id in the school's other software (unique in a journal): how that
+    software finds them again, and tells two trainees of the same name apart."""
+    metadata: Mapping[str, str] = field(factory=dict, converter=_own_copy, hash=False)
+    """Free information the school's software keeps with the trainee (never evidence)."""
+    archived: date | None = None
+    """The day the trainee left (« sorti »): out of lists and matrices, evidence kept."""
+
+
+TRAINEE_FIELDS = ("name", "cohort", "start_date", "option", "external_id", "metadata", "archived")
+"""What a trainee change (:class:`TraineeChange`) may change; the diploma changes by a
+transfer, and the id never."""
+
+
+@frozen
+class TraineeChange:
+    """One change of a trainee (« modification de la fiche »): a rename, an update, leaving
+    (archive) or coming back (restore). Kept for ever, like evidence."""
+
+    id: int
+    trainee: int
+    kind: str
+    """``update``, ``archive`` or ``restore``."""
+    changes: tuple[tuple[str, str | None, str | None], ...]
+    """``(field, before, after)`` for each field changed, values as text (dates ISO,
+    metadata JSON)."""
+    author: str | None
+    note: str | None
+    recorded_at: datetime
 
 
 @frozen

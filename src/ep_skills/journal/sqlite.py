@@ -33,13 +33,14 @@ from ep_skills.journal.model import (
     Role,
     TaskRecord,
     Trainee,
+    TraineeChange,
     name_key,
 )
 from ep_skills.journal.storage import PairSummary, StateRow
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -265,8 +266,93 @@ MIGRATIONS: tuple[str, ...] = (
     WHEN NEW.key NOT LIKE 'states:%' AND EXISTS (SELECT 1 FROM meta WHERE key = NEW.key)
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
     """,
+    # 7: a trainee's identity for other software: an external id and free metadata; homonyms
+    # (a name is no longer unique: the table is rebuilt without that constraint, its rows as
+    # they were, so that their seals still hold). A trainee row stays as created; renames,
+    # updates and archiving are events of their own (trainee_event), each a full picture of
+    # the trainee after it, and trainee_now is the trainee as the latest event left them.
+    """
+    DROP TRIGGER trainee_append_only_delete;
+    DROP TRIGGER trainee_append_only_update;
+    DROP TRIGGER trainee_no_replace;
+    CREATE TABLE trainee_v7 (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        diploma TEXT NOT NULL,
+        cohort TEXT,
+        start_date TEXT,
+        created_at TEXT NOT NULL,
+        option TEXT,
+        external_id TEXT,
+        metadata TEXT
+    );
+    INSERT INTO trainee_v7 (id, name, name_key, diploma, cohort, start_date, created_at, option)
+    SELECT id, name, name_key, diploma, cohort, start_date, created_at, option FROM trainee;
+    DROP TABLE trainee;
+    ALTER TABLE trainee_v7 RENAME TO trainee;
+    CREATE INDEX trainee_by_cohort ON trainee (cohort);
+    CREATE INDEX trainee_by_name ON trainee (name_key);
+    CREATE INDEX trainee_by_external_id ON trainee (external_id);
+    CREATE TABLE trainee_event (
+        id INTEGER PRIMARY KEY,
+        trainee INTEGER NOT NULL REFERENCES trainee (id),
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        cohort TEXT,
+        start_date TEXT,
+        option TEXT,
+        external_id TEXT,
+        metadata TEXT,
+        archived_on TEXT,
+        changed TEXT NOT NULL,
+        author TEXT,
+        note TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX trainee_event_by_trainee ON trainee_event (trainee, id);
+    CREATE INDEX trainee_event_by_name ON trainee_event (name_key);
+    CREATE INDEX trainee_event_by_external_id ON trainee_event (external_id);
+    CREATE VIEW trainee_now AS
+    SELECT t.id, t.diploma, t.created_at,
+        coalesce(e.name, t.name) AS name,
+        coalesce(e.name_key, t.name_key) AS name_key,
+        CASE WHEN e.id IS NULL THEN t.cohort ELSE e.cohort END AS cohort,
+        CASE WHEN e.id IS NULL THEN t.start_date ELSE e.start_date END AS start_date,
+        CASE WHEN e.id IS NULL THEN t.option ELSE e.option END AS option,
+        CASE WHEN e.id IS NULL THEN t.external_id ELSE e.external_id END AS external_id,
+        CASE WHEN e.id IS NULL THEN t.metadata ELSE e.metadata END AS metadata,
+        e.archived_on AS archived_on
+    FROM trainee t
+    LEFT JOIN trainee_event e
+        ON e.id = (SELECT max(x.id) FROM trainee_event x WHERE x.trainee = t.id);
+    CREATE TRIGGER trainee_append_only_delete BEFORE DELETE ON trainee
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_append_only_update BEFORE UPDATE ON trainee
+    WHEN NEW.id IS NOT OLD.id OR NEW.name IS NOT OLD.name OR NEW.name_key IS NOT OLD.name_key
+        OR NEW.cohort IS NOT OLD.cohort OR NEW.start_date IS NOT OLD.start_date
+        OR NEW.option IS NOT OLD.option OR NEW.created_at IS NOT OLD.created_at
+        OR NEW.external_id IS NOT OLD.external_id OR NEW.metadata IS NOT OLD.metadata
+        OR NEW.diploma IS NOT (SELECT x.to_diploma FROM trainee_transfer x
+                               WHERE x.trainee = OLD.id ORDER BY x.id DESC LIMIT 1)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_no_replace BEFORE INSERT ON trainee
+    WHEN EXISTS (SELECT 1 FROM trainee WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_event_append_only_update BEFORE UPDATE ON trainee_event
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_event_append_only_delete BEFORE DELETE ON trainee_event
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER trainee_event_no_replace BEFORE INSERT ON trainee_event
+    WHEN EXISTS (SELECT 1 FROM trainee_event WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
 )
 
+
+_REBUILDS = frozenset({6})
+"""Migrations (by the version they start from) that rebuild a table."""
 
 _CHUNK = 1000  # trainees per fast-path query: far below SQLite's limit on parameters
 
@@ -323,6 +409,25 @@ def _iso(value: date | None) -> str | None:
 
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+def _metadata(value: Mapping[str, str]) -> str | None:
+    # Sorted, so that the same metadata is the same text (an unchanged field is no change).
+    return json.dumps(dict(value), ensure_ascii=False, sort_keys=True) if value else None
+
+
+def _picture(row: sqlite3.Row) -> dict[str, str | None]:
+    """What a trainee row or change row says of the fields a change may change, as text."""
+    keys = row.keys()
+    return {
+        "name": row["name"],
+        "cohort": row["cohort"],
+        "start_date": row["start_date"],
+        "option": row["option"],
+        "external_id": row["external_id"],
+        "metadata": row["metadata"],
+        "archived": row["archived_on"] if "archived_on" in keys else None,
+    }
 
 
 def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
@@ -521,19 +626,33 @@ class SqliteStorage:
         if 0 < version < SCHEMA_VERSION and self._on_upgrade is not None:
             self._on_upgrade(version, SCHEMA_VERSION)
         while version < SCHEMA_VERSION:
+            rebuilds = version in _REBUILDS
+            if rebuilds:
+                # A table rebuilt in place (SQLite's documented way to drop a constraint):
+                # references to it are checked once it is back, not while it is away.
+                self._db.execute("PRAGMA foreign_keys = OFF")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _split_sql(MIGRATIONS[version]):
                     self._db.execute(statement)
                 version += 1
+                if rebuilds and self._db.execute("PRAGMA foreign_key_check").fetchone():
+                    raise JournalFileError(
+                        _("{path}: the upgrade found rows that refer to nothing").format(
+                            path=self.path
+                        )
+                    )
                 if version == 6:
                     # Everything written before seals existed is sealed once, as found.
-                    integrity.seal(self._db, "upgrade" if not create else "write")
+                    integrity.seal(self._db, "upgrade" if not create else "write", version=1)
                 self._db.execute(f"PRAGMA user_version = {version}")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
+            finally:
+                if rebuilds:
+                    self._db.execute("PRAGMA foreign_keys = ON")
 
     @property
     def schema_version(self) -> int:
@@ -670,12 +789,16 @@ class SqliteStorage:
             row["cohort"],
             _date(row["start_date"]),
             row["option"],
+            external_id=row["external_id"],
+            metadata=json.loads(row["metadata"]) if row["metadata"] else {},
+            archived=_date(row["archived_on"]),
         )
 
     def add_trainee(self, trainee: Trainee) -> Trainee:
+        self._local.trainee_mark = None
         cursor = self._write(
             "INSERT INTO trainee (name, name_key, diploma, cohort, start_date, option, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "external_id, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 trainee.name,
                 name_key(trainee.name),
@@ -683,25 +806,128 @@ class SqliteStorage:
                 trainee.cohort,
                 _iso(trainee.start_date),
                 trainee.option,
+                trainee.external_id,
+                _metadata(trainee.metadata),
                 _now(),
             ),
         )
         return evolve(trainee, id=int(cursor.lastrowid or 0))
 
-    def trainees(self, cohort: str | None = None) -> list[Trainee]:
-        if cohort is None:
-            rows = self._read("SELECT * FROM trainee ORDER BY name")
-        else:
-            rows = self._read("SELECT * FROM trainee WHERE cohort = ? ORDER BY name", (cohort,))
+    def trainees(self, cohort: str | None = None, *, archived: bool = False) -> list[Trainee]:
+        where = [] if archived else ["archived_on IS NULL"]
+        params: list[Any] = []
+        if cohort is not None:
+            where.append("cohort = ?")
+            params.append(cohort)
+        condition = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = self._read(f"SELECT * FROM trainee_now {condition}ORDER BY name, id", params)
         return [self._trainee(r) for r in rows]
 
     def trainee_by_id(self, trainee_id: int) -> Trainee | None:
-        rows = self._read("SELECT * FROM trainee WHERE id = ?", (trainee_id,))
+        rows = self._read("SELECT * FROM trainee_now WHERE id = ?", (trainee_id,))
         return self._trainee(rows[0]) if rows else None
 
-    def trainee_by_name(self, name: str) -> Trainee | None:
-        rows = self._read("SELECT * FROM trainee WHERE name_key = ?", (name_key(name),))
+    def trainees_named(self, name: str) -> list[Trainee]:
+        # Through the indexes of the names ever given (at creation, by a change), then the
+        # name each has now: a school's journal is never scanned to find one trainee.
+        key = name_key(name)
+        rows = self._read(
+            "SELECT * FROM trainee_now WHERE name_key = ? AND id IN "
+            "(SELECT id FROM trainee WHERE name_key = ? "
+            "UNION SELECT trainee FROM trainee_event WHERE name_key = ?) ORDER BY id",
+            (key, key, key),
+        )
+        return [self._trainee(r) for r in rows]
+
+    def trainee_by_external_id(self, external_id: str) -> Trainee | None:
+        rows = self._read(
+            "SELECT * FROM trainee_now WHERE external_id = ? AND id IN "
+            "(SELECT id FROM trainee WHERE external_id = ? "
+            "UNION SELECT trainee FROM trainee_event WHERE external_id = ?) ORDER BY id",
+            (external_id, external_id, external_id),
+        )
         return self._trainee(rows[0]) if rows else None
+
+    def add_trainee_change(
+        self,
+        trainee: Trainee,
+        kind: str,
+        changed: Sequence[str],
+        author: str | None,
+        note: str | None,
+    ) -> TraineeChange:
+        self._local.trainee_mark = None
+        cursor = self._write(
+            "INSERT INTO trainee_event (trainee, kind, name, name_key, cohort, start_date, "
+            "option, external_id, metadata, archived_on, changed, author, note, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                trainee.id,
+                kind,
+                trainee.name,
+                name_key(trainee.name),
+                trainee.cohort,
+                _iso(trainee.start_date),
+                trainee.option,
+                trainee.external_id,
+                _metadata(trainee.metadata),
+                _iso(trainee.archived),
+                json.dumps(list(changed)),
+                author,
+                note,
+                _now(),
+            ),
+        )
+        return next(c for c in self.trainee_changes(trainee.id) if c.id == cursor.lastrowid)
+
+    def trainee_mark(self) -> tuple[int, ...]:
+        # SQLite's data_version changes when another connection commits: until then the
+        # mark read last is still true (this connection's own writes forget it themselves).
+        version = self._read("PRAGMA data_version")[0][0]
+        known = getattr(self._local, "trainee_mark", None)
+        if known is not None and known[0] == version:
+            return tuple(known[1])
+        mark = self._read_trainee_mark()
+        self._local.trainee_mark = (version, mark)
+        return mark
+
+    def _read_trainee_mark(self) -> tuple[int, ...]:
+        row = self._read(
+            "SELECT (SELECT coalesce(max(id), 0) FROM trainee) AS a, "
+            "(SELECT coalesce(max(id), 0) FROM trainee_event) AS b, "
+            "(SELECT coalesce(max(id), 0) FROM trainee_transfer) AS c"
+        )[0]
+        return (int(row["a"]), int(row["b"]), int(row["c"]))
+
+    def shared_names(self) -> set[str]:
+        rows = self._read("SELECT name_key FROM trainee_now GROUP BY name_key HAVING count(*) > 1")
+        return {str(r["name_key"]) for r in rows}
+
+    def trainee_changes(self, trainee_id: int) -> list[TraineeChange]:
+        created = self._read("SELECT * FROM trainee WHERE id = ?", (trainee_id,))
+        if not created:
+            return []
+        before = _picture(created[0])
+        changes = []
+        for row in self._read(
+            "SELECT * FROM trainee_event WHERE trainee = ? ORDER BY id", (trainee_id,)
+        ):
+            after = _picture(row)
+            changes.append(
+                TraineeChange(
+                    id=row["id"],
+                    trainee=trainee_id,
+                    kind=row["kind"],
+                    changes=tuple(
+                        (name, before[name], after[name]) for name in json.loads(row["changed"])
+                    ),
+                    author=row["author"],
+                    note=row["note"],
+                    recorded_at=datetime.fromisoformat(row["recorded_at"]),
+                )
+            )
+            before = after
+        return changes
 
     @staticmethod
     def _order(row: sqlite3.Row) -> Order:
@@ -1025,6 +1251,7 @@ class SqliteStorage:
     def add_transfer(
         self, trainee: int, from_diploma: str, to_diploma: str, note: str | None
     ) -> None:
+        self._local.trainee_mark = None
         self._write(
             "INSERT INTO trainee_transfer (trainee, from_diploma, to_diploma, note, recorded_at) "
             "VALUES (?, ?, ?, ?, ?)",

@@ -13,7 +13,15 @@ from typing import NamedTuple, Protocol
 
 from attrs import frozen
 
-from ep_skills.journal.model import Assessment, ImportBatch, Order, Role, TaskRecord, Trainee
+from ep_skills.journal.model import (
+    Assessment,
+    ImportBatch,
+    Order,
+    Role,
+    TaskRecord,
+    Trainee,
+    TraineeChange,
+)
 
 __all__ = ["PairSummary", "StateRow", "Storage"]
 
@@ -82,14 +90,41 @@ class Storage(Protocol):
     def add_trainee(self, trainee: Trainee) -> Trainee:
         """Insert a trainee (``id`` 0 means: allocate one); returns it with its id."""
 
-    def trainees(self, cohort: str | None = None) -> list[Trainee]:
-        """Trainees, by name, optionally of one cohort."""
+    def trainees(self, cohort: str | None = None, *, archived: bool = False) -> list[Trainee]:
+        """Trainees as they are now, by name, optionally of one cohort; archived ones only
+        with ``archived``."""
 
     def trainee_by_id(self, trainee_id: int) -> Trainee | None:
-        """One trainee by id."""
+        """One trainee by id, as they are now."""
 
-    def trainee_by_name(self, name: str) -> Trainee | None:
-        """One trainee by exact name (case-insensitive)."""
+    def trainees_named(self, name: str) -> list[Trainee]:
+        """The trainees whose name now is ``name`` (case, accents and spaces aside): one, or
+        homonyms, or none."""
+
+    def trainee_by_external_id(self, external_id: str) -> Trainee | None:
+        """The trainee whose external id now is ``external_id``."""
+
+    def add_trainee_change(
+        self,
+        trainee: Trainee,
+        kind: str,
+        changed: Sequence[str],
+        author: str | None,
+        note: str | None,
+    ) -> TraineeChange:
+        """Record a change of a trainee: ``trainee`` as they are after it, the fields it
+        changed; returns the change with its before and after values."""
+
+    def trainee_changes(self, trainee_id: int) -> list[TraineeChange]:
+        """Every change of a trainee, oldest first."""
+
+    def trainee_mark(self) -> tuple[int, ...]:
+        """A mark that changes whenever a trainee is added, changed or transferred (by anyone:
+        another thread, another process), so that trainees kept in memory can be trusted."""
+
+    def shared_names(self) -> set[str]:
+        """The names (as :func:`~ep_skills.journal.model.name_key` gives them) that several
+        trainees have now."""
 
     def add_order(self, order: Order) -> Order:
         """Insert a production order."""

@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
-from ep_skills.errors import EvidenceError
+from ep_skills.errors import InvalidValueError
 from ep_skills.i18n import _
 
-__all__ = ["LIMITS", "check_id", "check_number", "check_text"]
+__all__ = [
+    "LIMITS",
+    "check_day",
+    "check_id",
+    "check_mapping",
+    "check_number",
+    "check_text",
+    "check_texts",
+]
 
 LIMITS: dict[str, int] = {
     "name": 120,
@@ -28,6 +38,9 @@ LIMITS: dict[str, int] = {
     "description": 500,
     "assessor": 120,
     "note": 2000,
+    "context": 120,
+    "external_id": 120,
+    "metadata": 2000,
 }
 """The longest text each field takes, in characters."""
 
@@ -40,34 +53,38 @@ def check_text(value: str | None, field: str, *, strict: bool = False) -> str | 
 
     :param strict: also refuse invisible format characters (names and references: what
         identifies something must look like what it is).
-    :raises EvidenceError: too long, or a character that has no place there.
+    :raises InvalidValueError: too long, or a character that has no place there.
     """
     if value is None:
         return None
     if not isinstance(value, str):
-        raise EvidenceError(
-            _("{field}: {value!r} is not text").format(field=field, value=value), field=field
+        raise InvalidValueError(
+            _("{field}: {value!r} is not text").format(field=field, value=value),
+            field=field,
+            value=value,
         )
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
         return None
     limit = LIMITS[field]
     if len(text) > limit:
-        raise EvidenceError(
+        raise InvalidValueError(
             _("{field}: {n} characters, at most {limit}").format(
                 field=field, n=len(text), limit=limit
             ),
             field=field,
+            value=value,
         )
     for char in text:
         category = unicodedata.category(char)
         bad = (category == "Cc" and not (char == "\n" and field == "note")) or char in _BIDI
         if bad or (strict and category in ("Cf", "Zl", "Zp")):
-            raise EvidenceError(
+            raise InvalidValueError(
                 _("{field}: the invisible character U+{code:04X} has no place in {value!r}").format(
                     field=field, code=ord(char), value=text.encode("unicode_escape").decode()
                 ),
                 field=field,
+                value=value,
             )
     if strict and " " in text:
         text = " ".join(text.split())  # « Léa  Martin » is « Léa Martin »
@@ -77,27 +94,30 @@ def check_text(value: str | None, field: str, *, strict: bool = False) -> str | 
 def check_number(value: object, field: str, low: int, high: int) -> int | None:
     """``value`` as a whole number within [low, high], or None.
 
-    :raises EvidenceError: not a whole number (``4.9``, ``inf``, text) or out of range.
+    :raises InvalidValueError: not a whole number (``4.9``, ``inf``, text) or out of range.
     """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EvidenceError(
+        raise InvalidValueError(
             _("{field}: {value!r} is not a whole number").format(field=field, value=value),
             field=field,
+            value=value,
         )
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
-        raise EvidenceError(
+        raise InvalidValueError(
             _("{field}: {value!r} is not a whole number").format(field=field, value=value),
             field=field,
+            value=value,
         )
     number = int(value)
     if not low <= number <= high:
-        raise EvidenceError(
+        raise InvalidValueError(
             _("{field}: {value} is not between {low} and {high}").format(
                 field=field, value=number, low=low, high=high
             ),
             field=field,
+            value=value,
         )
     return number
 
@@ -107,3 +127,62 @@ def check_id(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if 0 < value <= MAX_ID else None
+
+
+def check_day(value: object, field: str = "date") -> date | None:
+    """``value`` if it is a calendar day (a ``datetime.date``), or None.
+
+    :raises InvalidValueError: text such as ``"2026-10-01"``, or a date with a time of day —
+        a program passing those means to give a day and must say which.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidValueError(
+            _("{field}: {value!r} is not a day (give a datetime.date)").format(
+                field=field, value=value
+            ),
+            field=field,
+            value=value,
+        )
+    return value
+
+
+def check_texts(value: object, field: str) -> tuple[str, ...]:
+    """A list of short texts (machines, processes, materials): never one text taken as a list
+    of its letters.
+
+    :raises InvalidValueError: a text where a list was expected, or an item that is not text.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidValueError(
+            _("{field}: give a list of texts, not {value!r}").format(field=field, value=value),
+            field=field,
+            value=value,
+        )
+    items = []
+    for item in value:
+        checked = check_text(item, "context")
+        if checked is not None:
+            items.append(checked)
+    return tuple(items)
+
+
+def check_mapping(value: object, field: str) -> Mapping[str, object]:
+    """``value`` if it is a mapping with text keys.
+
+    :raises InvalidValueError: anything else.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidValueError(
+            _("{field}: {value!r} is not a mapping of names to values").format(
+                field=field, value=value
+            ),
+            field=field,
+            value=value,
+        )
+    return value
