@@ -96,6 +96,7 @@ __all__ = [
     "ImportResult",
     "Journal",
     "Keep",
+    "check_usable",
     "open_journal",
 ]
 
@@ -150,6 +151,25 @@ def _targets(
                 key = (table.old_referential, old)
                 targets[key] = tuple(dict.fromkeys((*targets.get(key, ()), *new)))
     return targets
+
+
+def check_usable(referential: Referential) -> None:
+    """Refuse a referential that is a draft with no competency yet (a plugin waiting for its
+    official text): nothing can be recorded against it, and a progress of 0 % or « no gap »
+    would be a lie.
+
+    :raises InvalidValueError: naming the diploma, what to do, and the note of the plugin.
+    """
+    if any(not c.children for c in referential.all_competencies()):
+        return
+    raise InvalidValueError(
+        _(
+            "{diploma} is a draft referential with no competency yet: complete it with an "
+            "overlay or « ep-skills referential import-rncp » (see docs/plugins/tutorial.md)"
+        ).format(diploma=referential.id),
+        field="diploma",
+        value=referential.id,
+    )
 
 
 def _leaves_of(node: Competency) -> list[Competency]:
@@ -314,9 +334,14 @@ class Journal:
     # -- diplomas ----------------------------------------------------------------------------
 
     def diploma(self, diploma_id: str) -> DiplomaInfo:
-        """The referential, scale, settings, leaves and tasks of a diploma (cached)."""
+        """The referential, scale, settings, leaves and tasks of a diploma (cached).
+
+        :raises InvalidValueError: the diploma's referential is a draft with no competency
+            yet: nothing can be recorded or shown against it.
+        """
         if diploma_id not in self._diplomas:
             referential = self.registry.get(diploma_id)
+            check_usable(referential)
             layers = [
                 *self.registry.settings_layers(diploma_id),
                 *self.school.layer_for(diploma_id),
@@ -372,6 +397,7 @@ class Journal:
                 value=diploma,
             )
         referential = self.registry.get(diploma)
+        check_usable(referential)
         option = self._check_option(referential, check_text(option, "option", strict=True))
         if start_date is not None and start_date > self.today:
             raise InvalidValueError(

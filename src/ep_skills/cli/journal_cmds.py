@@ -64,6 +64,9 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
         raise EpSkillsError(
             _("{path} already exists: choose another file with --db").format(path=app.db_path)
         )
+    from ep_skills.api import check_usable
+
+    check_usable(app.registry.get(diploma))  # before a journal file is created
     with app.journal(create=True) as journal:
         summary = build_demo(journal, diploma=diploma, seed=seed, trainees=size)
         click.echo(
