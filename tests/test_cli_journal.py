@@ -203,6 +203,9 @@ def test_trainee_list_json(workshop: Path) -> None:
         "cohort": "2026",
         "start_date": None,
         "option": None,
+        "external_id": None,
+        "metadata": {},
+        "archived": None,
     }
     assert by_name["Noah Petit"]["diploma"] == "cap-psr"
     assert by_name["Noah Petit"]["cohort"] == "P"
@@ -314,9 +317,9 @@ def test_record_shows_in_progress_json(workshop: Path) -> None:
     nodes = {n["code"]: n for b in data["blocs"] for n in b["competencies"]}
     assert {code for code, n in nodes.items() if n["state"] is not None} == {"CP01", "CP02", "CP04"}
     assert nodes["CP04"]["score"] == 67
-    assert nodes["CP04"]["count"] == 1
+    assert nodes["CP04"]["leaf"]["count"] == 1
     assert nodes["CP03"]["state"] is None
-    assert nodes["CP03"].get("count", 0) == 0
+    assert nodes["CP03"]["leaf"] is None
 
 
 def test_record_several_trainees_at_once(workshop: Path) -> None:
@@ -424,9 +427,9 @@ def test_self_assessment_is_kept_apart(workshop: Path) -> None:
     data = json.loads(ok(workshop, "progress", "Léa Martin", "--format", "json").stdout)
     nodes = {n["code"]: n for b in data["blocs"] for n in b["competencies"]}
     assert nodes["CP06"]["state"] is None
-    assert nodes["CP06"]["self_score"] == 100
+    assert nodes["CP06"]["leaf"]["self_score"] == 100
     assert nodes["CP04"]["state"] == "VA"
-    assert nodes["CP04"]["self_state"] == "A"
+    assert nodes["CP04"]["leaf"]["self_state"] == "A"
 
 
 # -- correct ---------------------------------------------------------------------------------

@@ -142,10 +142,10 @@ def test_progress_text_of_a_ready_trainee(db: Path) -> None:
 
 def test_progress_json(db: Path) -> None:
     data = json.loads(ok(db, "progress", "Hugo Bernard", "--format", "json").stdout)
-    assert set(data) >= {"trainee", "readiness", "ready", "blocs", "epreuves"}
+    assert set(data) >= {"trainee", "diploma", "readiness", "ready", "blocs", "epreuves"}
     assert data["trainee"]["name"] == "Hugo Bernard"
-    assert data["trainee"]["diploma"] == "cap-cip"
-    assert data["readiness"] == round(4 / 12, 4)
+    assert data["trainee"]["diploma"] == data["diploma"] == "cap-cip"
+    assert data["readiness"] == pytest.approx(4 / 12)
     assert data["ready"] is False
     blocs = {b["id"]: b for b in data["blocs"]}
     assert (blocs["UP1"]["acquired"], blocs["UP1"]["total"]) == (0, 5)
@@ -162,9 +162,10 @@ def test_progress_json(db: Path) -> None:
         100,
         True,
     )
-    assert nodes["CP06"]["count"] == 3
-    assert nodes["CP06"]["contexts"] == 2
+    assert nodes["CP06"]["leaf"]["count"] == 3
+    assert nodes["CP06"]["leaf"]["contexts"] == 2
     assert nodes["CP01"]["state"] is None
+    assert nodes["CP01"]["leaf"] is None
     epreuves = {e["code"]: e for e in data["epreuves"]}
     assert epreuves["EP1"]["ready"] is False
     assert epreuves["EP1"]["missing"] == ["CP01", "CP02", "CP03", "CP04", "CP05"]
@@ -367,14 +368,15 @@ def _tasks_for(code: str) -> list[str]:
 
 def test_gaps_json(db: Path) -> None:
     data = json.loads(ok(db, "gaps", "--cohort", "C", "--format", "json").stdout)
-    assert [g["competency"] for g in data] == ["CP01", "CP02", "CP03", "CP04", "CP05"]
+    assert [g["code"] for g in data] == ["CP01", "CP02", "CP03", "CP04", "CP05"]
+    with open_journal(db) as journal:
+        hugo = journal.trainee("Hugo Bernard").id
     for gap in data:
         assert gap["diploma"] == "cap-cip"
-        assert gap["missing"] == ["Hugo Bernard"]
-        expected_never = [] if gap["competency"] == "CP04" else ["Hugo Bernard"]
-        assert gap["never_assessed"] == expected_never
-        assert [t["id"] for t in gap["tasks"]] == _tasks_for(gap["competency"])
-        assert gap["tasks"], f"no catalogue task mobilises {gap['competency']}"
+        never = gap["code"] != "CP04"
+        assert gap["missing"] == [{"id": hugo, "name": "Hugo Bernard", "never_assessed": never}]
+        assert [t["id"] for t in gap["tasks"]] == _tasks_for(gap["code"])
+        assert gap["tasks"], f"no catalogue task mobilises {gap['code']}"
 
 
 def test_gaps_text(db: Path) -> None:

@@ -62,3 +62,12 @@ def test_relative_links_point_to_existing_files() -> None:
     for page in [ROOT / "README.md", *DOCS.rglob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_every_schema_file_is_generated() -> None:
+    """``docs/schema/`` holds the JSON Schema of each documented form, and nothing else (a form
+    removed from ``ep_skills.forms.FORMS`` leaves no stale file behind)."""
+    found = {f"schema/{path.name}" for path in (DOCS / "schema").iterdir()}
+    expected = {name for name in docgen.GENERATED if name.startswith("schema/")}
+    assert expected, "no schema is generated"
+    assert found == expected, "run python -m ep_skills.docgen"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         ImportResult,
         Journal,
         Keep,
+        check_usable,
         open_journal,
     )
     from ep_skills.engine.compute import CompetencyState, CoverageCheck
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
         Severity,
         UnknownDiplomaError,
     )
+    from ep_skills.forms import json_schema, to_dict, to_json
+    from ep_skills.i18n import using_language
     from ep_skills.importing import ImportProblems, ImportReport, import_file
     from ep_skills.journal.model import (
         Assessment,
@@ -69,7 +72,7 @@ if TYPE_CHECKING:
         TaskCompetency,
     )
     from ep_skills.referential.settings import CalculationSettings, Coverage, Scale
-    from ep_skills.views import Gap, cohort_gaps
+    from ep_skills.views import Gap, GapTrainee, cohort_gaps
 
 __version__ = "0.1.0"
 
@@ -80,6 +83,7 @@ _LAZY = {
     "BlocProgress": "ep_skills.engine.rollup",
     "CalculationSettings": "ep_skills.referential.settings",
     "CatalogueTask": "ep_skills.referential.model",
+    "check_usable": "ep_skills.api",
     "cohort_gaps": "ep_skills.views",
     "Competency": "ep_skills.referential.model",
     "CompetencyState": "ep_skills.engine.compute",
@@ -97,6 +101,7 @@ _LAZY = {
     "EvidenceError": "ep_skills.errors",
     "Explanation": "ep_skills.engine.explain",
     "Gap": "ep_skills.views",
+    "GapTrainee": "ep_skills.views",
     "import_file": "ep_skills.importing",
     "ImportBatch": "ep_skills.journal.model",
     "ImportConflicts": "ep_skills.api",
@@ -107,6 +112,7 @@ _LAZY = {
     "Journal": "ep_skills.api",
     "JournalFileError": "ep_skills.journal.sqlite",
     "JournalUnavailableError": "ep_skills.errors",
+    "json_schema": "ep_skills.forms",
     "KEEP": "ep_skills.api",
     "Keep": "ep_skills.api",
     "load_referential": "ep_skills.referential.codec",
@@ -136,9 +142,12 @@ _LAZY = {
     "Storage": "ep_skills.journal.storage",
     "TaskCompetency": "ep_skills.referential.model",
     "TaskRecord": "ep_skills.journal.model",
+    "to_dict": "ep_skills.forms",
+    "to_json": "ep_skills.forms",
     "Trainee": "ep_skills.journal.model",
     "TraineeChange": "ep_skills.journal.model",
     "UnknownDiplomaError": "ep_skills.errors",
+    "using_language": "ep_skills.i18n",
 }
 
 __all__ = [
@@ -164,6 +173,7 @@ __all__ = [
     "EvidenceError",
     "Explanation",
     "Gap",
+    "GapTrainee",
     "ImportBatch",
     "ImportConflicts",
     "ImportProblems",
@@ -200,16 +210,21 @@ __all__ = [
     "TraineeChange",
     "UnknownDiplomaError",
     "__version__",
+    "check_usable",
     "cohort_gaps",
     "dumps_referential",
     "hookimpl",
     "hookspec",
     "import_file",
+    "json_schema",
     "load_referential",
     "load_school_config",
     "loads_referential",
     "make_plugin_manager",
     "open_journal",
+    "to_dict",
+    "to_json",
+    "using_language",
 ]
 
 

@@ -1513,7 +1513,9 @@ class Journal:
                 self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
         return count
 
-    def transfer(self, trainee: str | int, to_diploma: str, *, note: str | None = None) -> Trainee:
+    def transfer(
+        self, trainee: str | int | Trainee, to_diploma: str, *, note: str | None = None
+    ) -> Trainee:
         """Move a trainee to another diploma (a reform, a change of course).
 
         Evidence stays as it was recorded; what the new referential's correspondence tables
@@ -1551,7 +1553,7 @@ class Journal:
         if stale:
             self.recompute()
 
-    def leaf_states(self, trainee: str | int) -> dict[str, CompetencyState]:
+    def leaf_states(self, trainee: str | int | Trainee) -> dict[str, CompetencyState]:
         """The state of each assessed leaf competency of a trainee."""
         person = self.trainee(trainee)
         return self._leaf_states([person])[person.id]
@@ -1616,7 +1618,7 @@ class Journal:
             )
         return result
 
-    def progress(self, trainee: str | int, *, as_of: date | None = None) -> Progress:
+    def progress(self, trainee: str | int | Trainee, *, as_of: date | None = None) -> Progress:
         """A trainee's progress: competencies, blocs, épreuve readiness.
 
         :param as_of: the progress as it stood at the end of that day (evidence recorded for
@@ -1644,9 +1646,10 @@ class Journal:
             leaves,
             scale=info.scale,
             settings=info.settings,
+            trainee=person,
         )
 
-    def evidence(self, trainee: str | int, competency: str) -> list[Assessment]:
+    def evidence(self, trainee: str | int | Trainee, competency: str) -> list[Assessment]:
         """Every row behind a trainee's leaf competency, oldest first (corrections included)."""
         person = self.trainee(trainee)
         return sorted(self._rows_for(person, competency), key=lambda r: (r.day, r.id))
@@ -1670,12 +1673,13 @@ class Journal:
                         states[person.id],
                         scale=info.scale,
                         settings=info.settings,
+                        trainee=person,
                     ),
                 )
             )
         return result
 
-    def explain(self, trainee: str | int, competency: str) -> Explanation:
+    def explain(self, trainee: str | int | Trainee, competency: str) -> Explanation:
         """Everything behind a trainee's state on one competency."""
         from ep_skills.engine.explain import Explanation  # not needed to start the CLI
 

@@ -1,24 +1,28 @@
 """Generate the reference parts of ``docs/`` from the code, so that they cannot drift.
 
 ``python -m ep_skills.docgen`` rewrites ``docs/cli.md`` (every command, its arguments and
-options, from click) and ``docs/referential-fields.md`` (every TOML key of a referential, from
-the attrs classes and the docstrings under their fields). The test suite fails when the files
-in ``docs/`` differ from what this module generates.
+options, from click), ``docs/referential-fields.md`` (every TOML key of a referential, from
+the attrs classes and the docstrings under their fields) and ``docs/schema/*.json`` (the JSON
+Schema of each documented JSON form, from :mod:`ep_skills.forms`). The test suite fails when
+the files in ``docs/`` differ from what this module generates.
 """
 
 from __future__ import annotations
 
-import ast
+import functools
 import inspect
 import sys
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import click
 
-__all__ = ["cli_reference", "fields_reference", "main"]
+from ep_skills import forms
+
+__all__ = ["GENERATED", "cli_reference", "fields_reference", "main", "schema_files"]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -103,22 +107,7 @@ def cli_reference() -> str:
 # -- referential fields --------------------------------------------------------------------
 
 
-def _field_docs(cls: type) -> dict[str, str]:
-    """The docstrings written under each field of an attrs class."""
-    source = inspect.getsource(cls)
-    tree = ast.parse(inspect.cleandoc("\n" + source) if source.startswith(" ") else source)
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    found = {}
-    for node, following in zip(body, [*body[1:], None], strict=True):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            found[node.target.id] = " ".join(following.value.value.split())
-    return found
+_field_docs = forms.field_docs
 
 
 def _type_name(tp: object) -> str:
@@ -210,14 +199,35 @@ def fields_reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-GENERATED = {"cli.md": cli_reference, "referential-fields.md": fields_reference}
+# -- JSON Schema of the JSON forms -----------------------------------------------------------
+
+
+def schema_files() -> dict[str, Callable[[], str]]:
+    """``schema/<form>.json`` → its builder, for every documented form (:data:`forms.FORMS`)."""
+    return {
+        f"schema/{name}.json": functools.partial(forms.schema_text, name) for name in forms.FORMS
+    }
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "cli.md": cli_reference,
+    "referential-fields.md": fields_reference,
+    **schema_files(),
+}
+"""Each generated file (a path under ``docs/``) and the function that builds its text."""
 
 
 def main() -> int:
-    """Rewrite the generated files in ``docs/``."""
+    """Rewrite the generated files in ``docs/``, and remove schema files of no form."""
     for name, build in GENERATED.items():
-        (DOCS / name).write_text(build(), encoding="utf-8")
+        path = DOCS / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(build(), encoding="utf-8")
         print(f"wrote docs/{name}")
+    for path in sorted((DOCS / "schema").glob("*.json")):
+        if f"schema/{path.name}" not in GENERATED:
+            path.unlink()
+            print(f"removed docs/schema/{path.name}")
     return 0
 
 

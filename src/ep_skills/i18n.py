@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import locale
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -26,11 +29,18 @@ __all__ = [
     "ngettext",
     "parse_po",
     "set_language",
+    "using_language",
 ]
 
 LANGUAGES = ("fr", "en")
 _catalogue: dict[str, str] = {}
 _language = "en"
+# A language asked for one piece of work (an explanation in French for one request of a web
+# server) lives in a context variable: each thread or task has its own, and the process's
+# language (set_language) stays as it was.
+_OVERRIDE: ContextVar[tuple[str, dict[str, str]] | None] = ContextVar(
+    "ep_skills_language", default=None
+)
 
 
 def _unquote(quoted: str) -> str:
@@ -100,8 +110,30 @@ def set_language(language: str) -> None:
 
 
 def current_language() -> str:
-    """The language messages are translated into."""
-    return _language
+    """The language messages are translated into (here, in this thread or task)."""
+    override = _OVERRIDE.get()
+    return override[0] if override is not None else _language
+
+
+@contextmanager
+def using_language(language: str | None) -> Iterator[None]:
+    """Translate into ``language`` inside the ``with`` block, in this thread or task only
+    (None: the current language). Other threads, and this one afterwards, are unchanged."""
+    if language is None:
+        yield
+        return
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; choose one of {LANGUAGES}")
+    token = _OVERRIDE.set((language, {} if language == "en" else catalogue(language)))
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
+
+
+def _active() -> tuple[str, dict[str, str]]:
+    override = _OVERRIDE.get()
+    return override if override is not None else (_language, _catalogue)
 
 
 def detect_language() -> str:
@@ -118,7 +150,7 @@ def format_day(day: date | None) -> str:
     """A date as the user writes it: 20/11/2026 in French, 2026-11-20 in English."""
     if day is None:
         return ""
-    return day.strftime("%d/%m/%Y") if _language == "fr" else day.isoformat()
+    return day.strftime("%d/%m/%Y") if _active()[0] == "fr" else day.isoformat()
 
 
 def N_(message: str) -> str:
@@ -128,14 +160,15 @@ def N_(message: str) -> str:
 
 def _(message: str) -> str:
     """Translate ``message`` into the current language."""
-    return _catalogue.get(message) or message
+    return _active()[1].get(message) or message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a message whose form depends on ``count``."""
-    found = _catalogue.get(f"{singular}\0{plural}")
+    language, messages = _active()
+    found = messages.get(f"{singular}\0{plural}")
     # French uses the singular for 0 and 1 (« 0 évaluation »), English for 1 only.
-    one_form = count in (0, 1) if _language == "fr" else count == 1
+    one_form = count in (0, 1) if language == "fr" else count == 1
     if found:
         one, _sep, many = found.partition("\0")
         return (one if one_form else many) or (singular if one_form else plural)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import frozen
 
+from ep_skills import forms
 from ep_skills.api import Journal
 from ep_skills.referential.model import CatalogueTask
 
-__all__ = ["Gap", "cohort_gaps"]
+__all__ = ["Gap", "GapTrainee", "cohort_gaps"]
+
+
+@frozen
+class GapTrainee:
+    """A trainee who has not acquired a competency yet."""
+
+    id: int
+    name: str
+    never_assessed: bool
+    """Whether they were never assessed on it at all."""
 
 
 @frozen
@@ -17,11 +30,29 @@ class Gap:
     diploma: str
     code: str
     title: str
-    trainees: tuple[str, ...]
-    """Names of the trainees who have not acquired it."""
-    never_assessed: tuple[str, ...]
-    """Those of them who were never assessed on it at all."""
+    missing: tuple[GapTrainee, ...]
+    """The trainees who have not acquired it (ids and names), in the order of the cohort."""
     tasks: tuple[CatalogueTask, ...]
+    """The catalogue tasks that mobilise it (by id and title in the form)."""
+
+    @property
+    def trainees(self) -> tuple[str, ...]:
+        """Names of the trainees who have not acquired it."""
+        return tuple(t.name for t in self.missing)
+
+    @property
+    def never_assessed(self) -> tuple[str, ...]:
+        """Names of those of them who were never assessed on it at all."""
+        return tuple(t.name for t in self.missing if t.never_assessed)
+
+    @property
+    def trainee_ids(self) -> tuple[int, ...]:
+        """Ids of the trainees who have not acquired it."""
+        return tuple(t.id for t in self.missing)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This gap as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
 
 
 def cohort_gaps(journal: Journal, cohort: str | None = None) -> list[Gap]:
@@ -34,15 +65,12 @@ def cohort_gaps(journal: Journal, cohort: str | None = None) -> list[Gap]:
         order = list(info.leaves)
         for code in order:
             missing = []
-            never = []
             for person, progress in group:
                 node = progress.node(code)
                 if node is None:
                     continue  # not in this trainee's option of the diploma
                 if not node.acquired:
-                    missing.append(person.name)
-                    if node.state is None:
-                        never.append(person.name)
+                    missing.append(GapTrainee(person.id, person.name, node.state is None))
             if not missing:
                 continue
             tasks = tuple(
@@ -50,7 +78,5 @@ def cohort_gaps(journal: Journal, cohort: str | None = None) -> list[Gap]:
                 for t in info.referential.tasks
                 if any(link.code == code for link in t.competencies)
             )
-            gaps.append(
-                Gap(diploma, code, info.leaves[code].title, tuple(missing), tuple(never), tasks)
-            )
-    return sorted(gaps, key=lambda g: (-len(g.trainees), g.diploma))
+            gaps.append(Gap(diploma, code, info.leaves[code].title, tuple(missing), tasks))
+    return sorted(gaps, key=lambda g: (-len(g.missing), g.diploma))

@@ -120,7 +120,8 @@ def main(folder: Path) -> None:
     json.dumps(data)
     explanation = journal.explain(lea, "CP04")
     json.dumps(explanation.to_dict())
-    json.dumps(ep_skills.forms.to_dict(journal.trainee(lea.id)))
+    json.dumps(ep_skills.to_dict(journal.trainee(lea.id)))
+    assert data["trainee"]["id"] == lea.id
     journal.close()
 
 

@@ -152,22 +152,7 @@ def trainee_list(app: AppContext, cohort: str | None, archived: bool, fmt: str) 
     with app.journal() as journal:
         people = journal.trainees(cohort, archived=archived)
     if fmt == "json":
-        echo_json(
-            [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "diploma": p.diploma,
-                    "cohort": p.cohort,
-                    "start_date": p.start_date,
-                    "option": p.option,
-                    "external_id": p.external_id,
-                    "metadata": dict(p.metadata),
-                    "archived": p.archived,
-                }
-                for p in people
-            ]
-        )
+        echo_json([p.to_dict() for p in people])  # the documented form (docs/schema/trainee.json)
         return
     from rich.table import Table
 
@@ -277,19 +262,7 @@ def trainee_history(app: AppContext, who: str, fmt: str) -> None:
         person = journal.trainee(who)
         changes = journal.trainee_changes(person.id)
     if fmt == "json":
-        echo_json(
-            [
-                {
-                    "id": c.id,
-                    "kind": c.kind,
-                    "changes": [{"field": f, "before": b, "after": a} for f, b, a in c.changes],
-                    "author": c.author,
-                    "note": c.note,
-                    "recorded_at": c.recorded_at.isoformat(),
-                }
-                for c in changes
-            ]
-        )
+        echo_json([c.to_dict() for c in changes])  # docs/schema/trainee-change.json
         return
     if not changes:
         click.echo(

@@ -29,72 +29,15 @@ def _state_style(scale: Any, code: str | None) -> tuple[str, str, str]:
     return NOT_ASSESSED, _("not assessed"), "dim"
 
 
-def _node_json(node: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "code": node.code,
-        "title": node.title,
-        "state": node.state,
-        "score": node.score,
-        "acquired": node.acquired,
-    }
-    if not node.children:
-        # The same keys for every leaf, assessed or not: scripts need a stable shape.
-        leaf = node.leaf
-        data.update(
-            count=leaf.count if leaf else 0,
-            contexts=leaf.contexts if leaf else 0,
-            first_day=leaf.first_day.isoformat() if leaf and leaf.first_day else None,
-            last_day=leaf.last_day.isoformat() if leaf and leaf.last_day else None,
-            # Why not acquired yet, besides the score: the coverage rules not met.
-            rules_not_met=[
-                {"rule": c.rule, "required": c.required, "actual": c.actual}
-                for c in (leaf.coverage if leaf else ())
-                if not c.ok
-            ],
-            # The trainee's own view, never mixed into the official state above.
-            self_score=leaf.self_score if leaf else None,
-            self_state=leaf.self_state if leaf else None,
-        )
-    else:
-        data["children"] = [_node_json(c) for c in node.children]
-    return data
-
-
 def progress_json(person: Any, progress: Any) -> dict[str, Any]:
-    """A trainee's progress as plain data."""
-    return {
-        "trainee": {
-            "id": person.id,
-            "name": person.name,
-            "diploma": person.diploma,
-            "cohort": person.cohort,
-        },
-        "readiness": round(progress.readiness, 4),
-        "ready": progress.ready,
-        "blocs": [
-            {
-                "id": b.id,
-                "title": b.title,
-                "kind": b.kind,
-                "acquired": b.acquired,
-                "total": b.total,
-                "competencies": [_node_json(n) for n in b.competencies],
-            }
-            for b in progress.blocs
-        ],
-        "epreuves": [
-            {
-                "code": e.code,
-                "title": e.title,
-                "coefficient": e.coefficient,
-                "acquired": e.acquired,
-                "total": e.total,
-                "ready": e.ready,
-                "missing": list(e.missing),
-            }
-            for e in progress.epreuves
-        ],
-    }
+    """A trainee's progress as JSON-ready data: the documented form of ``Progress.to_dict``
+    (``docs/schema/progress.json``), with the trainee."""
+    if progress.trainee is None:
+        import attrs
+
+        progress = attrs.evolve(progress, trainee=person)
+    data: dict[str, Any] = progress.to_dict()
+    return data
 
 
 def _requirement_met(progress: Any, requirement: str) -> bool:
@@ -341,7 +284,7 @@ def explain(app: AppContext, trainee: str, competency: str, fmt: str) -> None:
     with app.journal() as journal:
         explanation = journal.explain(trainee, competency)
     if fmt == "json":
-        echo_json(explanation.data())
+        echo_json(explanation.to_dict())
         return
     click.echo(f"{explanation.trainee.name} — {competency} {explanation.title}".rstrip())
     for line in explanation.lines():
@@ -359,19 +302,7 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
     with app.journal() as journal:
         found = cohort_gaps(journal, cohort)
     if fmt == "json":
-        echo_json(
-            [
-                {
-                    "diploma": g.diploma,
-                    "competency": g.code,
-                    "title": g.title,
-                    "missing": list(g.trainees),
-                    "never_assessed": list(g.never_assessed),
-                    "tasks": [{"id": t.id, "title": t.title} for t in g.tasks],
-                }
-                for g in found
-            ]
-        )
+        echo_json([gap.to_dict() for gap in found])
         return
     if not found:
         click.echo(_("No gap: every trainee has acquired every competency."))

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from attrs import frozen
 
+from ep_skills import forms
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.methods import Method, round_score
 from ep_skills.errors import PluginError
@@ -57,6 +59,10 @@ class UsedAssessment:
     via: str | None = None
     """The old diploma and code, when it counts through a correspondence table."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """This assessment as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
+
 
 @frozen
 class CoverageCheck:
@@ -66,6 +72,10 @@ class CoverageCheck:
     required: int
     actual: int
     ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """This check as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
 
 
 @frozen
@@ -100,6 +110,10 @@ class CompetencyState:
     def assessed(self) -> bool:
         """Whether any scoring assessment exists."""
         return self.score is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """This state as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
 
 
 def school_year_start(today: date) -> date:

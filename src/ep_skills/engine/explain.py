@@ -3,27 +3,41 @@
 Every entry of the journal on the competency is shown for what it is: the assessments that
 count (with their weight, assessor, autonomy, order, task and note), the older ones outside the
 window, the non-scoring entries, each correction and withdrawal once — the original kept beside
-it —, and the self-assessments apart. :meth:`Explanation.data` gives the same as plain data.
+it —, and the self-assessments apart. :meth:`Explanation.to_dict` gives the same as plain data
+(:class:`ExplanationForm`); :meth:`Explanation.lines` says it in French or English, whatever
+the language of the process.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal, get_args
 
 import attrs
 from attrs import frozen
 
+from ep_skills import forms
 from ep_skills.engine.compute import CompetencyState, CoverageCheck, effective_assessments
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.rollup import NodeState
-from ep_skills.i18n import N_, _, format_day, ngettext
+from ep_skills.i18n import N_, _, format_day, ngettext, using_language
 from ep_skills.journal.model import Assessment, Role, TaskRecord, Trainee, chain_roots
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
 
-__all__ = ["Entry", "Explanation", "coverage_words"]
+__all__ = [
+    "CompetencyRef",
+    "Entry",
+    "ExplainedChild",
+    "ExplainedLeaf",
+    "ExplainedParent",
+    "ExplainedRow",
+    "Explanation",
+    "ExplanationForm",
+    "coverage_words",
+]
 
 _METHOD_WORDS = {
     "geometrique": N_("weights 1, 2, 4, 8, 16… from the oldest to the newest"),
@@ -51,11 +65,16 @@ _ROLE_WORDS = {
     "auto": N_("self-assessment"),
 }
 
-KINDS = ("official", "self-assessment", "non-scoring")
+EntryKind = Literal["official", "self-assessment", "non-scoring"]
+EntryStatus = Literal[
+    "counts", "outside-window", "corrected", "withdrawn", "correction", "withdrawal"
+]
+
+KINDS: tuple[str, ...] = get_args(EntryKind)
 """What an entry is: an official scoring assessment, a self-assessment (never counted), or a
 non-scoring entry (absent, not assessed…: recorded, never counted)."""
 
-STATUSES = ("counts", "outside-window", "corrected", "withdrawn", "correction", "withdrawal")
+STATUSES: tuple[str, ...] = get_args(EntryStatus)
 """Where an entry stands: ``counts`` — in effect (the current version of what was recorded),
 inside the window; ``correction`` — the same, for a correction of an earlier entry;
 ``outside-window`` — an official scoring entry in effect but older than the window (or before
@@ -94,9 +113,9 @@ class Entry:
     """One row of the journal on the competency, with what it is and where it stands."""
 
     row: Assessment
-    kind: str
+    kind: EntryKind
     """One of :data:`KINDS`."""
-    status: str
+    status: EntryStatus
     """One of :data:`STATUSES`."""
     value: int | None
     """The level's value, None for a non-scoring level."""
@@ -180,6 +199,8 @@ class Explanation:
         for row in rows:
             level = self.scale.level(row.level)
             value = level.value if level is not None else None
+            kind: EntryKind
+            status: EntryStatus
             if row.role == Role.AUTO:
                 kind = "self-assessment"
             elif value is None:
@@ -312,8 +333,13 @@ class Explanation:
 
     # -- the sentences -----------------------------------------------------------------------
 
-    def lines(self) -> list[str]:
-        """The explanation as sentences, in the current language."""
+    def lines(self, lang: str | None = None) -> list[str]:
+        """The explanation as sentences, in ``lang`` (``"fr"`` or ``"en"``) — by default the
+        current language. Asking a language changes nothing for other threads or later calls."""
+        with using_language(lang):
+            return self._lines()
+
+    def _lines(self) -> list[str]:
         if self.node is not None:
             return self._parent_lines(self.node)
         assert self.state is not None
@@ -494,92 +520,242 @@ class Explanation:
         lines.append(_("State: {label}.").format(label=self._state_label(node.state)))
         return lines
 
-    def text(self) -> str:
-        """The explanation as one block of text."""
-        return "\n".join(self.lines())
+    def text(self, lang: str | None = None) -> str:
+        """The explanation as one block of text, in ``lang`` (see :meth:`lines`)."""
+        return "\n".join(self.lines(lang))
 
     # -- as data ---------------------------------------------------------------------------
 
-    def data(self) -> dict[str, Any]:
-        """The explanation as plain data (``ep-skills explain --format json``): dates as ISO
-        strings, every row with its ``kind`` (:data:`KINDS`) and ``status`` (:data:`STATUSES`).
+    def to_form(self) -> ExplanationForm:
+        """What :meth:`to_dict` gives, as objects: the trainee, the diploma by reference, the
+        state and every row with its ``kind`` (:data:`KINDS`) and ``status`` (:data:`STATUSES`).
         """
-        result: dict[str, Any] = {
-            "trainee": {"id": self.trainee.id, "name": self.trainee.name},
-            "competency": {"code": self.code, "title": self.title},
-        }
+        trainee, diploma = self.trainee, self.referential
+        competency = CompetencyRef(self.code, self.title)
         if self.node is not None:
             node = self.node
-            result["state"] = {
-                "code": node.state,
-                "label": self._state_label(node.state) if node.state else None,
-                "score": node.score,
-                "acquired": node.acquired,
-                "rollup": node.rule,
-                "children": [
-                    {
-                        "code": child.code,
-                        "state": child.state,
-                        "label": self._state_label(child.state) if child.state else None,
-                        "score": child.score,
-                        "acquired": child.acquired,
-                    }
+            parent = ExplainedParent(
+                kind="parent",
+                code=node.state,
+                label=self._label(node.state),
+                score=node.score,
+                acquired=node.acquired,
+                rollup=node.rule,
+                children=tuple(
+                    ExplainedChild(
+                        code=child.code,
+                        state=child.state,
+                        label=self._label(child.state),
+                        score=child.score,
+                        acquired=child.acquired,
+                    )
                     for child in node.children
-                ],
-            }
-            result["rows"] = []
-            return result
+                ),
+            )
+            return ExplanationForm(trainee, diploma, competency, parent, ())
         assert self.state is not None
         state = self.state
         acquired = [s.min_score for s in self.scale.states if s.acquired]
-        result["state"] = {
-            "code": state.state,
-            "label": self._state_label(state.state) if state.state else None,
-            "score": state.score,
-            "acquired": state.acquired,
-            "acquired_from": min(acquired) if acquired else None,
-            "score_state": state.score_state,
-            "coverage": [
-                {"rule": c.rule, "required": c.required, "actual": c.actual, "ok": c.ok}
-                for c in state.coverage
-            ],
-            "method": state.method,
-            "limit": state.limit,
-            "count": state.count,
-            "contexts": state.contexts,
-            "first_day": state.first_day.isoformat() if state.first_day else None,
-            "last_day": state.last_day.isoformat() if state.last_day else None,
-            "non_scoring": state.non_scoring,
-            "self_score": state.self_score,
-            "self_state": state.self_state,
-        }
-        result["rows"] = [self._row_data(entry) for entry in self.entries()]
-        return result
+        leaf = ExplainedLeaf(
+            kind="leaf",
+            code=state.state,
+            label=self._label(state.state),
+            score=state.score,
+            acquired=state.acquired,
+            acquired_from=min(acquired) if acquired else None,
+            score_state=state.score_state,
+            coverage=state.coverage,
+            method=state.method,
+            limit=state.limit,
+            count=state.count,
+            contexts=state.contexts,
+            first_day=state.first_day,
+            last_day=state.last_day,
+            max_autonomy=state.max_autonomy,
+            non_scoring=state.non_scoring,
+            self_score=state.self_score,
+            self_state=state.self_state,
+            history=state.history,
+        )
+        rows = tuple(self._row_form(entry) for entry in self.entries())
+        return ExplanationForm(trainee, diploma, competency, leaf, rows)
 
-    def _row_data(self, entry: Entry) -> dict[str, Any]:
+    def _label(self, code: str | None) -> str | None:
+        return self._state_label(code) if code else None
+
+    @staticmethod
+    def _row_form(entry: Entry) -> ExplainedRow:
         row = entry.row
         weight = entry.weight
-        return {
-            "id": row.id,
-            "record": row.record,
-            "day": row.day.isoformat(),
-            "level": row.level,
-            "value": entry.value,
-            "role": str(row.role),
-            "assessor": row.assessor,
-            "autonomy": row.autonomy,
-            "note": entry.note,
-            "order": row.order,
-            "task": row.task,
-            "description": entry.description,
-            "kind": entry.kind,
-            "status": entry.status,
-            "counted": entry.counted,
+        return ExplainedRow(
+            id=row.id,
+            record=row.record,
+            day=row.day,
+            level=row.level,
+            value=entry.value,
+            role=row.role,
+            assessor=row.assessor,
+            autonomy=row.autonomy,
+            note=entry.note,
+            order=row.order,
+            task=row.task,
+            description=entry.description,
+            kind=entry.kind,
+            status=entry.status,
+            counted=entry.counted,
             # JSON has no infinity: a weight past 2**1000 is given as null.
-            "weight": weight if weight is not None and math.isfinite(weight) else None,
-            "supersedes": row.supersedes,
-            "superseded_by": entry.superseded_by,
-            "recorded_at": row.recorded_at.isoformat() if row.recorded_at else None,
-            "diploma": row.diploma,
-            "via": row.via,
-        }
+            weight=weight if weight is not None and math.isfinite(weight) else None,
+            supersedes=row.supersedes,
+            superseded_by=entry.superseded_by,
+            withdrawn=row.withdrawn,
+            root=entry.root,
+            recorded_at=row.recorded_at,
+            diploma=row.diploma,
+            via=row.via,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (``ep-skills explain --format json``): the form
+        of :meth:`to_form`, dates as ISO text (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
+
+    def data(self) -> dict[str, Any]:
+        """The same as :meth:`to_dict` (its former name)."""
+        return self.to_dict()
+
+
+# -- the form -----------------------------------------------------------------------------------
+
+
+@frozen
+class CompetencyRef:
+    """A competency of the referential, by code and title."""
+
+    code: str
+    title: str
+
+
+@frozen
+class ExplainedRow:
+    """One row of the journal on the competency: what was recorded, what it is, where it
+    stands."""
+
+    id: int
+    """The assessment's number (« évaluation n° »)."""
+    record: int
+    """The task record it was written with (« enregistrement n° »)."""
+    day: date
+    level: str
+    value: int | None
+    """The level's value, null for a non-scoring level."""
+    role: Role
+    """The assessor's role; ``auto`` for a self-assessment."""
+    assessor: str | None
+    autonomy: int | None
+    note: str | None
+    """The note typed with it: the row's own, else its task record's (not for a correction,
+    whose note says why it was made)."""
+    order: str | None
+    task: str | None
+    description: str | None
+    """What the task record says was done, when it names no catalogue task."""
+    kind: EntryKind
+    """What the row is: an official scoring assessment, a self-assessment (never counted), or a
+    non-scoring entry (absent, not assessed…: recorded, never counted)."""
+    status: EntryStatus
+    """Where it stands: ``counts``; ``correction`` (the same, for a correction);
+    ``outside-window`` (older than the window); ``corrected`` / ``withdrawn`` (replaced by the
+    row ``superseded_by``); ``withdrawal`` (the row that withdraws ``supersedes``)."""
+    counted: bool
+    """Whether it entered the official score."""
+    weight: float | None
+    """Its weight in the method (the method's × the role's), when counted."""
+    supersedes: int | None
+    """The row this one corrects or withdraws."""
+    superseded_by: int | None
+    """The correction or withdrawal that replaced this row."""
+    withdrawn: bool
+    """Whether this row is a withdrawal."""
+    root: int
+    """The first row of its chain of corrections (its own id when never corrected)."""
+    recorded_at: datetime | None
+    diploma: str
+    """The diploma it was recorded under."""
+    via: str | None
+    """The old diploma and code, when it counts through a correspondence table."""
+
+
+@frozen
+class ExplainedLeaf:
+    """The state of a leaf competency and everything that led to it."""
+
+    kind: Literal["leaf"]
+    code: str | None
+    """The state's code; null while there is no scoring assessment."""
+    label: str | None
+    """The state's label in the referential."""
+    score: int | None
+    acquired: bool
+    acquired_from: int | None
+    """The lowest score of an acquired state."""
+    score_state: str | None
+    """The state the score alone reaches, before coverage rules."""
+    coverage: tuple[CoverageCheck, ...]
+    method: str
+    limit: int
+    """How many of the latest scoring assessments count (0: all)."""
+    count: int
+    """Scoring assessments in scope (before the limit)."""
+    contexts: int
+    """Different orders or tasks among them."""
+    first_day: date | None
+    last_day: date | None
+    max_autonomy: int | None
+    non_scoring: int
+    self_score: int | None
+    """The score of the self-assessments, never mixed into the official one."""
+    self_state: str | None
+    history: int
+    """Every row considered, corrections and withdrawn ones included."""
+
+
+@frozen
+class ExplainedChild:
+    """A sub-competency of a parent, with its state."""
+
+    code: str
+    state: str | None
+    label: str | None
+    score: int | None
+    acquired: bool
+
+
+@frozen
+class ExplainedParent:
+    """The state of a parent competency, rolled up from its sub-competencies."""
+
+    kind: Literal["parent"]
+    code: str | None
+    """The state's code; null while no sub-competency is assessed."""
+    label: str | None
+    score: int | None
+    """The mean of its assessed children's scores, for information."""
+    acquired: bool
+    rollup: str | None
+    """The roll-up rule applied: ``all-children`` or ``points``."""
+    children: tuple[ExplainedChild, ...]
+
+
+@frozen
+class ExplanationForm:
+    """Why a trainee's competency is in its state, as data: the form of
+    :meth:`Explanation.to_dict`."""
+
+    trainee: Trainee
+    diploma: Referential
+    """The diploma's referential, by id and version."""
+    competency: CompetencyRef
+    state: ExplainedLeaf | ExplainedParent
+    """A leaf's state with its method and coverage, or a parent's with its children."""
+    rows: tuple[ExplainedRow, ...]
+    """Every row of the journal on the competency, oldest first (none for a parent)."""

@@ -12,12 +12,15 @@ the diploma, the mean of the épreuves' readiness weighted by their coefficients
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from attrs import frozen
+from attrs import field, frozen
 
+from ep_skills import forms
 from ep_skills.engine.compute import CompetencyState
 from ep_skills.engine.layers import EffectiveSettings
 from ep_skills.engine.methods import round_score
+from ep_skills.journal.model import Trainee
 from ep_skills.referential.model import Competency, Referential
 from ep_skills.referential.settings import Scale
 
@@ -50,6 +53,10 @@ class NodeState:
             return [self]
         return [leaf for child in self.children for leaf in child.leaves()]
 
+    def to_dict(self) -> dict[str, Any]:
+        """This node as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
+
 
 @frozen
 class BlocProgress:
@@ -62,10 +69,16 @@ class BlocProgress:
     acquired: int
     total: int
 
+    __form_properties__: ClassVar[tuple[str, ...]] = ("share",)
+
     @property
     def share(self) -> float:
         """The share of its competencies (top level) acquired, 0–1."""
         return self.acquired / self.total if self.total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """This bloc's progress as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
 
 
 @frozen
@@ -80,6 +93,8 @@ class EpreuveReadiness:
     missing: tuple[str, ...]
     """Leaf competencies not yet acquired (those an order can still give)."""
 
+    __form_properties__: ClassVar[tuple[str, ...]] = ("share", "ready")
+
     @property
     def share(self) -> float:
         """The share of the épreuve's competencies acquired, 0–1."""
@@ -90,16 +105,29 @@ class EpreuveReadiness:
         """Every competency the épreuve assesses is acquired."""
         return self.total > 0 and self.acquired == self.total
 
+    def to_dict(self) -> dict[str, Any]:
+        """This épreuve's readiness as JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
+
 
 @frozen
 class Progress:
     """A trainee's whole progress on their diploma."""
 
+    trainee: Trainee | None = field(default=None, kw_only=True)
+    """The trainee whose progress it is (None when built from leaf states alone)."""
     diploma: str
     blocs: tuple[BlocProgress, ...]
     epreuves: tuple[EpreuveReadiness, ...]
     readiness: float
     """Coefficient-weighted readiness over the épreuves that assess competencies, 0–1."""
+
+    __form_properties__: ClassVar[tuple[str, ...]] = ("ready",)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This progress as JSON-ready data (:func:`ep_skills.forms.to_dict`): the trainee,
+        the diploma by id, every bloc with its competencies and their states, every épreuve."""
+        return forms.to_dict(self)
 
     @property
     def ready(self) -> bool:
@@ -191,8 +219,9 @@ def build_progress(
     *,
     scale: Scale,
     settings: EffectiveSettings,
+    trainee: Trainee | None = None,
 ) -> Progress:
-    """Roll leaf states up to parents, blocs, épreuves and the diploma."""
+    """Roll leaf states up to parents, blocs, épreuves and the diploma (of ``trainee``)."""
     blocs = []
     nodes: dict[str, NodeState] = {}
     for bloc in referential.blocs:
@@ -233,4 +262,4 @@ def build_progress(
     weighted = [(e.share, e.coefficient or 1.0) for e in epreuves if e.total]
     total_weight = sum(w for _s, w in weighted)
     readiness = sum(s * w for s, w in weighted) / total_weight if total_weight else 0.0
-    return Progress(referential.id, tuple(blocs), tuple(epreuves), readiness)
+    return Progress(referential.id, tuple(blocs), tuple(epreuves), readiness, trainee=trainee)

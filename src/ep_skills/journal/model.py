@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 from attrs import field, frozen
 
@@ -80,6 +81,12 @@ class Trainee:
     archived: date | None = None
     """The day the trainee left (« sorti »): out of lists and matrices, evidence kept."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
+
 
 TRAINEE_FIELDS = ("name", "cohort", "start_date", "option", "external_id", "metadata", "archived")
 """What a trainee change (:class:`TraineeChange`) may change; the diploma changes by a
@@ -102,6 +109,12 @@ class TraineeChange:
     note: str | None
     recorded_at: datetime
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
+
 
 @frozen
 class Order:
@@ -113,6 +126,12 @@ class Order:
     quantity: int | None = None
     received: date | None = None
     due: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
 
 
 @frozen
@@ -156,6 +175,12 @@ class TaskRecord:
     recorded_at: datetime | None = None
     """When it was written (set on records read back from the journal)."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
+
 
 @frozen
 class ImportBatch:
@@ -168,6 +193,12 @@ class ImportBatch:
     new_records: int
     existing_records: int
     recorded_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
 
 
 @frozen
@@ -215,6 +246,12 @@ class Assessment:
         if self.order:
             return f"order:{self.order}"
         return f"task:{self.task or self.record}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (:func:`ep_skills.forms.to_dict`, schema in docs/schema/)."""
+        from ep_skills.forms import to_dict
+
+        return to_dict(self)
 
 
 def effective_assessments(rows: Iterable[Assessment]) -> list[Assessment]:

@@ -188,6 +188,10 @@ class Competency:
 
     code: str
     title: str
+    local_code: bool = False
+    """The official text gives this item no code (a titre professionnel's « capacités
+    attestées » are a list): ``code`` is ep-skills's own identifier, never to be shown as an
+    official code."""
     alt_titles: tuple[str, ...] = ()
     data: tuple[str, ...] = ()
     """« Données »: the conditions and resources the competency is exercised with."""
@@ -241,6 +245,8 @@ class Epreuve:
 
     code: str
     title: str
+    local_code: bool = False
+    """The text gives this épreuve (or certificate) no code: ``code`` is ep-skills's own."""
     unit: str | None = None
     coefficient: float | None = None
     """None when the official coefficient is not known yet (a draft)."""

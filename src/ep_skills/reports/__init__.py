@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ep_skills.api import Journal
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _, current_language, format_day
+from ep_skills.journal.model import Trainee
 
 if TYPE_CHECKING:
     from ep_skills.reports.data import Change
@@ -124,7 +125,7 @@ def _safe_label(text: str) -> str:
     return "".join(c for c in text if c not in "<>&-")
 
 
-def livret_html(journal: Journal, trainee: str | int) -> str:
+def livret_html(journal: Journal, trainee: str | int | Trainee) -> str:
     """The livret of one trainee as a self-contained HTML page."""
     from ep_skills.reports.charts import bloc_chart, history_chart
     from ep_skills.reports.data import trainee_report
@@ -165,7 +166,7 @@ def cohort_html(journal: Journal, cohort: str | None) -> str:
     )
 
 
-def grid_html(journal: Journal, trainee: str | int, situation: str) -> str:
+def grid_html(journal: Journal, trainee: str | int | Trainee, situation: str) -> str:
     """The CCF evaluation grid of one épreuve situation (``EP1`` or ``EP1/S1``)."""
     from ep_skills.reports.grid import situation_grid
 
@@ -226,7 +227,7 @@ def write_pdf(html: str, output: str | Path) -> None:
     HTML(string=html, base_url=None).write_pdf(str(output))
 
 
-def livret_pdf(journal: Journal, trainee: str | int, output: str | Path) -> None:
+def livret_pdf(journal: Journal, trainee: str | int | Trainee, output: str | Path) -> None:
     """The livret of one trainee as a PDF file."""
     write_pdf(livret_html(journal, trainee), output)
 
@@ -236,7 +237,9 @@ def cohort_pdf(journal: Journal, cohort: str | None, output: str | Path) -> None
     write_pdf(cohort_html(journal, cohort), output)
 
 
-def grid_pdf(journal: Journal, trainee: str | int, situation: str, output: str | Path) -> None:
+def grid_pdf(
+    journal: Journal, trainee: str | int | Trainee, situation: str, output: str | Path
+) -> None:
     """The CCF grid as a PDF file."""
     write_pdf(grid_html(journal, trainee, situation), output)
 

@@ -396,7 +396,7 @@ def _epreuves(progress: Progress, titles: dict[str, str]) -> tuple[EpreuveLine, 
     )
 
 
-def trainee_report(journal: Journal, trainee: str | int) -> TraineeReport:
+def trainee_report(journal: Journal, trainee: str | int | Trainee) -> TraineeReport:
     """The livret's content for one trainee."""
     person = journal.trainee(trainee)
     info = journal.diploma(person.diploma)

@@ -60,7 +60,7 @@ def proposed_mark(
     return mark, points
 
 
-def situation_grid(journal: Journal, trainee: str | int, situation: str) -> Grid:
+def situation_grid(journal: Journal, trainee: str | int | Trainee, situation: str) -> Grid:
     """The grid of ``EP1`` or ``EP1/S1`` for a trainee."""
     person = journal.trainee(trainee)
     info = journal.diploma(person.diploma)
