@@ -114,6 +114,8 @@ class DiplomaInfo:
     tasks: Mapping[str, CatalogueTask]
     targets: Mapping[tuple[str, str], tuple[str, ...]]
     """(diploma recorded under, code) → the leaf codes of this diploma the evidence counts for."""
+    carries_evidence: bool = False
+    """Whether evidence recorded under other codes counts here (old diplomas, former codes)."""
 
     def sources(self, code: str) -> list[tuple[str, str]]:
         """Every (diploma, code) whose evidence counts for the leaf ``code``."""
@@ -125,8 +127,11 @@ class DiplomaInfo:
         own = self.referential.id
         for row in rows:
             for code in self.targets.get((row.diploma, row.competency), ()):
-                if row.diploma == own:
+                if row.diploma == own and row.competency == code:
                     grouped[code].append(row)
+                elif row.diploma == own:  # recorded under a code corrected since
+                    via = f"{own} {row.competency}"
+                    grouped[code].append(evolve(row, competency=code, via=via))
                 else:
                     via = f"{row.diploma} {row.competency}"
                     grouped[code].append(evolve(row, competency=code, via=via))
@@ -140,6 +145,9 @@ def _targets(
     targets: dict[tuple[str, str], tuple[str, ...]] = {
         (referential.id, code): (code,) for code in leaves
     }
+    for code, leaf in leaves.items():
+        for former in leaf.former_codes:  # a code corrected since: its evidence still counts
+            targets[(referential.id, former)] = (code,)
     below = {
         node.code: [leaf.code for leaf in _leaves_of(node)]
         for node in referential.all_competencies()
@@ -355,6 +363,8 @@ class Journal:
                 leaves=leaves,
                 tasks={t.id: t for t in referential.tasks},
                 targets=_targets(referential, leaves),
+                carries_evidence=any(t.competencies for t in referential.correspondences)
+                or any(leaf.former_codes for leaf in leaves.values()),
             )
         return self._diplomas[diploma_id]
 
@@ -1456,8 +1466,9 @@ class Journal:
             yield from self._trainee_rows(trainees[current], rows)
 
     def _carries_evidence(self, diploma: str) -> bool:
-        """Whether evidence of other diplomas counts here (then states are built in Python)."""
-        return any(t.competencies for t in self.diploma(diploma).referential.correspondences)
+        """Whether evidence recorded under other codes counts here — other diplomas' through
+        correspondence tables, or codes corrected since (then states are built in Python)."""
+        return self.diploma(diploma).carries_evidence
 
     def _refresh(self, pairs: Iterable[tuple[int, str]]) -> None:
         pairs = sorted(pairs)

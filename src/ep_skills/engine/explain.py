@@ -263,7 +263,11 @@ class Explanation:
         text = " — " + ", ".join(parts) if parts else ""
         if entry.note:
             text += " — " + _("note: “{text}”").format(text=entry.note)
-        if row.via:
+        if row.via and row.via.split(" ", 1)[0] == self.referential.id:
+            text += " " + _("— recorded under the former code {code}").format(
+                code=row.via.split(" ", 1)[1]
+            )
+        elif row.via:
             text += " " + _(
                 "— recorded under {origin}, counted through the correspondence table"
             ).format(origin=row.via)

@@ -192,6 +192,9 @@ class Competency:
     """The official text gives this item no code (a titre professionnel's « capacités
     attestées » are a list): ``code`` is ep-skills's own identifier, never to be shown as an
     official code."""
+    former_codes: tuple[str, ...] = ()
+    """Codes an earlier release of this plugin gave the same competency (a code corrected to
+    the text's form): evidence recorded under them still counts for it."""
     alt_titles: tuple[str, ...] = ()
     data: tuple[str, ...] = ()
     """« Données »: the conditions and resources the competency is exercised with."""
