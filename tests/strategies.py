@@ -243,6 +243,8 @@ def referentials(draw: st.DrawFn) -> Referential:
         return Competency(
             code=code,
             title=draw(labels),
+            local_code=draw(st.booleans()),
+            former_codes=(f"OLD{code}",) if draw(st.booleans()) else (),
             alt_titles=draw(_ONE_TEXT),
             data=draw(_TEXTS),
             savoir_faire=draw(_TEXTS),
@@ -323,6 +325,7 @@ def referentials(draw: st.DrawFn) -> Referential:
             Epreuve(
                 code=code,
                 title=draw(labels),
+                local_code=draw(st.booleans()),
                 unit=draw(_OPTIONAL_CODE),
                 coefficient=coefficient,
                 coefficient_note=draw(_OPTIONAL_LABEL),
@@ -411,6 +414,9 @@ def referentials(draw: st.DrawFn) -> Referential:
         replaces=tuple(
             draw(st.lists(codes.filter(lambda c: c != referential_id), max_size=2, unique=True))
         ),
+        replaced_by=draw(_OPTIONAL_LABEL),
+        amended=tuple(draw(st.lists(st.dates(), max_size=2))),
+        pfmp_weeks=draw(_optional(st.integers(1, 52))),
         include=tuple(draw(st.lists(codes, max_size=2, unique=True))),
         note=draw(_OPTIONAL_LABEL),
         rncp=tuple(

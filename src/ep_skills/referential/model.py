@@ -15,6 +15,7 @@ official French text.
 
 from __future__ import annotations
 
+import datetime
 from datetime import date
 from enum import StrEnum
 
@@ -358,6 +359,14 @@ class Referential:
     status: ReferentialStatus = ReferentialStatus.IN_FORCE
     replaces: tuple[str, ...] = ()
     """Ids of the referentials this one replaces (rénovation)."""
+    replaced_by: str | None = None
+    """What replaced this text, as the sources name it (« CAP RICS option A, arrêté du 3
+    janvier 2017 », or an ep-skills id), when ``status`` is ``replaced``."""
+    amended: tuple[datetime.date, ...] = ()  # (``date`` is a field of this class)
+    """The dates of the arrêtés that amended the text since ``date``."""
+    pfmp_weeks: int | None = None
+    """Weeks of « période de formation en milieu professionnel » the text asks of the usual
+    course (the note says where the text reads it, and any other course's weeks)."""
     include: tuple[str, ...] = ()
     """Shared fragments whose blocs this referential uses, e.g. ``cap-general-2019``."""
     note: str | None = None
