@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One entry point for a fresh clone: `python3 dev.py demo` and `python3 dev.py test`.
+"""One entry point for a fresh clone: `python3 dev.py demo`, `test` and `wheels`.
 
 Needs only Python 3.11+ and the package registry. It creates `.venv`, installs uv in it, and
 lets uv install the project, its diploma plugins and the test tools exactly as `uv.lock` pins
@@ -8,21 +8,26 @@ them. Then:
     demo   build a demo workshop in ep-skills-demo.db and show its progress
     test   lint (ruff), type-check (mypy) and run the whole test suite (pytest)
     setup  only install
+    wheels [DIR]  build the core and every diploma plugin as wheels into DIR (default: dist/),
+                  to install them without the repository (docs/plugins/tutorial.md, section 1)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 DEMO_DB = ROOT / "ep-skills-demo.db"
+DIST = ROOT / "dist"
 
 
 def run(*args: str | os.PathLike[str], check: bool = True) -> int:
@@ -30,9 +35,13 @@ def run(*args: str | os.PathLike[str], check: bool = True) -> int:
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check).returncode
 
 
-def setup() -> None:
+def _need_python() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("ep-skills needs Python 3.11 or newer")
+
+
+def setup() -> None:
+    _need_python()
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     # --inexact keeps uv itself in the environment it installs into;
@@ -47,6 +56,59 @@ def setup() -> None:
         "--python",
         str(BIN / "python"),
     )
+
+
+def wheels(out: Path = DIST) -> list[Path]:
+    """Build the core and every workspace plugin into ``out``; return the wheels.
+
+    Each wheel is built from its sdist, which holds the real files of the package's symlinks
+    (the shared fragments, the plugins' referentials); the wheels are checked to hold them.
+    Earlier wheels and sdists of these distributions in ``out`` are removed first, so that it
+    holds one version of each (other files, such as a school's own plugin, are left alone).
+    """
+    _need_python()
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    names = _distributions()
+    for name in names:
+        for old in (*out.glob(f"{name}-*.whl"), *out.glob(f"{name}-*.tar.gz")):
+            old.unlink()
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if run(_uv(), "build", "--all-packages", "--quiet", "--out-dir", out, check=False):
+        sys.exit("the wheels were not built: see uv's message above")
+    built = [wheel for name in names for wheel in sorted(out.glob(f"{name}-*.whl"))]
+    _check_symlinked_files(built)
+    return built
+
+
+def _distributions() -> list[str]:
+    """The workspace's distributions (the core, then plugins/*), as wheel file names spell them."""
+    import tomllib  # here, after _need_python(): Python 3.11+
+
+    projects = [ROOT / "pyproject.toml", *sorted(ROOT.glob("plugins/*/pyproject.toml"))]
+    names = [tomllib.loads(p.read_text(encoding="utf-8"))["project"]["name"] for p in projects]
+    return [re.sub(r"[-_.]+", "_", name).lower() for name in names]
+
+
+def _check_symlinked_files(built: list[Path]) -> None:
+    """Every symlink of a package (src/ or plugins/*/src/) is a real file, the same, in a wheel."""
+    archives = [zipfile.ZipFile(wheel) for wheel in built]
+    try:
+        members = {name: archive for archive in archives for name in archive.namelist()}
+        for source in (ROOT / "src", *sorted(ROOT.glob("plugins/*/src"))):
+            for link in sorted(source.rglob("*")):
+                if not link.is_symlink():
+                    continue
+                name = link.relative_to(source).as_posix()
+                if not link.is_file():
+                    sys.exit(f"{link} points to no file: {link.readlink()}")
+                held = members[name].read(name) if name in members else None
+                if held != link.read_bytes():
+                    sys.exit(f"{name} is missing from the wheels or differs from {link.resolve()}")
+    finally:
+        for archive in archives:
+            archive.close()
 
 
 def _uv() -> str:
@@ -72,24 +134,28 @@ def demo() -> int:
 
 def test(extra: list[str]) -> int:
     code = [p for p in ("src", "tests", "plugins", "benchmarks", "dev.py") if (ROOT / p).exists()]
-    steps = [
+    steps: list[list[str | Path]] = [
         [BIN / "ruff", "check", *code],
         [BIN / "ruff", "format", "--check", *code],
         [BIN / "mypy"],
         [BIN / "pytest", *extra],
     ]
     for step in steps:
-        code = run(*step, check=False)
-        if code:
-            return code
+        failed = run(*step, check=False)
+        if failed:
+            return failed
     return 0
 
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
-    if command not in ("demo", "test", "setup"):
+    if command not in ("demo", "test", "setup", "wheels"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
+    if command == "wheels":  # needs uv only, not the installed project
+        for wheel in wheels(Path(argv[1]) if len(argv) > 1 else DIST):
+            print(wheel)
+        return 0
     setup()
     if command == "demo":
         return demo()

@@ -84,6 +84,10 @@ readme = "README.md"
 requires-python = ">=3.11"
 dependencies = ["ep-skills"]
 
+[project.optional-dependencies]
+# pip install -e ".[test]": pytest and the conformance suite of ep_skills.testing
+test = ["ep-skills[testing]"]
+
 [project.entry-points.ep_skills]
 {entry} = "{package}:plugin"
 
@@ -123,7 +127,7 @@ class TestConformance(ReferentialConformance):
 _README = """\
 # {distribution}
 
-An [ep-skills](https://pypi.org/project/ep-skills/) plugin for the **{name}**.
+An ep-skills plugin for the **{name}**.
 
 ## Next steps
 
@@ -134,8 +138,10 @@ An [ep-skills](https://pypi.org/project/ep-skills/) plugin for the **{name}**.
 2. Add `[[tasks]]`: the typical tasks of your workshop, each mapped to the competencies it
    mobilises with a default level.
 3. Check: `ep-skills referential check src/{package}/referential.toml`.
-4. Install and test: `pip install -e .` then `pytest` (the conformance suite of
-   `ep_skills.testing`), and see it in `ep-skills diplomas`.
+4. Install and test, in the virtual environment where ep-skills is installed (from its wheel:
+   the tutorial's section 1): `pip install -e ".[test]"` (the `test` extra brings pytest),
+   then `pytest` (the conformance suite of `ep_skills.testing`), and see it in
+   `ep-skills diplomas`.
 
 The tutorial is in ep-skills' `docs/plugins/tutorial.md`.
 """

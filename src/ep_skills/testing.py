@@ -4,6 +4,9 @@ Subclass :class:`ReferentialConformance` in your plugin's tests and set ``diplom
 test of the conformance suite then runs against your installed plugin. The fixtures
 ``ep_skills_registry`` (every installed plugin) and ``ep_skills_plugin_manager`` are available
 to any test once ep-skills is installed.
+
+pytest is not a dependency of ep-skills: install the kit with ``pip install "ep-skills[testing]"``
+(a scaffolded plugin's ``test`` extra asks for it).
 """
 
 from __future__ import annotations
@@ -11,7 +14,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pluggy
-import pytest
+
+try:
+    import pytest
+except ModuleNotFoundError as error:  # pragma: no cover - depends on the environment
+    raise ModuleNotFoundError(
+        'ep_skills.testing needs pytest: pip install "ep-skills[testing]"', name="pytest"
+    ) from error
 
 from ep_skills.errors import Severity
 from ep_skills.plugins.manager import make_plugin_manager
