@@ -36,7 +36,12 @@ from ep_skills.i18n import set_language
 from ep_skills.journal.model import TaskRecord
 from ep_skills.plugins import hookspecs
 from ep_skills.plugins.builtins import BUILTIN_MODULES
-from ep_skills.plugins.manager import BLOCK_ENV, ENTRY_POINT_GROUP, make_plugin_manager
+from ep_skills.plugins.manager import (
+    BLOCK_ENV,
+    ENTRY_POINT_GROUP,
+    load_problems,
+    make_plugin_manager,
+)
 from ep_skills.plugins.registry import Registry
 from ep_skills.referential.codec import dumps_referential, load_fragment, loads_referential
 from ep_skills.referential.model import (
@@ -656,8 +661,14 @@ def test_broken_entry_point_is_a_plugin_error(
 ) -> None:
     fake_installed(ep_skills_register_thing=Misnamed().ep_skills_register_thing)
     with pytest.raises(PluginError) as caught:
-        make_plugin_manager()
+        make_plugin_manager(strict=True)
     assert "ep_skills_register_thing" in str(caught.value)
+    # Not strict: the plugin is left out and the problem kept.
+    pm = make_plugin_manager()
+    assert not pm.has_plugin("essai")
+    (problem,) = load_problems(pm)
+    assert problem.plugin == "essai"
+    assert "ep_skills_register_thing" in problem.message
 
 
 def test_entry_point_that_cannot_be_imported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -665,14 +676,18 @@ def test_entry_point_that_cannot_be_imported(monkeypatch: pytest.MonkeyPatch) ->
     dist = FakeDistribution("ep-skills-casse", "0.0.1", [broken])
     monkeypatch.setattr(importlib.metadata, "distributions", lambda **_kw: [dist])
     with pytest.raises(PluginError) as caught:
-        make_plugin_manager()
+        make_plugin_manager(strict=True)
     assert "ep_skills_module_absent" in str(caught.value)
-    # The command line prints one line, without a traceback, and exits with 1.
+    # The command line warns in one line, without a traceback, and goes on.
     result = CliRunner().invoke(cli, ["--lang", "en", "diplomas"])
-    assert result.exit_code == 1
+    assert result.exit_code == 0
     assert "Traceback" not in result.output
-    assert result.stderr.startswith("Error: a plugin failed to load")
+    assert result.stderr.startswith("Warning: plugin casse (ep-skills-casse) failed to load")
     assert len(result.stderr.strip().splitlines()) == 1
+    # With --strict-plugins it is an error: one line, exit code 1.
+    result = CliRunner().invoke(cli, ["--lang", "en", "--strict-plugins", "diplomas"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: plugin casse failed to load")
 
 
 def test_plugin_commands_reach_main(
@@ -700,16 +715,26 @@ def test_cli_plugins_lists_a_fake_distribution(
     rows = json.loads(result.stdout)
     assert rows == sorted(
         [
-            {"name": "essai", "hooks": ["ep_skills_register_referentials"], "version": "9.8.7"},
+            {
+                "name": "essai",
+                "status": "loaded",
+                "hooks": ["ep_skills_register_referentials"],
+                "version": "9.8.7",
+                "distribution": "ep-skills-essai",
+            },
             {
                 "name": "ep_skills.plugins.builtins.fragments",
+                "status": "loaded",
                 "hooks": ["ep_skills_register_fragments"],
                 "version": None,
+                "distribution": None,
             },
             {
                 "name": "ep_skills.plugins.builtins.methods",
+                "status": "loaded",
                 "hooks": ["ep_skills_register_methods"],
                 "version": None,
+                "distribution": None,
             },
         ],
         key=lambda row: row["name"],
@@ -746,12 +771,24 @@ def test_cli_plugins() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     expected = [
-        {"name": ep.name, "hooks": _hooks_of(ep.load()), "version": ep.dist.version}
+        {
+            "name": ep.name,
+            "status": "loaded",
+            "hooks": _hooks_of(ep.load()),
+            "version": ep.dist.version,
+            "distribution": ep.dist.metadata["Name"],
+        }
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         if ep.dist is not None
     ]
     expected += [
-        {"name": module.__name__, "hooks": _hooks_of(module), "version": None}
+        {
+            "name": module.__name__,
+            "status": "loaded",
+            "hooks": _hooks_of(module),
+            "version": None,
+            "distribution": None,
+        }
         for module in BUILTIN_MODULES
     ]
     assert {"cap_cip", "cap_psr"} <= {row["name"] for row in expected}

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from ep_skills.journal.sqlite import JournalFileError, SqliteStorage
     from ep_skills.journal.storage import PairSummary, StateRow, Storage
     from ep_skills.outputs import OutputError
-    from ep_skills.plugins.manager import make_plugin_manager
+    from ep_skills.plugins.manager import PluginProblem, load_problems, make_plugin_manager
     from ep_skills.plugins.registry import Registry
     from ep_skills.referential.codec import dumps_referential, load_referential, loads_referential
     from ep_skills.referential.model import (
@@ -115,6 +115,7 @@ _LAZY = {
     "json_schema": "ep_skills.forms",
     "KEEP": "ep_skills.api",
     "Keep": "ep_skills.api",
+    "load_problems": "ep_skills.plugins.manager",
     "load_referential": "ep_skills.referential.codec",
     "load_school_config": "ep_skills.engine.layers",
     "loads_referential": "ep_skills.referential.codec",
@@ -126,6 +127,7 @@ _LAZY = {
     "OutputError": "ep_skills.outputs",
     "PairSummary": "ep_skills.journal.storage",
     "PluginError": "ep_skills.errors",
+    "PluginProblem": "ep_skills.plugins.manager",
     "Problem": "ep_skills.errors",
     "Progress": "ep_skills.engine.rollup",
     "Provenance": "ep_skills.referential.model",
@@ -190,6 +192,7 @@ __all__ = [
     "OutputError",
     "PairSummary",
     "PluginError",
+    "PluginProblem",
     "Problem",
     "Progress",
     "Provenance",
@@ -217,6 +220,7 @@ __all__ = [
     "hookspec",
     "import_file",
     "json_schema",
+    "load_problems",
     "load_referential",
     "load_school_config",
     "loads_referential",

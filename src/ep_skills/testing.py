@@ -36,8 +36,9 @@ __all__ = ["ReferentialConformance"]
 
 @pytest.fixture
 def ep_skills_plugin_manager() -> pluggy.PluginManager:
-    """A fresh plugin manager with every installed plugin."""
-    return make_plugin_manager()
+    """A fresh plugin manager with every installed plugin; one that fails to load fails the
+    tests with its own error (rather than showing as "not installed")."""
+    return make_plugin_manager(strict=True)
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ Commands live in one module per noun and only call the library. A user error is 
 :class:`~ep_skills.errors.EpSkillsError`: it is printed as one line in the user's language with
 exit code 1; click's own usage errors exit with 2. Help texts and click's messages are
 translated too: the language is read from the arguments before click parses them.
+
+Plugins cannot hurt the command line: one that fails to load is left out with one warning
+line, and its commands cannot replace a built-in one. ``--strict-plugins`` (also read before
+click parses the arguments, since plugins are loaded first) makes any of this an error.
 """
 
 from __future__ import annotations
@@ -24,9 +28,17 @@ __all__ = ["AppContext", "cli", "main", "pass_app"]
 class AppContext:
     """What every command shares: registry, journal and school settings, built lazily."""
 
-    def __init__(self, db: str | None, config: str | None, plugin_manager: Any = None) -> None:
+    def __init__(
+        self,
+        db: str | None,
+        config: str | None,
+        plugin_manager: Any = None,
+        *,
+        strict_plugins: bool = False,
+    ) -> None:
         self.db_option = db
         self.config_option = config
+        self.strict_plugins = strict_plugins
         self._plugin_manager = plugin_manager
         self._registry: Any = None
         self._school: Any = None
@@ -43,15 +55,22 @@ class AppContext:
         return self._school
 
     @property
+    def plugin_manager(self) -> Any:
+        """The plugin manager ``main()`` built, else one built now (its problems reported)."""
+        if self._plugin_manager is None:
+            from ep_skills.plugins.manager import load_problems, make_plugin_manager
+
+            self._plugin_manager = make_plugin_manager(strict=self.strict_plugins)
+            warn_about_plugins(load_problems(self._plugin_manager))
+        return self._plugin_manager
+
+    @property
     def registry(self) -> Any:
         """The registry of installed diplomas (loaded on first use)."""
         if self._registry is None:
-            from ep_skills.plugins.manager import make_plugin_manager
             from ep_skills.plugins.registry import Registry
 
-            self._registry = Registry(
-                self._plugin_manager or make_plugin_manager(), overlays=self.school.overlays
-            )
+            self._registry = Registry(self.plugin_manager, overlays=self.school.overlays)
         return self._registry
 
     @property
@@ -214,12 +233,20 @@ class EpSkillsGroup(click.Group):
     default=None,
     help="School settings file (default: $EP_SKILLS_CONFIG).",
 )
+@click.option(
+    "--strict-plugins",
+    is_flag=True,
+    default=False,
+    help="Stop with an error when a plugin fails to load or misbehaves (default: warn, skip it).",
+)
 @click.version_option(package_name="ep-skills", prog_name="ep-skills")
 @click.pass_context
-def cli(ctx: click.Context, lang: str | None, db: str | None, config: str | None) -> None:
+def cli(
+    ctx: click.Context, lang: str | None, db: str | None, config: str | None, strict_plugins: bool
+) -> None:
     """Track what trainees have proven on real orders, against their diploma's referential."""
     # main() hands over the plugin manager it built to add plugin commands.
-    ctx.obj = AppContext(db, config, plugin_manager=ctx.obj)
+    ctx.obj = AppContext(db, config, plugin_manager=ctx.obj, strict_plugins=strict_plugins)
 
 
 def _register_commands() -> None:
@@ -241,15 +268,107 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _command_tree(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], click.Command]:
+    """Every command under ``group`` by its path of names, each group before its commands."""
+    found: dict[tuple[str, ...], click.Command] = {}
+    for name, command in group.commands.items():
+        found[(*prefix, name)] = command
+        if isinstance(command, click.Group):
+            found.update(_command_tree(command, (*prefix, name)))
+    return found
+
+
+BUILTIN_COMMANDS = _command_tree(cli)
+"""The commands of ep-skills itself, which no plugin may replace or remove."""
+
+
+def _restore_builtins(root: click.Group) -> list[str]:
+    """Put back every built-in command that is missing or replaced; their names."""
+    restored = []
+    for path, command in BUILTIN_COMMANDS.items():
+        # A parent comes first in the tree, so it is the built-in group again by now.
+        parent = BUILTIN_COMMANDS[path[:-1]] if len(path) > 1 else root
+        assert isinstance(parent, click.Group)
+        if parent.commands.get(path[-1]) is not command:
+            parent.commands[path[-1]] = command
+            restored.append(" ".join(path))
+    return restored
+
+
+def register_plugin_commands(pm: Any, root: click.Group, *, strict: bool) -> list[Any]:
+    """Let each plugin add its commands to ``root``, one plugin at a time.
+
+    A plugin that fails, or replaces or removes a built-in command, is reported by name: a
+    warning (the built-in command is put back), or with ``strict`` a :class:`PluginError`.
+
+    :returns: the warnings, as :class:`~ep_skills.plugins.manager.PluginProblem`.
+    """
+    from ep_skills.errors import PluginError
+    from ep_skills.plugins.manager import PluginProblem
+    from ep_skills.plugins.registry import call_hookimpl
+
+    hook = pm.hook.ep_skills_register_commands
+    problems = []
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's order: the last registered first
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        messages = []
+        try:
+            answer = call_hookimpl(impl, hook.name, {"cli": root})
+        except PluginError as exc:
+            messages.append(str(exc))
+        else:
+            if answer is not None:
+                messages.append(_("{hook} must return None").format(hook=hook.name))
+        messages += [
+            _("the built-in command {command!r} cannot be replaced or removed: it is kept").format(
+                command=name
+            )
+            for name in _restore_builtins(root)
+        ]
+        for message in messages:
+            problem = PluginProblem(impl.plugin_name, message, skipped=False)
+            if strict:
+                raise PluginError(problem.describe(), plugin=impl.plugin_name)
+            problems.append(problem)
+    return problems
+
+
+def warn_about_plugins(problems: list[Any]) -> None:
+    """One line on stderr per plugin problem, in the user's language."""
+    for problem in problems:
+        click.echo(_("Warning: {message}").format(message=problem.describe()), err=True)
+
+
+def strict_plugins_from_args(argv: list[str]) -> bool:
+    """Whether ``--strict-plugins`` is among the options given before the command's name."""
+    takes_value = {
+        name
+        for param in cli.params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for name in param.opts
+    }
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        if argv[i] == "--strict-plugins":
+            return True
+        i += 2 if argv[i] in takes_value else 1
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ep-skills`` command."""
     args = sys.argv[1:] if argv is None else argv
     set_language(language_from_args(args))
+    strict = strict_plugins_from_args(args)
     try:
-        from ep_skills.plugins.manager import make_plugin_manager
+        from ep_skills.plugins.manager import load_problems, make_plugin_manager
 
-        plugin_manager = make_plugin_manager()
-        plugin_manager.hook.ep_skills_register_commands(cli=cli)
+        plugin_manager = make_plugin_manager(strict=strict)
+        warn_about_plugins(load_problems(plugin_manager))
+        warn_about_plugins(register_plugin_commands(plugin_manager, cli, strict=strict))
     except EpSkillsError as exc:
         click.echo(_("Error: {message}").format(message=exc), err=True)
         sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -163,17 +164,76 @@ def _print_referential(ref: Any) -> None:
     console(width=1000).print(root)  # in a pipe: one line per item, easy to grep
 
 
+class _InstalledFragments(Mapping[str, Any]):
+    """The fragments of the installed plugins, and those given with ``--fragment``, by id:
+    what loading the referential would find. Plugins are only asked when a file includes one."""
+
+    def __init__(self, app: AppContext, given: dict[str, Any]) -> None:
+        self._app = app
+        self._given = given
+        self._found: dict[str, Any] | None = None
+
+    def _all(self) -> dict[str, Any]:
+        if self._found is None:
+            from ep_skills.plugins.registry import Registry
+
+            # The school's overlays do not change fragments: a registry without them.
+            installed = Registry(self._app.plugin_manager).fragment_files()
+            self._found = {**installed, **self._given}  # a file given wins: it is being edited
+        return self._found
+
+    def __getitem__(self, key: str) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _read_fragments(paths: tuple[str, ...]) -> dict[str, Any] | None:
+    """The fragments given with ``--fragment`` by id; None when one cannot be read (said)."""
+    from ep_skills.errors import ReferentialError
+    from ep_skills.referential.codec import read_fragment
+
+    found = {}
+    for path in paths:
+        try:
+            fragment = read_fragment(path)
+        except ReferentialError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            return None
+        found[fragment.fragment.id] = fragment
+    return found
+
+
 @referential.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def check(files: tuple[str, ...]) -> None:
+@click.option(
+    "--fragment",
+    "fragment_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A fragment file the referentials may include, besides the installed plugins' ones.",
+)
+@pass_app
+def check(app: AppContext, files: tuple[str, ...], fragment_paths: tuple[str, ...]) -> None:
     """Check referential TOML files; print every problem, exit 1 if any file has an error."""
+    # Included fragments are resolved as loading does: among those the installed plugins
+    # register, and the --fragment files.
     from ep_skills.errors import ReferentialError
     from ep_skills.referential.codec import load_referential
 
+    given = _read_fragments(fragment_paths)
+    if given is None:
+        sys.exit(1)
+    fragments = _InstalledFragments(app, given)
     failed = False
     for name in files:
         try:
-            _ref, warnings = load_referential(name)
+            _ref, warnings = load_referential(name, fragments=fragments)
         except ReferentialError as exc:
             failed = True
             for problem in exc.problems:
@@ -254,20 +314,31 @@ def plugin_new(name: str, rncp: str | None, export: str | None, directory: str) 
             distribution=made.distribution, path=made.directory, id=made.diploma_id
         )
     )
-    click.echo(_("Next: pip install -e {path} && pytest {path}").format(path=made.directory))
+    click.echo(
+        _('Next: pip install -e "{path}[test]" && pytest {path}').format(path=made.directory)
+    )
 
 
 @click.command()
 @pass_app
 def plugins(app: AppContext) -> None:
-    """List the loaded plugins and the hooks each implements, as JSON."""
-    pm = app.registry.plugin_manager
+    """List the plugins, loaded, blocked or failed, and the hooks each implements, as JSON."""
+    from ep_skills.plugins.manager import plugin_statuses
+
     rows = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
-        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        dist = next((d for p, d in pm.list_plugin_distinfo() if p is plugin), None)
-        version = getattr(dist, "version", None) if dist else None
-        rows.append({"name": name, "hooks": hooks, "version": version})
+    for status in plugin_statuses(app.plugin_manager):
+        row: dict[str, Any] = {
+            "name": status.name,
+            "status": status.status,
+            "hooks": list(status.hooks),
+            "version": status.version,
+            "distribution": status.distribution,
+        }
+        if status.error is not None:
+            row["error"] = status.error
+        if status.warnings:
+            row["warnings"] = list(status.warnings)
+        rows.append(row)
     echo_json(rows)
 
 

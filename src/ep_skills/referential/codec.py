@@ -4,6 +4,10 @@ Reading is strict: invalid UTF-8, a TOML syntax error, an unknown key, a wrong t
 broken reference are each reported as a :class:`~ep_skills.errors.Problem` naming the file,
 the line when it can be known and the key path, and nothing is returned half-loaded.
 Writing goes through tomli-w and round-trips: ``loads(dumps(r)) == r``.
+
+A referential that includes fragments (``include``) is checked with them when they are given
+(``fragments=``, as the registry and ``ep-skills referential check`` do): a problem inside a
+fragment names the fragment's file and line.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -23,7 +27,7 @@ from cattrs.preconf.tomllib import TomllibConverter, make_converter
 
 from ep_skills.errors import Problem, ReferentialError, Severity
 from ep_skills.i18n import _
-from ep_skills.referential.locate import KeyLocator
+from ep_skills.referential.locate import FragmentFile, KeyLocator
 from ep_skills.referential.model import Fragment, Referential
 from ep_skills.referential.settings import path_key
 from ep_skills.referential.source import read_source
@@ -32,10 +36,12 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 __all__ = [
+    "FragmentFile",
     "dumps_referential",
     "load_fragment",
     "load_referential",
     "loads_referential",
+    "read_fragment",
     "structure_document",
 ]
 
@@ -273,11 +279,17 @@ def loads_referential(
     file: str | None = None,
     check: bool = True,
     methods: Collection[str] | None = None,
+    fragments: Mapping[str, FragmentFile] | None = None,
 ) -> tuple[Referential, list[Problem]]:
     """Parse a referential and check it; returns it with its warnings.
 
+    The referential is returned as written: its fragments are not merged into it.
+
     :param methods: the calculation methods its settings may name (default: the built-in
         ones and those of the installed plugins, see :func:`check_referential`).
+    :param fragments: the fragments it may ``include``, by id (see :func:`read_fragment`);
+        looked into only when it includes some. None: includes are not resolved, and its
+        épreuves and tasks can name none of a fragment's competencies.
     :raises ReferentialError: listing every error when the file is not valid.
     """
     from ep_skills.referential.validate import check_referential
@@ -286,13 +298,15 @@ def loads_referential(
     referential = structure_document(data, Referential, file=file, text=text)
     if not check:
         return referential, []
+    included = dict(fragments) if fragments is not None and referential.include else None
+    plain = None if included is None else {k: f.fragment for k, f in included.items()}
     try:
-        problems = check_referential(referential, methods=methods)
+        problems = check_referential(referential, methods=methods, fragments=plain)
     except RecursionError:  # pragma: no cover - parse_toml and the depth check come first
         raise _nested_too_deeply(file) from None
     if not problems:
         return referential, []
-    found = located(problems, file, text)
+    found = located_with_fragments(problems, referential, included or {}, file, text)
     errors = [p for p in found if p.severity is Severity.ERROR]
     if errors:
         raise ReferentialError(errors)
@@ -304,13 +318,21 @@ def load_referential(
     *,
     check: bool = True,
     methods: Collection[str] | None = None,
+    fragments: Mapping[str, FragmentFile] | None = None,
 ) -> tuple[Referential, list[Problem]]:
     """Read and check a referential file (a path, or a resource inside a plugin)."""
-    return loads_referential(read_source(source), file=str(source), check=check, methods=methods)
+    return loads_referential(
+        read_source(source), file=str(source), check=check, methods=methods, fragments=fragments
+    )
 
 
 def load_fragment(source: str | Path | Traversable) -> Fragment:
     """Read a shared bloc fragment (see :class:`Fragment`)."""
+    return read_fragment(source).fragment
+
+
+def read_fragment(source: str | Path | Traversable) -> FragmentFile:
+    """Read and check a shared bloc fragment, keeping its file's name and text."""
     name = str(source)
     data, text = parse_toml(read_source(source), name)
     fragment = structure_document(data, Fragment, file=name, text=text)
@@ -327,13 +349,44 @@ def load_fragment(source: str | Path | Traversable) -> Fragment:
     problems = check_fragment(fragment)
     if problems:
         raise ReferentialError(located(problems, name, text))
-    return fragment
+    return FragmentFile(fragment, name, text)
 
 
 def located(problems: Iterable[Problem], file: str | None, text: str) -> list[Problem]:
     """``problems`` with the file and the line of their key path in ``text``."""
     locator = KeyLocator(text)
     return [Problem(p.message, p.path, file, locator.line_of(p.path), p.severity) for p in problems]
+
+
+def located_with_fragments(
+    problems: Iterable[Problem],
+    referential: Referential,
+    fragments: Mapping[str, FragmentFile],
+    file: str | None,
+    text: str | None,
+) -> list[Problem]:
+    """``problems`` of ``referential`` checked with its ``fragments``, each located in the
+    file it lies in: the referential's (``file``, ``text``), or the fragment's."""
+    from ep_skills.referential.validate import fragment_path
+
+    plain = {k: f.fragment for k, f in fragments.items()}
+    locators: dict[str | None, KeyLocator | None] = {
+        file: KeyLocator(text) if text is not None else None
+    }
+    found = []
+    for problem in problems:
+        where = fragment_path(referential, plain, problem.path) if plain else None
+        if where is None:
+            path, name, source_text = problem.path, file, text
+        else:
+            fragment = fragments[where[0]]
+            path, name, source_text = where[1], fragment.file, fragment.text
+        if name not in locators:
+            locators[name] = KeyLocator(source_text) if source_text is not None else None
+        locator = locators[name]
+        line = locator.line_of(path) if locator is not None else None
+        found.append(Problem(problem.message, path, name, line, problem.severity))
+    return found
 
 
 def unstructure(obj: object) -> Any:

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 import tomllib
+from typing import TYPE_CHECKING
+
+import attrs
 
 from ep_skills.referential.settings import path_key
 
-__all__ = ["KeyLocator"]
+if TYPE_CHECKING:
+    from ep_skills.referential.model import Fragment
+
+__all__ = ["FragmentFile", "KeyLocator"]
 
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_\-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
@@ -93,3 +99,17 @@ class KeyLocator:
                 return self._lines[candidate]
             parts.pop()
         return None
+
+
+@attrs.frozen
+class FragmentFile:
+    """A shared bloc fragment with the name and text of its file, so that a problem found in
+    it, when a referential that includes it is checked, names the file and the line.
+
+    It lives here, not in the codec, so that the registry builds one from a cached fragment
+    without importing the TOML machinery.
+    """
+
+    fragment: Fragment
+    file: str
+    text: str

@@ -11,12 +11,20 @@ level: finite and within their range, never NaN), RNCP validity dates in order, 
 ``[settings]`` table with the same rules as a school's file and
 :func:`ep_skills.engine.layers.resolve`, so that a referential the check accepts can always
 be computed with.
+
+A referential that includes fragments (``include``) is checked as it will be used, with the
+blocs and sources of those fragments appended, when the caller gives the fragments: its
+épreuves, tasks and correspondences may then name a fragment's competencies. Without them, a
+bloc an épreuve names may be a fragment's and is not checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
+
+import attrs
 
 from ep_skills.errors import Problem, Severity
 from ep_skills.i18n import _
@@ -49,8 +57,10 @@ __all__ = [
     "check_referential",
     "competency_codes",
     "epreuve_problems",
+    "fragment_path",
     "iter_competencies",
     "tree_depth_problem",
+    "with_fragments",
 ]
 
 MAX_TREE_DEPTH = 14
@@ -101,14 +111,43 @@ def _duplicates(items: list[tuple[str, str]], what: str) -> Iterator[Problem]:
             seen[code] = path
 
 
-def check_referential(ref: Referential, *, methods: Collection[str] | None = None) -> list[Problem]:
+def check_referential(
+    ref: Referential,
+    *,
+    methods: Collection[str] | None = None,
+    fragments: Mapping[str, Fragment] | None = None,
+) -> list[Problem]:
     """Every problem of ``ref``, errors and warnings.
 
     :param methods: the calculation methods ``[settings] method`` may name. None: the
         built-in ones, and the installed plugins' when it names another one — a method a
         plugin adds is valid wherever that plugin is installed, and nowhere else could the
         referential be computed with.
+    :param fragments: the fragments ``ref`` may include, by id: ``ref`` is then checked with
+        their blocs and sources appended, as the registry serves it. A problem inside a
+        fragment has the key path of the merged referential: :func:`fragment_path` tells
+        which fragment and where. None: includes are not resolved (``ref`` may already have
+        its fragments merged in).
     """
+    if fragments is None or not ref.include:
+        return _check_all(ref, methods, lenient_blocs=bool(ref.include))
+    known = ", ".join(sorted(fragments)) or "—"
+    missing = [
+        Problem(
+            _("unknown fragment {id!r} (known: {known})").format(id=fragment_id, known=known),
+            "include",
+        )
+        for fragment_id in ref.include
+        if fragment_id not in fragments
+    ]
+    merged = with_fragments(ref, fragments)
+    # With a fragment missing, an épreuve's bloc may well be one of its blocs: say nothing.
+    return [*missing, *_check_all(merged, methods, lenient_blocs=bool(missing))]
+
+
+def _check_all(
+    ref: Referential, methods: Collection[str] | None, *, lenient_blocs: bool
+) -> list[Problem]:
     deep = [
         problem
         for items, prefix in (
@@ -122,7 +161,7 @@ def check_referential(ref: Referential, *, methods: Collection[str] | None = Non
     return [
         *_check_identifiers(ref),
         *_check_codes(ref),
-        *_check_references(ref),
+        *_check_references(ref, lenient_blocs=lenient_blocs),
         *_check_exam(ref),
         *_check_correspondences(ref),
         *_check_options(ref),
@@ -131,6 +170,66 @@ def check_referential(ref: Referential, *, methods: Collection[str] | None = Non
         *_check_settings(ref, methods),
         *_check_coverage(ref),
     ]
+
+
+def _appended(
+    ref: Referential, fragments: Mapping[str, Fragment]
+) -> dict[str, list[tuple[Fragment, int]]]:
+    """Where each bloc and source that the included fragments add comes from, in order.
+
+    Blocs come in ``include`` order, each fragment once; a source whose id is known already
+    (the referential's own, or an earlier fragment's) is not added again.
+    """
+    blocs: list[tuple[Fragment, int]] = []
+    sources: list[tuple[Fragment, int]] = []
+    known_sources = {s.id for s in ref.sources}
+    for fragment_id in dict.fromkeys(ref.include):
+        fragment = fragments.get(fragment_id)
+        if fragment is None:
+            continue
+        blocs += [(fragment, i) for i in range(len(fragment.blocs))]
+        for i, source in enumerate(fragment.sources):
+            if source.id not in known_sources:
+                sources.append((fragment, i))
+                known_sources.add(source.id)
+    return {"blocs": blocs, "sources": sources}
+
+
+def with_fragments(ref: Referential, fragments: Mapping[str, Fragment]) -> Referential:
+    """``ref`` with the blocs and sources of its included fragments appended after its own.
+
+    A fragment's bloc without a provenance of its own takes the fragment's. Fragments that
+    ``fragments`` does not hold are left out (:func:`check_referential` reports them).
+    """
+    if not ref.include:
+        return ref
+    origins = _appended(ref, fragments)
+    blocs = [
+        attrs.evolve(f.blocs[i], provenance=f.blocs[i].provenance or f.provenance)
+        for f, i in origins["blocs"]
+    ]
+    sources = [f.sources[i] for f, i in origins["sources"]]
+    return attrs.evolve(ref, blocs=(*ref.blocs, *blocs), sources=(*ref.sources, *sources))
+
+
+_ITEM_PATH_RE = re.compile(r"^(blocs|sources)\[(\d+)\](.*)$", re.S)
+
+
+def fragment_path(
+    ref: Referential, fragments: Mapping[str, Fragment], path: str
+) -> tuple[str, str] | None:
+    """For a key path of ``with_fragments(ref, fragments)``: the fragment it lies in and the
+    key path inside that fragment, or None when it is the referential's own."""
+    match = _ITEM_PATH_RE.match(path)
+    if match is None or not ref.include:
+        return None
+    kind, index, rest = match.group(1), int(match.group(2)), match.group(3)
+    own = len(ref.blocs) if kind == "blocs" else len(ref.sources)
+    origins = _appended(ref, fragments)[kind]
+    if not 0 <= index - own < len(origins):
+        return None
+    fragment, inner = origins[index - own]
+    return fragment.id, f"{kind}[{inner}]{rest}"
 
 
 def tree_depth_problem(items: tuple[Any, ...], prefix: str) -> Problem | None:
@@ -322,7 +421,7 @@ def _unknown(what: str, code: str, path: str) -> Problem:
     return Problem(_("unknown {what} {code!r}").format(what=what, code=code), path)
 
 
-def _check_references(ref: Referential) -> Iterator[Problem]:
+def _check_references(ref: Referential, *, lenient_blocs: bool) -> Iterator[Problem]:
     sources = {s.id for s in ref.sources}
     for path, provenance in effective_provenance_map(ref, declared_only=True).items():
         if provenance.source is not None and provenance.source not in sources:
@@ -341,7 +440,7 @@ def _check_references(ref: Referential) -> Iterator[Problem]:
     competencies = {c.code: c for c, _p, _a in _all_competencies(ref)}
     blocs = {b.id for b in ref.blocs}
     for e, epreuve in enumerate(ref.epreuves):
-        if epreuve.bloc is not None and epreuve.bloc not in blocs and not ref.include:
+        if epreuve.bloc is not None and epreuve.bloc not in blocs and not lenient_blocs:
             yield _unknown(_("bloc"), epreuve.bloc, f"epreuves[{e}].bloc")
         for i, code in enumerate(epreuve.competencies):
             if code not in competencies:
