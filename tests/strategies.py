@@ -415,6 +415,7 @@ def referentials(draw: st.DrawFn) -> Referential:
             draw(st.lists(codes.filter(lambda c: c != referential_id), max_size=2, unique=True))
         ),
         replaced_by=draw(_OPTIONAL_LABEL),
+        meanwhile=draw(_optional(codes)),
         amended=tuple(draw(st.lists(st.dates(), max_size=2))),
         pfmp_weeks=draw(_optional(st.integers(1, 52))),
         include=tuple(draw(st.lists(codes, max_size=2, unique=True))),

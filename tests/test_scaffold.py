@@ -249,7 +249,7 @@ def test_cli_plugin_new_in_english(tmp_path: Path) -> None:
     folder = tmp_path / "ep-skills-cap-ebeniste"
     assert result.stdout.splitlines() == [
         f"Plugin ep-skills-cap-ebeniste created in {folder} (diploma id: cap-ebeniste).",
-        f"Next: pip install -e {folder} && pytest {folder}",
+        f'Next: pip install -e "{folder}[test]" && pytest {folder}',
     ]
     assert result.stderr == ""
     assert (folder / "src" / "ep_skills_cap_ebeniste" / "referential.toml").is_file()

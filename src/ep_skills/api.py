@@ -170,14 +170,15 @@ def check_usable(referential: Referential) -> None:
     """
     if any(not c.children for c in referential.all_competencies()):
         return
-    raise InvalidValueError(
-        _(
-            "{diploma} is a draft referential with no competency yet: complete it with an "
-            "overlay or « ep-skills referential import-rncp » (see docs/plugins/tutorial.md)"
-        ).format(diploma=referential.id),
-        field="diploma",
-        value=referential.id,
-    )
+    message = _(
+        "{diploma} is a draft referential with no competency yet: complete it with an "
+        "overlay or « ep-skills referential import-rncp » (see docs/plugins/tutorial.md)"
+    ).format(diploma=referential.id)
+    if referential.meanwhile:
+        message += _("; meanwhile use {id}, the nearest verified referential of the trade").format(
+            id=referential.meanwhile
+        )
+    raise InvalidValueError(message, field="diploma", value=referential.id)
 
 
 def _leaves_of(node: Competency) -> list[Competency]:

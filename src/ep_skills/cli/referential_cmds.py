@@ -46,7 +46,23 @@ def _summary(app: AppContext, referential: Any) -> dict[str, Any]:
         "plugin": app.registry.plugin_of(referential.id),
         "provenance": {str(s): counts.get(s, 0) for s in ProvenanceStatus if s != "authored"},
         "tasks": len(referential.tasks),
+        "competencies": sum(1 for c in referential.all_competencies() if not c.children),
+        "replaced_by": referential.replaced_by,
+        "meanwhile": referential.meanwhile,
+        "pfmp_weeks": referential.pfmp_weeks,
     }
+
+
+def _status_text(row: dict[str, Any]) -> str:
+    """The status as an instructor needs it: what replaced a text, what to use meanwhile."""
+    text = _(_STATUS.get(row["status"], row["status"]))
+    if not row["competencies"]:
+        text = _("{status}, no competency yet").format(status=text)
+    if row["status"] == "replaced" and row["replaced_by"]:
+        text = _("{status} by {what}").format(status=text, what=row["replaced_by"])
+    if row["meanwhile"]:
+        text = _("{status}; meanwhile use {id}").format(status=text, id=row["meanwhile"])
+    return text
 
 
 @click.command()
@@ -87,7 +103,7 @@ def diplomas(app: AppContext, fmt: str) -> None:
             f"{row['kind']} {row['title']} ({_('level')} {row['level']})",
             row["rncp"] or "—",
             row["version"],
-            _(_STATUS.get(row["status"], row["status"])),
+            _status_text(row),
             " / ".join(str(n) for n in counts),
             str(row["tasks"]),
         )

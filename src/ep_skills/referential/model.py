@@ -364,6 +364,9 @@ class Referential:
     janvier 2017 », or an ep-skills id), when ``status`` is ``replaced``."""
     amended: tuple[datetime.date, ...] = ()  # (``date`` is a field of this class)
     """The dates of the arrêtés that amended the text since ``date``."""
+    meanwhile: str | None = None
+    """For a draft: the id of a shipped referential of the same trade, complete and verified,
+    to use until this one is complete (not the same diploma: the nearest verified one)."""
     pfmp_weeks: int | None = None
     """Weeks of « période de formation en milieu professionnel » the text asks of the usual
     course (the note says where the text reads it, and any other course's weeks)."""
