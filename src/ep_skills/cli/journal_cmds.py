@@ -216,8 +216,27 @@ def trainee_update(
         )
         change = journal.trainee_changes(person.id)[-1]
     click.echo(_("{name} (#{id}) changed:").format(name=person.name, id=person.id))
-    for field, old, new in change.changes:
-        click.echo(f"  {field}: {old or '—'} → {new or '—'}")
+    _print_changes(change.changes)
+
+
+# What a trainee change may change, in the words of the trainee list.
+_FIELD_WORDS = {
+    "name": N_("name"),
+    "cohort": N_("cohort"),
+    "start_date": N_("start"),
+    "option": N_("option"),
+    "external_id": N_("external id"),
+    "metadata": N_("metadata"),
+    "archived": N_("left on"),
+}
+
+
+def _print_changes(changes: tuple[tuple[str, str | None, str | None], ...]) -> None:
+    for field, old, new in changes:
+        word = _(_FIELD_WORDS.get(field, field))
+        click.echo(
+            "  " + _("{field}: {old} → {new}").format(field=word, old=old or "—", new=new or "—")
+        )
 
 
 @trainee.command("archive")
@@ -272,12 +291,12 @@ def trainee_history(app: AppContext, who: str, fmt: str) -> None:
         )
         return
     for c in changes:
-        who_when = c.recorded_at.strftime("%d/%m/%Y %H:%M")
+        # Stored in UTC; shown in the instructor's own time.
+        who_when = c.recorded_at.astimezone().strftime("%d/%m/%Y %H:%M")
         if c.author:
             who_when += f", {c.author}"
         click.echo(f"#{c.id} {_(c.kind)} ({who_when})" + (f" — {c.note}" if c.note else ""))
-        for field, old, new in c.changes:
-            click.echo(f"  {field}: {old or '—'} → {new or '—'}")
+        _print_changes(c.changes)
 
 
 @trainee.command("transfer")
