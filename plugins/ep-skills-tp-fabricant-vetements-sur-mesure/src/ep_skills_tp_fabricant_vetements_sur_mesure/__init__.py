@@ -1,4 +1,6 @@
-"""ep-skills plugin: Titre professionnel Fabricant(e) de vêtements sur mesure (arrêté du 27 août 2014).
+"""ep-skills plugin: Titre professionnel Fabricant(e) de vêtements sur mesure.
+
+Arrêté du 27 août 2014.
 
 The referential is kept in the repository's ``referentials/tp-fabricant-vetements-sur-mesure.toml``;
 the package ships it as ``referential.toml`` so that an installed wheel finds it.

@@ -1,4 +1,6 @@
-"""ep-skills plugin: Titre professionnel Technicien(ne) d'atelier en usinage (arrêté du 9 septembre 2004).
+"""ep-skills plugin: Titre professionnel Technicien(ne) d'atelier en usinage.
+
+Arrêté du 9 septembre 2004.
 
 The referential is kept in the repository's ``referentials/tp-technicien-usinage.toml``; the
 package ships it as ``referential.toml`` so that an installed wheel finds it.
