@@ -140,3 +140,24 @@ def test_every_trade_has_a_complete_verified_plugin(trade: str) -> None:
         if leaves and verified and all(leaf.code in reachable for leaf in leaves):
             complete.append(diploma)
     assert complete, f"{trade}: no plugin with every competency verified and reachable"
+
+
+def test_a_titre_professionnel_is_certified_by_ccp_without_coefficients() -> None:
+    from attrs import evolve
+
+    from ep_skills.referential.model import AssessmentMode
+    from ep_skills.referential.validate import check_referential
+
+    titres = [d for d in SHIPPED if REGISTRY.get(d).kind == "Titre professionnel"]
+    assert len(titres) >= 5
+    for diploma in titres:
+        ref = REGISTRY.get(diploma)
+        provenance = effective_provenance_map(ref)
+        for e, epreuve in enumerate(ref.epreuves):
+            assert epreuve.modes == (AssessmentMode.CCP,) and epreuve.coefficient is None
+            assert provenance[f"epreuves[{e}]"].status == "verified", (diploma, epreuve.code)
+    # Only a CCP goes without a coefficient: a verified CCF épreuve without one is an error.
+    cip = REGISTRY.get("cap-cip")
+    first = evolve(cip.epreuves[0], coefficient=None)
+    problems = check_referential(evolve(cip, epreuves=(first, *cip.epreuves[1:])))
+    assert [p.path for p in problems if p.severity == "error"] == ["epreuves[0].coefficient"]

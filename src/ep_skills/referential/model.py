@@ -100,6 +100,10 @@ class AssessmentMode(StrEnum):
     """Contrôle en cours de formation: assessment situations during training."""
     PONCTUEL = "ponctuel"
     """One-off exam."""
+    CCP = "ccp"
+    """Certificat de compétences professionnelles: a titre professionnel's unit, certified on
+    its own (mise en situation professionnelle, entretien) and carrying no coefficient — the
+    title is obtained with all of them."""
 
 
 class Location(StrEnum):

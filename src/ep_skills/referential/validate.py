@@ -30,6 +30,7 @@ from ep_skills.errors import Problem, Severity
 from ep_skills.i18n import _
 from ep_skills.referential.defaults import DEFAULT_SCALE
 from ep_skills.referential.model import (
+    AssessmentMode,
     Bloc,
     Competency,
     Epreuve,
@@ -512,7 +513,9 @@ def _check_options(ref: Referential) -> Iterator[Problem]:
 def _check_exam(ref: Referential) -> Iterator[Problem]:
     for e, epreuve in enumerate(ref.epreuves):
         draft = (epreuve.provenance or ref.provenance).status is ProvenanceStatus.DRAFT
-        if epreuve.coefficient is None and not draft:
+        # A titre professionnel's CCP has no coefficient: the title needs every one of them.
+        certificate = AssessmentMode.CCP in epreuve.modes
+        if epreuve.coefficient is None and not draft and not certificate:
             yield Problem(
                 _(
                     "the coefficient is missing (mark the épreuve as a draft if the "
