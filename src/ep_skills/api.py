@@ -658,6 +658,8 @@ class Journal:
             raise InvalidValueError(_("an order needs a reference, a customer and a title"))
         ref, customer, title = checked_ref, checked_customer, checked_title
         quantity = check_number(quantity, "quantity", 1, 10**9)
+        received = check_day(received, "received")
+        due = check_day(due, "due")
         with self.storage.transaction():
             if self.storage.order(ref) is not None:
                 raise AlreadyExistsError(
@@ -1134,6 +1136,7 @@ class Journal:
         says otherwise. The entry as it stood is ``storage.assessment(result.supersedes)``.
         """
         _one_change(level is not None, withdraw)
+        level = _check_word(level, "level")
         # The chain is read inside the write transaction: two corrections of the same entry
         # at once take turns, the second correcting the first, never both the original.
         with self.storage.transaction():
@@ -1166,6 +1169,8 @@ class Journal:
         level) only some; ``withdraw`` withdraws them all. Entries already withdrawn stay so.
         Returns the correction rows written.
         """
+        level = _check_word(level, "level")
+        levels = _check_levels(levels) if levels is not None else None
         _one_change(level is not None or bool(levels), withdraw)
         with self.storage.transaction():
             current = self._record_entries(record_id)
@@ -1533,6 +1538,7 @@ class Journal:
         Evidence stays as it was recorded; what the new referential's correspondence tables
         map from the old diploma counts under the new one, and ``explain`` shows it.
         """
+        to_diploma = _check_word(to_diploma, "diploma") or ""
         person = self.trainee(trainee)
         note = check_text(note, "note")
         self.registry.get(to_diploma)
@@ -1636,6 +1642,7 @@ class Journal:
         :param as_of: the progress as it stood at the end of that day (evidence recorded for
             later days left out), e.g. to draw progress month by month.
         """
+        as_of = check_day(as_of, "as_of")
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
         if as_of is None:
@@ -1663,6 +1670,7 @@ class Journal:
 
     def evidence(self, trainee: str | int | Trainee, competency: str) -> list[Assessment]:
         """Every row behind a trainee's leaf competency, oldest first (corrections included)."""
+        competency = _check_word(competency, "competency") or ""
         person = self.trainee(trainee)
         return sorted(self._rows_for(person, competency), key=lambda r: (r.day, r.id))
 
@@ -1695,6 +1703,7 @@ class Journal:
         """Everything behind a trainee's state on one competency."""
         from ep_skills.engine.explain import Explanation  # not needed to start the CLI
 
+        competency = _check_word(competency, "competency") or ""
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
         referential = info.referential
