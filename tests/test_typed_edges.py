@@ -78,7 +78,7 @@ def test_a_wrong_value_is_the_librarys_own_error(journal: Journal, call: str, va
         CALLS[call](journal, value)
     except EpSkillsError as error:
         message = str(error)
-    except Exception as error:  # noqa: BLE001 - that is what this test is about
+    except Exception as error:
         pytest.fail(f"{call}({value!r}) escaped as {type(error).__name__}: {error}")
     assert message, call  # refused or accepted, never without a word
 
