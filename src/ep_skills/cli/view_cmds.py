@@ -10,6 +10,7 @@ import click
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, csv_writer, echo_json, format_option
 from ep_skills.i18n import _, ngettext
+from ep_skills.referential.model import LOCAL_LEGEND, local_codes, shown_code
 
 __all__ = ["print_cohort", "register"]
 
@@ -67,6 +68,7 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
     scale = info.scale
     out = console()
     referential = info.referential
+    local = local_codes(referential)
     out.print(
         Text(
             f"{person.name} — {referential.kind} {referential.title} ({referential.id})",
@@ -109,7 +111,7 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
                     detail += " · " + _("self: {label}").format(label=own)
             table.add_row(
                 Text(symbol, style=colour),
-                "  " * depth + node.code,
+                "  " * depth + shown_code(node.code, local),
                 node.title,
                 Text(label, style=colour),
                 score,
@@ -136,7 +138,11 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
             continue
         coef = f"{e.coefficient:g}" if e.coefficient else "?"
         ready = _("ready") if e.ready else _("missing: {codes}").format(codes=", ".join(e.missing))
-        out.print(f"  {e.code} {e.title} (coef. {coef}) {_bar(e.share)} {e.share:.0%} — {ready}")
+        code = shown_code(e.code, local)
+        out.print(f"  {code} {e.title} (coef. {coef}) {_bar(e.share)} {e.share:.0%} — {ready}")
+    if local:
+        out.print("")
+        out.print(_(LOCAL_LEGEND))
 
 
 def print_cohort(
@@ -186,12 +192,13 @@ def _print_matrix(
     from rich.text import Text
 
     referential = journal.diploma(diploma_id).referential
+    local = local_codes(referential) if by != "bloc" else frozenset()
     table = Table(
         title=f"{referential.kind} {referential.title} ({diploma_id})", title_justify="left"
     )
     table.add_column(_("trainee"))
     for header in headers:
-        table.add_column(header, justify="center")
+        table.add_column(shown_code(header, local), justify="center")
     table.add_column(_("readiness"), justify="right")
     for person, progress in group:
         cells: list[Any] = [person.name]
@@ -208,6 +215,8 @@ def _print_matrix(
     out.print(table)
     legend = "  ".join(f"{s.symbol or s.code} {s.label}" for s in scale.states)
     out.print(f"{legend}  {NOT_ASSESSED} {_('not assessed')}")
+    if any(header in local for header in headers):
+        out.print(_(LOCAL_LEGEND))
 
 
 @click.command()
@@ -286,9 +295,13 @@ def explain(app: AppContext, trainee: str, competency: str, fmt: str) -> None:
     if fmt == "json":
         echo_json(explanation.to_dict())
         return
-    click.echo(f"{explanation.trainee.name} — {competency} {explanation.title}".rstrip())
+    local = local_codes(explanation.referential)
+    code = shown_code(competency, local)
+    click.echo(f"{explanation.trainee.name} — {code} {explanation.title}".rstrip())
     for line in explanation.lines():
         click.echo(line)
+    if competency in local:
+        click.echo(_(LOCAL_LEGEND))
 
 
 @click.command()
@@ -310,8 +323,12 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
     from rich.text import Text
 
     out = console()
+    with app.journal() as journal:
+        local = frozenset().union(
+            *(local_codes(journal.diploma(d).referential) for d in {g.diploma for g in found})
+        )
     for gap in found:
-        out.print(Text(f"{gap.code} {gap.title}", style="bold"))
+        out.print(Text(f"{shown_code(gap.code, local)} {gap.title}", style="bold"))
         names = ", ".join(gap.trainees)
         out.print("  " + _("not acquired ({n}): {names}").format(n=len(gap.trainees), names=names))
         if gap.never_assessed:
@@ -324,6 +341,8 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
                 out.print(f"    → {t.id} — {t.title}")
         else:
             out.print("  " + _("no catalogue task mobilises it"))
+    if any(gap.code in local for gap in found):
+        out.print(_(LOCAL_LEGEND))
 
 
 @click.command()

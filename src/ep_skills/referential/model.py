@@ -22,9 +22,12 @@ from enum import StrEnum
 import attrs
 from attrs import frozen
 
+from ep_skills.i18n import N_
 from ep_skills.referential.settings import CalculationSettings, Scale
 
 __all__ = [
+    "LOCAL_LEGEND",
+    "LOCAL_MARK",
     "Activity",
     "ActivityTask",
     "AssessmentMode",
@@ -49,6 +52,8 @@ __all__ = [
     "Situation",
     "Source",
     "TaskCompetency",
+    "local_codes",
+    "shown_code",
 ]
 
 
@@ -425,3 +430,24 @@ class Fragment:
     note: str | None = None
     sources: tuple[Source, ...] = ()
     blocs: tuple[Bloc, ...] = ()
+
+
+def local_codes(referential: Referential) -> frozenset[str]:
+    """The codes of ``referential`` that are ep-skills's own ids (``local_code``): the views
+    mark them (:func:`shown_code`) so that none passes for an official code."""
+    return frozenset(
+        [c.code for c in referential.all_competencies() if c.local_code]
+        + [e.code for e in referential.epreuves if e.local_code]
+    )
+
+
+LOCAL_MARK = "*"
+"""What follows a local code where people read it; the views explain it in a legend."""
+
+LOCAL_LEGEND = N_("* an ep-skills id: the official text gives this item no code")
+"""The legend of :data:`LOCAL_MARK`, translated where it is shown."""
+
+
+def shown_code(code: str, local: frozenset[str]) -> str:
+    """``code`` as shown to people: marked when it is ep-skills's own id."""
+    return f"{code}{LOCAL_MARK}" if code in local else code

@@ -24,6 +24,7 @@ from ep_skills.api import Journal
 from ep_skills.errors import EpSkillsError
 from ep_skills.i18n import _, current_language, format_day
 from ep_skills.journal.model import Trainee
+from ep_skills.referential.model import LOCAL_LEGEND, local_codes, shown_code
 
 if TYPE_CHECKING:
     from ep_skills.reports.data import Change
@@ -57,7 +58,9 @@ def _environment() -> Any:
         lang=current_language(),
         number=number,
         change_words=change_words,
+        local_legend=LOCAL_LEGEND,
     )
+    environment.filters["shown"] = shown_code
     return environment
 
 
@@ -148,7 +151,13 @@ def livret_html(journal: Journal, trainee: str | int | Trainee) -> str:
     return str(
         _environment()
         .get_template("livret.html.j2")
-        .render(report=report, charts=charts, scale=report.scale, generated=report.generated)
+        .render(
+            report=report,
+            charts=charts,
+            scale=report.scale,
+            generated=report.generated,
+            local=local_codes(report.referential),
+        )
     )
 
 
@@ -162,7 +171,13 @@ def cohort_html(journal: Journal, cohort: str | None) -> str:
     return str(
         _environment()
         .get_template("cohort.html.j2")
-        .render(reports=reports, cohort=cohort, scale=reports[0].scale, generated=journal.today)
+        .render(
+            reports=reports,
+            cohort=cohort,
+            scale=reports[0].scale,
+            generated=journal.today,
+            local=frozenset().union(*(local_codes(r.diploma) for r in reports)),
+        )
     )
 
 
@@ -174,7 +189,12 @@ def grid_html(journal: Journal, trainee: str | int | Trainee, situation: str) ->
     return str(
         _environment()
         .get_template("grid.html.j2")
-        .render(grid=grid, scale=grid.scale, generated=journal.today)
+        .render(
+            grid=grid,
+            scale=grid.scale,
+            generated=journal.today,
+            local=local_codes(grid.referential),
+        )
     )
 
 
