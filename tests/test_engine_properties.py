@@ -474,17 +474,17 @@ def test_sql_summaries_give_the_states_of_the_python_engine(
     # every field a state stores, corrections, self-assessments and non-scoring codes included.
     with new_journal(school, stored=False) as journal:
         play(journal, ops)
-        summaries = list(journal._summarised(DIPLOMA))
+        summaries = list(journal.states._summarised(DIPLOMA))
         fast = {(r.trainee, r.competency): r for r in summaries}
         assert len(fast) == len(summaries), "a pair was summarised twice"
         for name in TRAINEES:
             person = journal.trainee(name)
             for code in COMPETENCIES:
-                rows = journal._rows_for(person, code)
+                rows = journal.states.rows_for(person, code)
                 if not rows:
                     assert (person.id, code) not in fast
                     continue
-                slow = journal._row(person.id, journal._compute(person, code, rows))
+                slow = journal.states.row(person.id, journal.states.compute(person, code, rows))
                 assert fast[(person.id, code)] == slow
 
 
