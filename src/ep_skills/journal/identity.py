@@ -64,7 +64,7 @@ def check_metadata(value: object) -> dict[str, str]:
                 field="metadata",
                 value=value,
             )
-        name = check_text(key, "context")
+        name = check_text(key, "metadata")
         if name is None:
             raise InvalidValueError(_("metadata: an empty name"), field="metadata", value=value)
         checked[name] = check_text(item, "metadata") or ""

@@ -38,7 +38,9 @@ LIMITS: dict[str, int] = {
     "description": 500,
     "assessor": 120,
     "note": 2000,
-    "context": 120,
+    "process": 120,
+    "machine": 120,
+    "material": 120,
     "external_id": 120,
     "metadata": 2000,
 }
@@ -164,7 +166,7 @@ def check_texts(value: object, field: str) -> tuple[str, ...]:
         )
     items = []
     for item in value:
-        checked = check_text(item, "context")
+        checked = check_text(item, field)  # a process, a machine, a material
         if checked is not None:
             items.append(checked)
     return tuple(items)
