@@ -6,7 +6,8 @@ lets uv install the project, its diploma plugins and the test tools exactly as `
 them. Then:
 
     demo   build a demo workshop in ep-skills-demo.db and show its progress
-    test   lint (ruff), type-check (mypy) and run the whole test suite (pytest)
+    test   lint (ruff), type-check (mypy) and run the whole test suite (pytest), on SQLite
+           and on a throwaway PostgreSQL server started for the run (docs/network.md)
     setup  only install
     wheels [DIR]  build the core and every diploma plugin as wheels into DIR (default: dist/),
                   to install them without the repository (docs/plugins/tutorial.md, section 1)
@@ -14,13 +15,18 @@ them. Then:
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import venv
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -138,13 +144,95 @@ def test(extra: list[str]) -> int:
         [BIN / "ruff", "check", *code],
         [BIN / "ruff", "format", "--check", *code],
         [BIN / "mypy"],
-        [BIN / "pytest", *extra],
     ]
     for step in steps:
         failed = run(*step, check=False)
         if failed:
             return failed
-    return 0
+    with postgres_server() as url:
+        # The whole suite runs on both backends: every test that opens a journal is run once
+        # on SQLite and once on this server (tests/conftest.py).
+        env = {"EP_SKILLS_TEST_POSTGRESQL": url} if url else {}
+        print("+", " ".join(f"{k}={v}" for k, v in env.items()), BIN / "pytest", *extra)
+        return subprocess.run(
+            [str(BIN / "pytest"), *extra], cwd=ROOT, env={**os.environ, **env}, check=False
+        ).returncode
+
+
+def _postgres_bin() -> Path | None:
+    """The newest PostgreSQL server installed (Debian keeps each version apart)."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str | None]:
+    """A throwaway PostgreSQL cluster on a free local port, stopped and removed at the end.
+
+    Not the system's service: its own data folder, its own socket folder, listening on the
+    loopback only, trusted local connections (nothing else can reach it), fsync off (the data
+    is thrown away). As root, the cluster runs as the ``postgres`` user (PostgreSQL refuses
+    root). Yields the URL of its superuser, or None when no server is installed (then only
+    SQLite is tested, and the suite says so; in CI that is a failure).
+    """
+    bindir = _postgres_bin()
+    if os.environ.get("EP_SKILLS_TEST_POSTGRESQL"):
+        yield os.environ["EP_SKILLS_TEST_POSTGRESQL"]
+        return
+    if bindir is None:
+        print(
+            "PostgreSQL is not installed: the tests run on SQLite only "
+            "(Debian: apt-get install postgresql)",
+            file=sys.stderr,
+        )
+        yield None
+        return
+    base = Path(tempfile.mkdtemp(prefix="ep-skills-pg-"))
+    data, sockets = base / "data", base / "run"
+    sockets.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+        shutil.chown(sockets, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    quiet = {"stdout": subprocess.DEVNULL, "check": True}
+    subprocess.run(
+        [*as_user, bindir / "initdb", "-D", data, "-U", "ep_admin", "-A", "trust"]
+        + ["-E", "UTF8", "--locale=C", "--no-sync"],
+        **quiet,  # type: ignore[arg-type]
+    )
+    options = (
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    )
+    subprocess.run(
+        [*as_user, bindir / "pg_ctl", "-D", data, "-l", base / "server.log", "-o", options]
+        + ["-w", "start"],
+        **quiet,  # type: ignore[arg-type]
+    )
+    try:
+        subprocess.run(
+            [bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "ep_admin"]
+            + ["ep_skills_test"],
+            **quiet,  # type: ignore[arg-type]
+        )
+        print(f"PostgreSQL {bindir.parent.name} started on port {port} for the tests", flush=True)
+        yield f"postgresql://ep_admin@127.0.0.1:{port}/ep_skills_test"
+    finally:
+        subprocess.run(
+            [*as_user, bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

@@ -149,6 +149,7 @@ def test_an_sqlite_file_of_another_program(tmp_path: Path) -> None:
     assert tables == ["clients"]
 
 
+@pytest.mark.sqlite_only  # a file's lock and permissions
 def test_locked_journal(unchanged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_storage, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(unchanged, isolation_level=None)
@@ -180,6 +181,7 @@ def _make_read_only(path: Path) -> Callable[[], None] | None:
     return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
+@pytest.mark.sqlite_only  # a file's lock and permissions
 def test_read_only_journal(db: Path) -> None:
     before = snapshot(db)
     undo = _make_read_only(db)
@@ -486,6 +488,7 @@ def test_bad_date_in_french(unchanged: Path) -> None:
     assert "n'est pas une date" in last
 
 
+@pytest.mark.sqlite_only  # a file's lock and permissions
 def test_locked_journal_in_french(unchanged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_storage, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(unchanged, isolation_level=None)

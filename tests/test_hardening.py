@@ -58,8 +58,8 @@ def db(tmp_path: Path) -> Path:
 
 
 def assessments(db: Path) -> int:
-    with sqlite3.connect(db) as connection:
-        return int(connection.execute("SELECT count(*) FROM assessment").fetchone()[0])
+    with open_journal(db) as journal:
+        return journal.storage.count_assessments()
 
 
 # -- no command replaces a file it did not create -------------------------------------------
@@ -188,6 +188,7 @@ def raw(db: Path) -> sqlite3.Connection:
         "UPDATE seal SET digest = 'x'",
     ],
 )
+@pytest.mark.sqlite_only  # a server's: tests/test_postgresql.py
 def test_every_table_of_evidence_is_append_only(db: Path, statement: str) -> None:
     with open_journal(db) as journal:
         journal.add_trainee("Hugo Bernard", diploma="cap-cip")
@@ -202,10 +203,10 @@ def test_every_table_of_evidence_is_append_only(db: Path, statement: str) -> Non
 
 
 def test_derived_states_and_their_fingerprints_may_change(db: Path) -> None:
-    connection = raw(db)
-    connection.execute("DELETE FROM competency_state")
-    connection.execute("UPDATE meta SET value = 'stale' WHERE key LIKE 'states:%'")
-    connection.close()
+    with open_journal(db) as journal:
+        connection = journal.storage.connection  # type: ignore[attr-defined]
+        connection.execute("DELETE FROM competency_state")
+        connection.execute("UPDATE meta SET value = 'stale' WHERE key LIKE 'states:%'")
     with open_journal(db) as journal:
         assert journal.leaf_states("Léa Martin")["CP04"].count == 50  # recomputed
         assert journal.storage.verify() == []  # type: ignore[attr-defined]
@@ -226,6 +227,7 @@ def tamper(db: Path, *statements: str) -> None:
     connection.close()
 
 
+@pytest.mark.sqlite_only  # the file's triggers (a server's: tests/test_postgresql.py)
 def test_a_journal_without_its_protections_is_refused_then_repaired(db: Path) -> None:
     connection = raw(db)
     connection.execute("DROP TRIGGER assessment_append_only_update")
@@ -270,6 +272,7 @@ def test_a_journal_without_its_protections_is_refused_then_repaired(db: Path) ->
     ],
     ids=["replace-level", "link-moved", "row-deleted", "row-added"],
 )
+@pytest.mark.sqlite_only  # the file's seals
 def test_verify_detects_tampering_outside_ep_skills(
     db: Path, statements: list[str], expected: str
 ) -> None:

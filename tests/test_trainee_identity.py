@@ -124,6 +124,22 @@ def test_archived_trainees_leave_lists_matrices_and_gaps_but_keep_evidence(db: P
         assert [c.kind for c in journal.trainee_changes(hugo)] == ["archive", "restore"]
 
 
+def test_a_full_recompute_keeps_the_states_of_archived_trainees(db: Path) -> None:
+    # Found by the storage audit: the recompute cleared every stored state but rebuilt only
+    # those of trainees not archived, so a trainee restored later showed 0 %.
+    with open_journal(db, create=True, today=TODAY) as journal:
+        lea = journal.add_trainee("Léa Martin", diploma="cap-cip", cohort="2026")
+        hugo = journal.add_trainee("Hugo Bernard", diploma="cap-cip", cohort="2026")
+        journal.record([lea, hugo], task=NORMAL, day=date(2026, 11, 2))
+        before = journal.leaf_states(hugo)
+        assert before
+        journal.archive_trainee(hugo, day=date(2026, 11, 10))
+        journal.recompute()
+        assert journal.storage.states([hugo.id])
+        journal.restore_trainee(hugo)
+        assert journal.leaf_states(hugo) == before
+
+
 def test_the_trainee_row_and_its_changes_are_append_only_and_sealed(db: Path) -> None:
     with open_journal(db, create=True, today=TODAY) as journal:
         lea = journal.add_trainee("Léa Martin", diploma="cap-cip")

@@ -1266,21 +1266,25 @@ def open_journal(
     today: date | None = None,
     on_upgrade: Callable[[int, int], None] | None = None,
 ) -> Journal:
-    """Open (or with ``create``, create) a SQLite journal.
+    """Open (or with ``create``, create) a journal: a SQLite file, or a school's journal on a
+    PostgreSQL server.
 
+    :param path: a file's path, or ``postgresql://user@host:port/database?school=ID`` (the
+        school may also come from ``EP_SKILLS_SCHOOL``; see docs/network.md). With
+        ``create``, a server's school is registered if it is not there yet.
     :param registry: the diplomas to use; by default every installed plugin.
     :param school: the school's calculation settings, if it has a configuration file.
     :param today: the date to use as today (tests, or replaying a past day).
     :param on_upgrade: called with the found and the new schema versions before a journal
         written by an older ep-skills is upgraded (once; a large journal takes seconds).
     """
-    from ep_skills.journal.sqlite import SqliteStorage
+    from ep_skills.journal.connect import open_storage
 
     if registry is None:
         from ep_skills.plugins.manager import make_plugin_manager
 
         registry = Registry(make_plugin_manager())
-    storage = SqliteStorage(path, create=create, on_upgrade=on_upgrade)
+    storage = open_storage(path, create=create, on_upgrade=on_upgrade)
     journal = Journal(storage, registry, school=school, today=today)
     if create and storage.get_meta("created") is None:
         with storage.transaction():

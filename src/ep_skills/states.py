@@ -396,7 +396,9 @@ class StateKeeper:
         one pass (the fast path); the others are streamed one trainee at a time. The whole
         journal is never held in memory.
         """
-        trainees = {t.id: t for t in self.storage.trainees()}
+        # Archived trainees too: their evidence stays, and so must the states a full
+        # recompute rebuilds (it clears every stored one first).
+        trainees = {t.id: t for t in self.storage.trainees(archived=True)}
         by_diploma: dict[str, list[int]] = defaultdict(list)
         for trainee in trainees.values():
             by_diploma[trainee.diploma].append(trainee.id)
@@ -470,7 +472,7 @@ class StateKeeper:
                     batch = []
             self.storage.save_states(batch)
             count += len(batch)
-            for diploma in {t.diploma for t in self.storage.trainees()}:
+            for diploma in {t.diploma for t in self.storage.trainees(archived=True)}:
                 self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
         return count
 

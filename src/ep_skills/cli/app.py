@@ -78,6 +78,26 @@ class AppContext:
         """``--db``, else ``EP_SKILLS_DB``, else ``./ep-skills.db``."""
         return self.db_option or os.environ.get("EP_SKILLS_DB") or "ep-skills.db"
 
+    @property
+    def db_shown(self) -> str:
+        """The journal's address as it may be printed (a server's without its password)."""
+        from ep_skills.journal.connect import shown_address
+
+        return shown_address(self.db_path)
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the journal is on a PostgreSQL server (not a file)."""
+        from ep_skills.journal.connect import is_server_address
+
+        return is_server_address(self.db_path)
+
+    def journal_exists(self) -> bool:
+        """Whether a journal is already at the address (a file, or a school on a server)."""
+        from ep_skills.journal.connect import journal_exists
+
+        return journal_exists(self.db_path)
+
     def journal(self, *, create: bool = False) -> Any:
         """Open the journal (a missing one is an error unless ``create``)."""
         from ep_skills.api import open_journal
@@ -85,7 +105,7 @@ class AppContext:
         def upgrading(found: int, new: int) -> None:
             click.echo(
                 _("Upgrading the journal {path} (schema {found} → {new}), once…").format(
-                    path=self.db_path, found=found, new=new
+                    path=self.db_shown, found=found, new=new
                 ),
                 err=True,
             )
@@ -106,10 +126,10 @@ class AppContext:
         afresh from the file (after an interruption, the only trustworthy answer)."""
         if self._mark is None:
             return False
-        from ep_skills.journal.sqlite import SqliteStorage
+        from ep_skills.journal.connect import open_storage
 
         try:
-            storage = SqliteStorage(self.db_path)
+            storage = open_storage(self.db_path)
             try:
                 return storage.write_mark() != self._mark
             finally:
@@ -255,6 +275,7 @@ def _register_commands() -> None:
         journal_cmds,
         referential_cmds,
         report_cmds,
+        server_cmds,
         view_cmds,
     )
 
@@ -263,6 +284,7 @@ def _register_commands() -> None:
     evidence_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
+    server_cmds.register(cli)
 
 
 _register_commands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
@@ -22,17 +23,19 @@ __all__ = ["register"]
 @pass_app
 def init(app: AppContext, school: str | None) -> None:
     """Create a journal (./ep-skills.db unless --db or $EP_SKILLS_DB says otherwise)."""
-    from pathlib import Path
-
     from ep_skills.errors import EpSkillsError
 
-    if Path(app.db_path).exists():
-        raise EpSkillsError(_("a file already exists at {path}").format(path=app.db_path))
+    if app.journal_exists():
+        raise EpSkillsError(
+            _("a file already exists at {path}").format(path=app.db_path)
+            if not app.on_server
+            else _("this school already has a journal at {path}").format(path=app.db_shown)
+        )
     with app.journal(create=True) as journal:
         if school:
             with journal.storage.transaction():
                 journal.storage.set_meta("school", school)
-    click.echo(_("Journal created: {path}").format(path=app.db_path))
+    click.echo(_("Journal created: {path}").format(path=app.db_shown))
 
 
 @click.command()
@@ -55,14 +58,12 @@ def init(app: AppContext, school: str | None) -> None:
 @pass_app
 def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
     """Build a demo workshop (fictional trainees, customers and orders), then show it."""
-    from pathlib import Path
-
     from ep_skills.demo import build_demo
     from ep_skills.errors import EpSkillsError
 
-    if Path(app.db_path).exists():
+    if app.journal_exists():
         raise EpSkillsError(
-            _("{path} already exists: choose another file with --db").format(path=app.db_path)
+            _("{path} already exists: choose another file with --db").format(path=app.db_shown)
         )
     from ep_skills.api import check_usable
 
@@ -73,7 +74,7 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
             _(
                 "Demo journal {path}: {trainees} trainees, {orders} orders, {records} task "
                 "records, {assessments} assessments."
-            ).format(path=app.db_path, **summary)
+            ).format(path=app.db_shown, **summary)
         )
         click.echo("")
         from ep_skills.cli.view_cmds import print_cohort
@@ -82,7 +83,7 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
         click.echo("")
         click.echo(
             _('Next: ep-skills --db {path} progress "{name}"').format(
-                path=app.db_path, name=summary["first"]
+                path=app.db_shown, name=summary["first"]
             )
         )
 
@@ -437,6 +438,9 @@ def verify(app: AppContext, repair: bool) -> None:
     from ep_skills.errors import EpSkillsError
     from ep_skills.journal.sqlite import SqliteStorage
 
+    if app.on_server:
+        _verify_server(app, repair)
+        return
     if not Path(app.db_path).exists():
         raise EpSkillsError(_("no journal at {path}").format(path=app.db_path))
     storage = SqliteStorage(app.db_path, check=False)
@@ -479,6 +483,38 @@ def verify(app: AppContext, repair: bool) -> None:
         ),
         err=True,
     )
+    raise SystemExit(1)
+
+
+def _verify_server(app: AppContext, repair: bool) -> None:
+    """On a server, privileges, triggers and row-level security guard the evidence: check
+    them (the set-up puts them back)."""
+    from ep_skills.journal.connect import open_storage
+
+    storage: Any = open_storage(app.db_path)
+    try:
+        if repair:
+            storage.repair()
+        problems = storage.verify()
+    finally:
+        storage.close()
+    if not problems:
+        click.echo(
+            _(
+                "Journal {path}: row-level security, append-only triggers and privileges in place."
+            ).format(path=app.db_shown)
+        )
+        return
+    click.echo(
+        ngettext(
+            "Journal {path}: {n} problem found:",
+            "Journal {path}: {n} problems found:",
+            len(problems),
+        ).format(path=app.db_shown, n=len(problems)),
+        err=True,
+    )
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
     raise SystemExit(1)
 
 
