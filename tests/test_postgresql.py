@@ -26,6 +26,7 @@ from ep_skills.journal import postgres
 from ep_skills.journal.postgres import NoSuchSchoolError, PostgresStorage
 from ep_skills.plugins.manager import make_plugin_manager
 from ep_skills.plugins.registry import Registry
+from ep_skills.sync import move_trainee
 
 pytestmark = pytest.mark.postgresql
 
@@ -392,3 +393,48 @@ def test_the_command_line_on_a_server(postgresql_server: str, tmp_path: Path) ->
     assert "Traceback" not in down.stderr
     assert "serveur" in down.stderr  # in the user's language
     assert not list(tmp_path.iterdir())  # nothing written beside
+
+
+def test_a_trainee_moves_to_another_school_with_their_evidence(
+    two_schools: tuple[Journal, Journal, str, str],
+) -> None:
+    a, b, _a_url, _b_url = two_schools
+    alice = a.trainee("Alice Martin")
+    # A record Alice shares with a classmate: her part moves, his stays.
+    a.record(
+        ["Alice Martin", "Alice Petit-Durand"],
+        description="Montage",
+        levels={"C1.2": "V"},
+        day=date(2026, 11, 5),
+    )
+    a.correct(a.storage.assessments(alice.id)[0].id, level="VV", note="revu")
+    before = a.leaf_states(alice)
+    evidence = [
+        (r.competency, r.level, r.day, r.note, r.withdrawn) for r in a.storage.assessments(alice.id)
+    ]
+    classmate_rows = len(a.storage.assessments(a.trainee("Alice Petit-Durand").id))
+
+    counts, review = move_trainee(a, b, "Alice Martin", note="déménagement")
+    assert counts.trainees == 1 and counts.assessments >= 2 and counts.corrections == 1
+    assert review == []
+    moved = b.trainee("Alice Martin")
+    assert moved.external_id == "Alice-1"
+    assert [
+        (r.competency, r.level, r.day, r.note, r.withdrawn) for r in b.storage.assessments(moved.id)
+    ] == evidence
+    assert b.leaf_states(moved) == before
+    assert b.storage.order("Alice-041") is not None  # the order her work was on came with it
+    assert "Alice Petit-Durand" not in _texts(b.trainees(archived=True))
+    # In her former school she is archived, her evidence kept; her classmate keeps his.
+    left = a.trainee("Alice Martin")
+    assert left.archived is not None
+    assert a.trainee_changes(left)[-1].note == "déménagement"
+    assert len(a.storage.assessments(left.id)) == len(evidence)
+    assert len(a.storage.assessments(a.trainee("Alice Petit-Durand").id)) == classmate_rows
+    # Moving again sends nothing twice; the states of both schools equal a full recompute.
+    again, _review = move_trainee(a, b, "Alice Martin")
+    assert again.total() == 0
+    for journal in (a, b):
+        states = {t.name: journal.leaf_states(t) for t in journal.trainees(archived=True)}
+        journal.recompute()
+        assert {t.name: journal.leaf_states(t) for t in journal.trainees(archived=True)} == states

@@ -199,8 +199,109 @@ def test_the_command_line_syncs_and_reports_in_french(school: str, tmp_path: Pat
     runner = CliRunner()
     result = runner.invoke(cli, ["--lang", "fr", "--db", str(local), "sync", "--to", school])
     assert result.exit_code == 0, result.output
-    assert "Reçu" in result.output and "1 stagiaire" in result.output
+    assert "Reçu" in result.output and "1 jeune" in result.output
     again = runner.invoke(cli, ["--lang", "fr", "--db", str(local), "sync", "--to", school])
     assert again.exit_code == 0
     assert "rien de nouveau" in again.output
     assert sqlite3.connect(local).execute("SELECT count(*) FROM trainee").fetchone() == (1,)
+
+
+def test_one_entry_corrected_on_both_sides_stays_one_chain(school: str, tmp_path: Path) -> None:
+    office = open_journal(school, create=True, registry=REGISTRY, today=TODAY)
+    office.add_trainee("Léa Martin", diploma="cap-psr")
+    a, b = pc(tmp_path / "pc-a.db"), pc(tmp_path / "pc-b.db")
+    sync(a, office)
+    a.record(["Léa Martin"], description="Inventaire", levels={"C1.1": "V"}, day=date(2026, 11, 2))
+    sync(a, office)
+    sync(b, office)
+    entry_a = a.storage.assessments(a.trainee("Léa Martin").id)[0]
+    entry_b = b.storage.assessments(b.trainee("Léa Martin").id)[0]
+    a.correct(entry_a.id, level="VV", note="vu par A")
+    b.correct(entry_b.id, level="RR", note="vu par B")
+    reports = [sync(a, office), sync(b, office), sync(a, office), sync(b, office)]
+    review = [line for r in reports for line in r.review]
+    assert any("Léa Martin" in line and "C1.1" in line for line in review)
+    for journal in (a, b, office):
+        rows = journal.storage.assessments(journal.trainee("Léa Martin").id)
+        # One chain: every row corrects at most one, and no row is corrected twice.
+        corrected = [r.supersedes for r in rows if r.supersedes is not None]
+        assert len(corrected) == len(set(corrected)) == 2
+        assert_states_are_a_full_recompute(journal)
+
+
+def test_imported_records_travel_with_their_import_and_keep_the_seals(
+    school: str, tmp_path: Path
+) -> None:
+    office = open_journal(school, create=True, registry=REGISTRY, today=TODAY)
+    office.add_trainee("Léa Martin", diploma="cap-psr")
+    a, b = pc(tmp_path / "pc-a.db"), pc(tmp_path / "pc-b.db")
+    sync(a, office)
+    a.import_records(
+        [
+            a.build_record(
+                ["Léa Martin"],
+                description="Inventaire",
+                levels={"C1.1": "V"},
+                day=date(2026, 11, 2),
+            ),
+            a.build_record(
+                ["Léa Martin"], description="Rangement", levels={"C1.2": "R"}, day=date(2026, 11, 3)
+            ),
+        ],
+        file_name="fiches.csv",
+        file_sha256="0" * 64,
+    )
+    assert a.imports()
+    sync(a, office)
+    sync(b, office)
+    assert [i.rows for i in b.imports()] == [i.rows for i in a.imports()]
+    assert b.storage.imported_records(b.imports()[0].id)
+    assert b.storage.verify() == []  # type: ignore[attr-defined]
+    assert_states_are_a_full_recompute(b)
+
+
+def test_what_differs_on_both_sides_is_listed_to_review(school: str, tmp_path: Path) -> None:
+    office = open_journal(school, create=True, registry=REGISTRY, today=TODAY)
+    office.add_trainee("Léa Martin", diploma="cap-psr")
+    office.add_order("2026-041", customer="Mécanique Durand", title="400 équerres")
+    a = pc(tmp_path / "pc-a.db")
+    a.add_order("2026-041", customer="Chaudronnerie Roux", title="Garde-corps")
+    report = sync(a, office)
+    assert any("2026-041" in line for line in report.review)
+    office.rename_trainee("Léa Martin", "Léa Martin-Roux")
+    a.update_trainee("Léa Martin", cohort="2027")
+    report = sync(a, office)
+    assert any("changed on both sides" in line for line in report.review)
+
+
+def test_an_interruption_after_the_records_leaves_states_to_trust(
+    school: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = open_journal(school, create=True, registry=REGISTRY, today=TODAY)
+    office.add_trainee("Léa Martin", diploma="cap-psr")
+    a = pc(tmp_path / "pc-a.db")
+    sync(a, office)
+    for day in range(1, 8):
+        a.record(
+            ["Léa Martin"],
+            description=f"Série {day}",
+            levels={"C1.1": "V"},
+            day=date(2026, 11, day),
+        )
+    a.correct(a.storage.last_assessment_id(), level="RR")
+    for batch in (500, 2):  # a day's few records, then a bulk sync
+        monkeypatch.setattr(sync_module, "BATCH", batch)
+
+        def stop(self: Any) -> None:
+            raise ConnectionError("the network went away")
+
+        monkeypatch.setattr(sync_module._Transfer, "_corrections", stop)
+        with pytest.raises(ConnectionError):
+            sync(a, office)
+        fresh = open_journal(school, registry=REGISTRY, today=TODAY)
+        assert_states_are_a_full_recompute(fresh)
+        monkeypatch.undo()
+        sync(a, office)
+        assert_states_are_a_full_recompute(office)
+        a.record(["Léa Martin"], description="Encore", levels={"C1.1": "V"}, day=date(2026, 11, 9))
+        a.correct(a.storage.last_assessment_id(), level="R")

@@ -574,6 +574,12 @@ class StateKeeper:
             self._deferred = False
         self.recompute()
 
+    def settle(self, diplomas: Iterable[str]) -> None:
+        """Say that the stored states of these diplomas are up to date again, after every
+        state a bulk write touched was rebuilt (``ep_skills.sync``); in a transaction."""
+        for diploma in diplomas:
+            self.storage.set_meta(f"states:{diploma}", self._fingerprint(diploma))
+
     def corrected(self, touched: Iterable[tuple[int, str]], diplomas: Iterable[str]) -> None:
         """Corrections were written: update the states of the pairs they touch."""
         if self._deferred:

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from ep_skills.i18n import _, ngettext
+from ep_skills.i18n import _, format_day, ngettext
+from ep_skills.journal.model import Assessment, chain_roots
 
 if TYPE_CHECKING:
     from ep_skills.api import Journal
     from ep_skills.journal.sql import SqlStorage
 
-__all__ = ["SyncCounts", "SyncReport", "sync", "transfer_entries"]
+__all__ = ["SyncCounts", "SyncReport", "move_trainee", "sync", "transfer_entries"]
 
 BATCH = 500
 """Task records per transaction on the receiving side: what an interruption can cost."""
@@ -116,9 +117,48 @@ def transfer_entries(source: Journal, target: Journal) -> tuple[SyncCounts, list
     return _Transfer(source, target).run()
 
 
+def move_trainee(
+    source: Journal,
+    target: Journal,
+    trainee: str | int,
+    *,
+    author: str | None = None,
+    note: str | None = None,
+) -> tuple[SyncCounts, list[str]]:
+    """Move a trainee to another school of the network, with their evidence.
+
+    The trainee, what changed of them, their transfers and every entry of theirs (their part
+    of records shared with others, the corrections, the imports and orders these came from)
+    are copied to ``target`` with their global ids; the trainee is then archived in
+    ``source``, where their evidence stays (append-only), noting where they went. Moving
+    again sends only what is new.
+    """
+    person = source.trainee(trainee)
+    counts, review = _Transfer(source, target, only=person.id).run()
+    if person.archived is None:
+        source.archive_trainee(
+            person,
+            author=author,
+            note=note or _("moved to {school}").format(school=_school_of(target)),
+        )
+    return counts, review
+
+
+def _school_of(journal: Journal) -> str:
+    storage: Any = journal.storage
+    return str(getattr(storage, "school", None) or journal.storage.get_meta("school") or "?")
+
+
 def _storage(journal: Journal) -> SqlStorage:
     storage: Any = journal.storage
-    for needed in ("uids", "assign_uids", "table_rows", "insert_rows", "set_uids"):
+    for needed in (
+        "uids",
+        "assign_uids",
+        "table_rows",
+        "insert_rows",
+        "set_uids",
+        "switch_diploma",
+    ):
         if not hasattr(storage, needed):
             from ep_skills.errors import JournalUnavailableError
 
@@ -129,10 +169,13 @@ def _storage(journal: Journal) -> SqlStorage:
 class _Transfer:
     """One direction of a sync: source → target."""
 
-    def __init__(self, source: Journal, target: Journal) -> None:
+    def __init__(self, source: Journal, target: Journal, only: int | None = None) -> None:
+        """:param only: one trainee of the source (a move): their entries alone travel."""
+        self.only = only
         self.source_journal, self.target_journal = source, target
         self.source, self.target = _storage(source), _storage(target)
         self.counts: dict[str, int] = defaultdict(int)
+        self.bulk = False
         self.review: list[str] = []
         self.touched: set[int] = set()  # target trainees who received evidence
         # Per kind: source key → global id, and global id → target key.
@@ -147,6 +190,19 @@ class _Transfer:
                 storage.assign_uids()
         for kind in ("trainee", "trainee_event", "trainee_transfer", "task_record"):
             self._load(kind)
+        self.their_records: set[int] = set()
+        self.their_batches: set[int] = set()
+        if self.only is not None:
+            self.their_records = {
+                int(link["record"])
+                for link in self.source.table_rows("record_trainee")
+                if int(link["trainee"]) == self.only
+            }
+            self.their_batches = {
+                int(link["batch"])
+                for link in self.source.table_rows("record_import")
+                if int(link["record"]) in self.their_records
+            }
         self._load("assessment")
         self._load("import_batch")
         shared_before = self.target.shared_names()
@@ -156,10 +212,25 @@ class _Transfer:
             self._transfers()
             self._orders()
             self._settings()
-        self._records()
+            self._rebuild()
+        # Many records (a PC's first sync): the target's states are marked stale first and
+        # rebuilt at the end, so that an interruption leaves them to be recomputed by the
+        # next reader; a day's few are rebuilt in each transaction, as they arrive.
+        records = list(self._new("task_record", self.source.table_rows("task_record")))
+        self.bulk = len(records) > BATCH
+        diplomas = {t.diploma for t in self.target.trainees(archived=True)}
+        if self.bulk:
+            with self.target.transaction():
+                self.target_journal.states.mark_stale(diplomas)
+        with self.target.transaction():
+            self._import_batches()
+        self._records(records)
         self._corrections()
-        self._imports()
-        self._states()
+        if self.bulk:
+            self.bulk = False
+            with self.target.transaction():
+                self._rebuild()
+                self.target_journal.states.settle(diplomas)
         for name in sorted(self.target.shared_names() - shared_before):
             self.review.append(
                 _(
@@ -176,10 +247,25 @@ class _Transfer:
         self.key_of[kind] = {uid: key for key, uid in self.target.uids(kind).items()}
 
     def _new(self, kind: str, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The source's rows of ``kind`` the target does not hold."""
+        """The source's rows of ``kind`` the target does not hold (of the moving trainee's,
+        in a move)."""
         for row in rows:
-            if self.uid_of[kind][str(row["id"])] not in self.key_of[kind]:
-                yield row
+            if self.uid_of[kind][str(row["id"])] in self.key_of[kind]:
+                continue
+            if self.only is not None and not self._theirs(kind, row):
+                continue
+            yield row
+
+    def _theirs(self, kind: str, row: Mapping[str, Any]) -> bool:
+        if kind == "trainee":
+            return int(row["id"]) == self.only
+        if kind == "task_record":
+            return int(row["id"]) in self.their_records
+        if kind == "import_batch":
+            return int(row["id"]) in self.their_batches
+        if kind == "trainee_event" and row["kind"] in ("archive", "restore"):
+            return False  # leaving or coming back is the school's own: it does not move
+        return int(row["trainee"]) == self.only
 
     def _map(self, kind: str, source_key: object) -> int:
         """The target's key of a source entry of ``kind`` (which must be there by now)."""
@@ -211,6 +297,23 @@ class _Transfer:
             mapped = dict(row)
             mapped["trainee"] = self._map("trainee", row["trainee"])
             rows.append(mapped)
+        if kind == "trainee_event" and rows:
+            # Changed on both sides since they last met: the one that arrives last is the
+            # trainee's picture on the target; a person checks.
+            theirs = set(self.uid_of[kind].values())
+            target_uids = self.target.uids(kind)
+            changed_here = {
+                int(r["trainee"])
+                for r in self.target.table_rows(kind)
+                if target_uids.get(str(r["id"])) not in theirs
+            }
+            for trainee in sorted({int(r["trainee"]) for r in rows} & changed_here):
+                self.review.append(
+                    _(
+                        "trainee n° {id} on the receiving side was changed on both sides "
+                        "(name, cohort…): check it with ep-skills trainee history"
+                    ).format(id=trainee)
+                )
         if rows:
             self._insert(kind, kind, rows)
         self.counts[count] += len(rows)
@@ -232,11 +335,37 @@ class _Transfer:
 
     def _orders(self) -> None:
         held = {o.ref for o in self.target.orders()}
-        rows = [r for r in self.source.table_rows("production_order") if r["ref"] not in held]
+        theirs = {str(r["ref"]): r for r in self.source.table_rows("production_order")}
+        for order in self.target.orders():
+            other = theirs.get(order.ref)
+            if other is not None and (other["customer"], other["title"]) != (
+                order.customer,
+                order.title,
+            ):
+                self.review.append(
+                    _(
+                        "order {ref} is not the same on both sides ({here} / {there}): "
+                        "each side keeps its own; give one of them another reference"
+                    ).format(ref=order.ref, here=order.customer, there=other["customer"])
+                )
+        wanted: set[str] | None = None
+        if self.only is not None:
+            wanted = {
+                str(r["order_ref"])
+                for r in self.source.table_rows("task_record")
+                if int(r["id"]) in self.their_records and r["order_ref"] is not None
+            }
+        rows = [
+            r
+            for r in self.source.table_rows("production_order")
+            if r["ref"] not in held and (wanted is None or r["ref"] in wanted)
+        ]
         self.target.insert_rows("production_order", rows)
         self.counts["orders"] += len(rows)
 
     def _settings(self) -> None:
+        if self.only is not None:
+            return  # a school's settings stay its own
         held = {str(r["key"]) for r in self.target.table_rows("meta")}
         rows = [
             r
@@ -246,51 +375,109 @@ class _Transfer:
         self.target.insert_rows("meta", rows)
         self.counts["settings"] += len(rows)
 
-    def _records(self) -> None:
-        """Records in batches, each with its trainees and original assessments."""
-        records = list(self._new("task_record", self.source.table_rows("task_record")))
-        if not records:
+    def _records(self, records: list[dict[str, Any]]) -> None:
+        """Records in batches, each with its trainees and original assessments.
+
+        In a move, a record the target already holds (shared with a trainee who moved
+        before) gets the mover's part only.
+        """
+        held: list[dict[str, Any]] = []
+        if self.only is not None:
+            known = self.key_of["task_record"]
+            held = [
+                r
+                for r in self.source.table_rows("task_record")
+                if int(r["id"]) in self.their_records
+                and self.uid_of["task_record"][str(r["id"])] in known
+            ]
+        if not records and not held:
             return
-        wanted = {int(r["id"]) for r in records}
+        wanted = {int(r["id"]) for r in (*records, *held)}
         links: dict[int, list[int]] = defaultdict(list)
         for link in self.source.table_rows("record_trainee"):
-            if int(link["record"]) in wanted:
+            if int(link["record"]) in wanted and self._travels(int(link["trainee"])):
                 links[int(link["record"])].append(int(link["trainee"]))
         originals: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in self.source.table_rows("assessment"):
-            if row["supersedes"] is None and int(row["record"]) in wanted:
+            if (
+                row["supersedes"] is None
+                and int(row["record"]) in wanted
+                and self._travels(int(row["trainee"]))
+                and self.uid_of["assessment"][str(row["id"])] not in self.key_of["assessment"]
+            ):
                 originals[int(row["record"])].append(row)
+        imported: dict[int, dict[str, Any]] = {
+            int(link["record"]): link
+            for link in self.source.table_rows("record_import")
+            if int(link["record"]) in wanted
+        }
         for start in range(0, len(records), BATCH):
-            self._record_batch(records[start : start + BATCH], links, originals)
+            self._record_batch(records[start : start + BATCH], links, originals, imported)
+        if held:
+            self._record_batch(held, links, originals, imported, new=False)
+
+    def _travels(self, trainee: int) -> bool:
+        """Whether a trainee's part of a record travels (in a move, the mover's alone: the
+        others of a shared record stay in their school)."""
+        return self.only is None or trainee == self.only
 
     def _record_batch(
         self,
         records: list[dict[str, Any]],
         links: Mapping[int, list[int]],
         originals: Mapping[int, list[dict[str, Any]]],
+        imported: Mapping[int, Mapping[str, Any]],
+        *,
+        new: bool = True,
     ) -> None:
         with self.target.transaction():
-            new_ids = self._insert("task_record", "task_record", records)
+            if new:
+                target_ids = self._insert("task_record", "task_record", records)
+            else:
+                target_ids = [self._map("task_record", r["id"]) for r in records]
             link_rows, rows = [], []
-            for new_id, record in zip(new_ids, records, strict=True):
+            for target_id, record in zip(target_ids, records, strict=True):
+                their_rows = originals[int(record["id"])]
+                if not new and not their_rows:
+                    continue  # the mover's part arrived already
                 for trainee in links[int(record["id"])]:
-                    link_rows.append({"record": new_id, "trainee": self._map("trainee", trainee)})
-                for row in originals[int(record["id"])]:
-                    if self.uid_of["assessment"][str(row["id"])] in self.key_of["assessment"]:
-                        continue
+                    link_rows.append(
+                        {"record": target_id, "trainee": self._map("trainee", trainee)}
+                    )
+                for row in their_rows:
                     mapped = dict(row)
-                    mapped["record"] = new_id
+                    mapped["record"] = target_id
                     mapped["trainee"] = self._map("trainee", row["trainee"])
                     rows.append(mapped)
             self.target.insert_rows("record_trainee", link_rows)
             self._insert("assessment", "assessment", rows)
+            # The import a record came from, in the record's own transaction (a file's seal
+            # covers a record and its link together).
+            self.target.insert_rows(
+                "record_import",
+                [
+                    {
+                        "record": target_id,
+                        "batch": self._map("import_batch", imported[int(record["id"])]["batch"]),
+                        "row": imported[int(record["id"])]["row"],
+                    }
+                    for target_id, record in zip(target_ids, records, strict=True)
+                    if new and int(record["id"]) in imported
+                ],
+            )
             self.touched.update(int(r["trainee"]) for r in rows)
-        self.counts["records"] += len(records)
+            self._rebuild()
+        self.counts["records"] += len(records) if new else 0
         self.counts["assessments"] += len(rows)
 
     def _corrections(self) -> None:
         """Corrections and withdrawals, oldest first on their side: each supersedes its
-        original wherever that was recorded."""
+        original wherever that was recorded.
+
+        If the target corrected the same entry meanwhile, the arriving correction follows the
+        target's latest version (a chain, never two corrections of one entry: the engine
+        and the stored states read chains), and a person is asked to check which stands.
+        """
         rows = [
             row
             for row in self._new("assessment", self.source.table_rows("assessment"))
@@ -298,59 +485,55 @@ class _Transfer:
         ]
         if not rows:
             return
-        twice: set[int] = set()
         with self.target.transaction():
-            held = {
-                int(r["supersedes"])
-                for r in self.target.table_rows("assessment")
-                if r["supersedes"] is not None
-            }
             for row in rows:
                 mapped = dict(row)
                 mapped["record"] = self._map("task_record", row["record"])
                 mapped["trainee"] = self._map("trainee", row["trainee"])
-                mapped["supersedes"] = self._map("assessment", row["supersedes"])
-                if mapped["supersedes"] in held:
-                    twice.add(mapped["supersedes"])
-                held.add(mapped["supersedes"])
+                wanted = self._map("assessment", row["supersedes"])
+                latest = self._latest_version(mapped["record"], wanted)
+                mapped["supersedes"] = latest.id
+                if latest.id != wanted:
+                    self._both_sides(latest)
                 self._insert("assessment", "assessment", [mapped])
                 self.touched.add(mapped["trainee"])
+            self._rebuild()
         self.counts["corrections"] += len(rows)
-        for original in sorted(twice):
-            self.review.append(
-                _(
-                    "assessment #{id} was corrected on both sides: check which correction "
-                    "stands with ep-skills explain, and correct it again if needed"
-                ).format(id=original)
-            )
 
-    def _imports(self) -> None:
+    def _latest_version(self, record: int, entry: int) -> Assessment:
+        """The newest row of the chain of corrections ``entry`` belongs to, on the target."""
+        chain = self.target.record_rows(record)
+        roots = chain_roots(chain)
+        root = roots[entry]
+        return max((r for r in chain if roots[r.id] == root), key=lambda r: r.id)
+
+    def _both_sides(self, latest: Assessment) -> None:
+        person = self.target_journal.trainee(latest.trainee)
+        self.review.append(
+            _(
+                "the assessment of {name} on {competency} of {day} (n° {id} on the receiving "
+                "side) was corrected on both sides: the correction that arrived last stands "
+                "there; check it with ep-skills explain, and correct it again if needed"
+            ).format(
+                name=person.name,
+                competency=latest.competency,
+                day=format_day(latest.day),
+                id=latest.id,
+            )
+        )
+
+    def _import_batches(self) -> None:
         rows = list(self._new("import_batch", self.source.table_rows("import_batch")))
-        with self.target.transaction():
-            if rows:
-                self._insert("import_batch", "import_batch", rows)
-            held = {int(r["record"]) for r in self.target.table_rows("record_import")}
-            links = []
-            for link in self.source.table_rows("record_import"):
-                record = self._map("task_record", link["record"])
-                if record in held:
-                    continue
-                links.append(
-                    {
-                        "record": record,
-                        "batch": self._map("import_batch", link["batch"]),
-                        "row": link["row"],
-                    }
-                )
-            self.target.insert_rows("record_import", links)
+        if rows:
+            self._insert("import_batch", "import_batch", rows)
         self.counts["imports"] += len(rows)
 
-    def _states(self) -> None:
-        """The receiving side's states of the trainees who received evidence, rebuilt from
-        all of it (equal to a full recompute)."""
-        if not self.touched:
+    def _rebuild(self) -> None:
+        """The target's states of the trainees who received evidence, rebuilt from all of it
+        in the current transaction (equal to a full recompute); in a bulk sync, at the end."""
+        if not self.touched or self.bulk:
             return
         journal = self.target_journal
-        with self.target.transaction():
-            for trainee_id in sorted(self.touched):
-                journal.states.transferred(journal.trainee(trainee_id))
+        for trainee_id in sorted(self.touched):
+            journal.states.transferred(journal.trainee(trainee_id))
+        self.touched.clear()

@@ -272,6 +272,44 @@ def trainee_restore(app: AppContext, who: str, author: str | None, note: str | N
     click.echo(_("{name} (#{id}) is back in the lists.").format(name=person.name, id=person.id))
 
 
+@trainee.command("move")
+@click.argument("who")
+@click.option(
+    "--to",
+    "other",
+    required=True,
+    metavar="ADDRESS",
+    help="The school's journal they join (postgresql://…?school=ID, or a file).",
+)
+@click.option("--author", default=None, help="Who records it.")
+@click.option("--note", default=None, help="Why.")
+@pass_app
+def trainee_move(
+    app: AppContext, who: str, other: str, author: str | None, note: str | None
+) -> None:
+    """Trainee WHO moves to another school of the network, with their evidence; here they
+    are archived, their evidence kept."""
+    from ep_skills.api import open_journal
+    from ep_skills.journal.connect import shown_address
+    from ep_skills.sync import move_trainee
+
+    with (
+        app.journal() as journal,
+        open_journal(other, registry=app.registry, school=app.school) as target,
+    ):
+        person = journal.trainee(who)
+        counts, review = move_trainee(journal, target, person.id, author=author, note=note)
+    click.echo(
+        _("{name} moved to {address}: {what}.").format(
+            name=person.name,
+            address=shown_address(other),
+            what=", ".join(counts.lines()) or _("nothing new"),
+        )
+    )
+    for line in review:
+        click.echo(_("To look at: {what}").format(what=line), err=True)
+
+
 @trainee.command("history")
 @click.argument("who")
 @format_option("json")

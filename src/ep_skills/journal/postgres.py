@@ -341,8 +341,10 @@ MIGRATIONS: tuple[str, ...] = (
         {_SCHOOL_COLUMN},
         kind {_TEXT} NOT NULL,
         key {_TEXT} NOT NULL,
-        uid {_TEXT} NOT NULL UNIQUE,
-        PRIMARY KEY (school, kind, key)
+        uid {_TEXT} NOT NULL,
+        PRIMARY KEY (school, kind, key),
+        -- Unique in a school: a trainee who moved has their history in both schools.
+        UNIQUE (school, uid)
     );
     -- Row numbers are the school's own (1, 2, 3…), as in a journal file: each new row takes
     -- the next one. Writers of a school take turns (an advisory lock), so no two take the same.
@@ -899,8 +901,8 @@ class PostgresStorage(SqlStorage):
                     conn.execute(_SET_SCHOOL, (self.school,))
                     yield conn
         except psycopg.Error as exc:
-            if isinstance(exc, pg_errors.IntegrityConstraintViolation):
-                raise
+            if isinstance(exc, psycopg.IntegrityError):
+                raise  # a refused row (a duplicate, append-only): not an outage
             raise _unavailable(exc, self.address.shown) from None
         except PoolTimeout as exc:
             raise _unavailable(exc, self.address.shown) from None

@@ -1106,6 +1106,8 @@ class SqlStorage:
         check_table(table)
         if not rows:
             return []
+        if table.startswith("trainee"):
+            self._trainees_changed()
         columns = [c for c in rows[0] if c != "id"]
         ids: Sequence[int] = []
         if table in _WITH_ID:

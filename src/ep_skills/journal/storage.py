@@ -1,4 +1,4 @@
-"""The storage interface every journal backend implements (SQLite now, PostgreSQL next).
+"""The storage interface every journal backend implements (SQLite, PostgreSQL).
 
 It speaks in journal model objects and plain values; SQL of one database stays inside its
 backend. Every method that writes must be called inside :meth:`Storage.transaction`.

@@ -1,6 +1,6 @@
 """Global ids of entries: unique across journals, ordered by time.
 
-A row's id is its journal's (1, 2, 3… on a workshop PC, others on the school's server). An
+A row's number is its journal's (1, 2, 3… on a workshop PC and for each school on a server). An
 entry that travels between journals (``ep-skills sync``) also gets a global id: a UUID of
 version 7 (RFC 9562) — the time the entry was recorded, to the millisecond, then 74 random
 bits. Sorted as text, global ids sort by time; two journals never make the same one.
