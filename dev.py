@@ -203,26 +203,38 @@ def postgres_server() -> Iterator[str | None]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    quiet = {"stdout": subprocess.DEVNULL, "check": True}
-    subprocess.run(
-        [*as_user, bindir / "initdb", "-D", data, "-U", "ep_admin", "-A", "trust"]
-        + ["-E", "UTF8", "--locale=C", "--no-sync"],
-        **quiet,  # type: ignore[arg-type]
+
+    def quiet(*command: str | Path) -> None:
+        subprocess.run([*as_user, *command], stdout=subprocess.DEVNULL, check=True)
+
+    quiet(
+        bindir / "initdb",
+        "-D",
+        data,
+        "-U",
+        "ep_admin",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
     )
     options = (
         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
-    subprocess.run(
-        [*as_user, bindir / "pg_ctl", "-D", data, "-l", base / "server.log", "-o", options]
-        + ["-w", "start"],
-        **quiet,  # type: ignore[arg-type]
-    )
+    quiet(bindir / "pg_ctl", "-D", data, "-l", base / "server.log", "-o", options, "-w", "start")
     try:
-        subprocess.run(
-            [bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "ep_admin"]
-            + ["ep_skills_test"],
-            **quiet,  # type: ignore[arg-type]
+        quiet(
+            bindir / "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "ep_admin",
+            "ep_skills_test",
         )
         print(f"PostgreSQL {bindir.parent.name} started on port {port} for the tests", flush=True)
         yield f"postgresql://ep_admin@127.0.0.1:{port}/ep_skills_test"

@@ -40,7 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import PRESETS, Preset, generate  # noqa: E402
+from generate import PRESETS, Preset, copy_to_server, generate  # noqa: E402
 
 from ep_skills import open_journal  # noqa: E402
 from ep_skills.api import Journal  # noqa: E402
@@ -57,6 +58,8 @@ END = date(2026, 6, 30)
 # (trainee, competency) → (score, state, assessments, distinct orders or tasks)
 States = dict[tuple[int, str], tuple[int | None, str | None, int, int]]
 Scores = dict[tuple[int, str], tuple[int | None, str | None]]
+# The same, keyed by trainee name (ids differ between a file and a server)
+Named = dict[tuple[str, str], tuple[int | None, str | None, int, int]]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -124,26 +127,39 @@ def _effective_sql(settings: dict[str, Any]) -> str:
     )
 
 
-def _score_sql(settings: dict[str, Any]) -> str:
+def _hint(index: str, pg: bool) -> str:
+    """SQLite is told which index to read; PostgreSQL's planner takes no hints."""
+    return "" if pg else f" INDEXED BY {index}"
+
+
+def _score_sql(settings: dict[str, Any], pg: bool = False) -> str:
     """Pair ``g``'s score: the newest rows, read backwards from the index down to the day of
     the limit-th one, ranked newest first and weighted 1, 2, 4… from the oldest."""
     values = settings["values"]
     value_of = "CASE b.level " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in values.items())
     limit = settings["limit"] or 1_000_000_000
     eff = _effective_sql(settings)
+    by_pair = _hint("assessment_by_pair", pg)
+    if pg:  # the same arithmetic: 64-bit weights, rounding half up by floor(x + 0.5)
+        weight = "(CAST(1 AS BIGINT) << CAST(m - r AS INTEGER))"
+        score = f"CAST(floor(sum(value * {weight}) * 1.0 / sum({weight}) + 0.5) AS INTEGER)"
+        smallest = "least"
+    else:
+        score = "CAST(sum(value * (1 << (m - r))) * 1.0 / sum(1 << (m - r)) + 0.5 AS INTEGER)"
+        smallest = "min"
     return f"""(
-        SELECT CAST(sum(value * (1 << (m - r))) * 1.0 / sum(1 << (m - r)) + 0.5 AS INTEGER)
+        SELECT {score}
         FROM (
           SELECT value, row_number() OVER (ORDER BY day DESC, value DESC, level DESC) AS r,
-                 min(count(*) OVER (), {limit}) AS m
+                 {smallest}(count(*) OVER (), {limit}) AS m
           FROM (
             SELECT b.day, b.level, {value_of} END AS value
-            FROM assessment b INDEXED BY assessment_by_pair
+            FROM assessment b{by_pair}
             WHERE {eff} AND b.day >= coalesce((
-              SELECT b.day FROM assessment b INDEXED BY assessment_by_pair WHERE {eff}
+              SELECT b.day FROM assessment b{by_pair} WHERE {eff}
               ORDER BY b.day DESC LIMIT 1 OFFSET {limit - 1}), '')
-          )
-        ) WHERE r <= {limit}
+          ) AS newest
+        ) AS ranked WHERE r <= {limit}
       )"""
 
 
@@ -158,7 +174,7 @@ def _state_sql(settings: dict[str, Any], covered: str) -> str:
     return f"CASE {' '.join(cases)} ELSE '{below}' END"
 
 
-def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
+def floor_query(settings: dict[str, Any], pg: bool = False) -> tuple[str, list[Any]]:
     """The fastest single query we could write for the same states and tallies.
 
     The tallies (assessments, distinct orders or tasks) need every row of a pair: one pass
@@ -167,31 +183,39 @@ def floor_query(settings: dict[str, Any]) -> tuple[str, list[Any]]:
     only the newest rows (:func:`_score_sql`).
     """
     official = f"withdrawn = 0 AND role != 'auto' AND level IN ({_levels_sql(settings)})"
-    context = "coalesce(nullif(order_ref, ''), char(1) || coalesce(nullif(task, ''), record))"
+    char1, record = ("chr(1)", "CAST(record AS TEXT)") if pg else ("char(1)", "record")
+    context = f"coalesce(nullif(order_ref, ''), {char1} || coalesce(nullif(task, ''), {record}))"
     covered = f"n >= {settings['min_assessments']} AND contexts >= {settings['min_contexts']}"
+    by_pair = _hint("assessment_by_pair", pg)
+    not_corrected = (
+        "(trainee, competency) NOT IN (SELECT trainee, competency FROM corrected)"
+        if pg
+        else "(trainee, competency) NOT IN corrected"
+    )
     sql = f"""
     WITH corrected AS (
-      SELECT DISTINCT trainee, competency FROM assessment INDEXED BY assessment_corrections
+      SELECT DISTINCT trainee, competency FROM assessment{_hint("assessment_corrections", pg)}
       WHERE supersedes IS NOT NULL
     ),
     fast AS (
       SELECT trainee, competency, count(*) AS n, count(DISTINCT {context}) AS contexts
-      FROM assessment INDEXED BY assessment_by_pair WHERE {official}
+      FROM assessment{by_pair} WHERE {official}
       GROUP BY trainee, competency
     ),
     exact AS (
       SELECT a.trainee, a.competency, count(*) AS n, count(DISTINCT {context}) AS contexts
-      FROM corrected k JOIN assessment a INDEXED BY assessment_by_pair
+      FROM corrected k JOIN assessment a{by_pair}
         ON a.trainee = k.trainee AND a.competency = k.competency
       WHERE {official.replace("withdrawn", "a.withdrawn")}
         AND NOT EXISTS (SELECT 1 FROM assessment x WHERE x.supersedes = a.id)
       GROUP BY a.trainee, a.competency
     ),
     g AS (
-      SELECT * FROM fast WHERE (trainee, competency) NOT IN corrected
+      SELECT * FROM fast WHERE {not_corrected}
       UNION ALL SELECT * FROM exact
     ),
-    scored AS (SELECT trainee, competency, n, contexts, {_score_sql(settings)} AS score FROM g)
+    scored AS (SELECT trainee, competency, n, contexts, {_score_sql(settings, pg)} AS score
+               FROM g)
     SELECT trainee, competency, score, {_state_sql(settings, covered)}, n, contexts
     FROM scored
     """
@@ -204,7 +228,9 @@ def floor(path: Path, settings: dict[str, Any]) -> States:
         return {(t, c): (s, st, n, k) for t, c, s, st, n, k in db.execute(sql, params)}
 
 
-def bare_floor_query(settings: dict[str, Any], codes: dict[str, list[str]]) -> str:
+def bare_floor_query(
+    settings: dict[str, Any], codes: dict[str, list[str]], pg: bool = False
+) -> str:
     """The score and state alone, without the tallies: only the rows the method needs.
 
     Each pair (trainees × the leaves of their diploma) reads its newest rows for the score,
@@ -216,22 +242,26 @@ def bare_floor_query(settings: dict[str, Any], codes: dict[str, list[str]]) -> s
         raise SystemExit("the bare floor knows coverage rules of at most two orders")
     pairs = ",".join(f"('{d}', '{c}')" for d, found in codes.items() for c in found)
     eff = _effective_sql(settings)
-    context = "coalesce(nullif(b.order_ref, ''), char(1) || coalesce(nullif(b.task, ''), b.record))"
+    char1, record = ("chr(1)", "CAST(b.record AS TEXT)") if pg else ("char(1)", "b.record")
+    context = (
+        f"coalesce(nullif(b.order_ref, ''), {char1} || coalesce(nullif(b.task, ''), {record}))"
+    )
+    by_pair = _hint("assessment_by_pair", pg)
+    true = "true" if pg else "1"
     two = {
-        0: "1",
-        1: "1",
-        2: f"""EXISTS (SELECT 1 FROM assessment b INDEXED BY assessment_by_pair WHERE {eff}
-                 AND {context} != (SELECT {context} FROM assessment b
-                                   INDEXED BY assessment_by_pair WHERE {eff}
-                                   ORDER BY b.day DESC LIMIT 1))""",
+        0: true,
+        1: true,
+        2: f"""EXISTS (SELECT 1 FROM assessment b{by_pair} WHERE {eff}
+                 AND {context} != (SELECT {context} FROM assessment b{by_pair}
+                                   WHERE {eff} ORDER BY b.day DESC LIMIT 1))""",
     }[settings["min_contexts"]]
     return f"""
     WITH codes(diploma, competency) AS (VALUES {pairs}),
     g AS (SELECT t.id AS trainee, c.competency FROM trainee t JOIN codes c USING (diploma)),
     scored AS (
-      SELECT trainee, competency, {_score_sql(settings)} AS score,
-      (SELECT count(*) FROM (SELECT 1 FROM assessment b INDEXED BY assessment_by_pair
-                             WHERE {eff} LIMIT {settings["min_assessments"]})) AS n,
+      SELECT trainee, competency, {_score_sql(settings, pg)} AS score,
+      (SELECT count(*) FROM (SELECT 1 FROM assessment b{by_pair}
+                             WHERE {eff} LIMIT {settings["min_assessments"]}) AS few) AS n,
       {two} AS two
       FROM g
     )
@@ -246,17 +276,23 @@ def bare_floor(path: Path, settings: dict[str, Any], codes: dict[str, list[str]]
         return {(t, c): (s, st) for t, c, s, st in db.execute(bare_floor_query(settings, codes))}
 
 
+_RIVAL_COLUMNS = (
+    "id, trainee, competency, day, level, role, withdrawn, supersedes, order_ref, task, record"
+)
+
+
 def rival(path: Path, settings: dict[str, Any]) -> States:
     """What a school would do with a spreadsheet export and pandas."""
-    import numpy as np
     import pandas as pd
 
     with sqlite3.connect(path) as db:
-        df = pd.read_sql_query(
-            "SELECT id, trainee, competency, day, level, role, withdrawn, supersedes, "
-            "order_ref, task, record FROM assessment",
-            db,
-        )
+        df = pd.read_sql_query(f"SELECT {_RIVAL_COLUMNS} FROM assessment", db)
+    return _rival_of(df, settings)
+
+
+def _rival_of(df: Any, settings: dict[str, Any]) -> States:
+    import numpy as np
+
     superseded = set(df["supersedes"].dropna().astype(int))
     eff = df[(df["withdrawn"] == 0) & (df["role"] != "auto") & ~df["id"].isin(superseded)].copy()
     eff["value"] = eff["level"].map(settings["values"])
@@ -387,20 +423,28 @@ def _writer(journal: Journal, items: list[tuple[int, str, list[str]]]) -> Callab
     return write_and_read
 
 
-def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]:
+def write_figures(
+    folder: Path, sizes: list[int], repeat: int, server: Server | None = None
+) -> dict[str, Any]:
     """Record one task (three assessments) and read the progress, in journals of each size.
 
     The sizes take turns, round after round, so that a slower moment of the machine falls on
-    all of them alike; each figure is the median of its rounds.
+    all of them alike; each figure is the median of its rounds. On a ``server``, each size
+    is a school of its own there (copied from the same generated file), all in one database.
     """
     actions: dict[int, Callable[[], None]] = {}
-    journals: list[tuple[Journal, Path]] = []
+    journals: list[tuple[Journal, Path | None]] = []
     counts: dict[int, int] = {}
     for size in sizes:
         source = _journal_of_size(folder, size)
-        work = folder / f"work-{size}.db"
-        shutil.copy(source, work)
-        journal = open_journal(work, today=END)
+        if server is None:
+            work: Path | None = folder / f"work-{size}.db"
+            assert work is not None
+            shutil.copy(source, work)
+            journal = open_journal(work, today=END)
+        else:
+            work = None
+            journal = open_journal(server.load(source, f"write-{size}"), today=END)
         journals.append((journal, work))
         counts[size] = journal.storage.count_assessments()
         # One task of three competencies for each of six trainees in turn: a day's records
@@ -426,7 +470,8 @@ def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]
             timings[size].append(time.perf_counter() - started)
     for journal, work in journals:
         journal.close()
-        _remove(work)
+        if work is not None:
+            _remove(work)
     return {
         str(size): {"assessments": counts[size], "seconds": statistics.median(timings[size])}
         for size in sizes
@@ -436,7 +481,7 @@ def write_figures(folder: Path, sizes: list[int], repeat: int) -> dict[str, Any]
 # -- CLI cold start --------------------------------------------------------------------------
 
 
-def cold_start_figures(path: Path, repeat: int) -> dict[str, Any]:
+def cold_start_figures(path: Path | str, repeat: int) -> dict[str, Any]:
     journal = open_journal(path, today=END)
     name = journal.trainees()[0].name
     journal.close()
@@ -447,6 +492,8 @@ def cold_start_figures(path: Path, repeat: int) -> dict[str, Any]:
     floor_imports = (
         "import click, rich.console, rich.table, pluggy, attrs, sqlite3, importlib.metadata"
     )
+    if isinstance(path, str):  # a server: its driver and pool too
+        floor_imports += ", psycopg, psycopg_pool"
 
     def run(args: list[str]) -> None:
         subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -632,6 +679,360 @@ print(states, elapsed, peak, len(people), journal.storage.count_assessments(), c
     }
 
 
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+
+class Server:
+    """A PostgreSQL server for the benchmarks: set up for ep-skills, schools loaded by COPY.
+
+    ``admin`` is a superuser's URL. The set-up makes the application's role
+    (``ep_skills_app``) a login, as the tests' throwaway cluster does: use a disposable
+    server. Each run loads new schools named ``<prefix>-…`` (evidence is append-only: nothing
+    is deleted).
+    """
+
+    def __init__(self, admin: str, prefix: str) -> None:
+        import psycopg
+
+        from ep_skills.journal import postgres
+
+        self.admin = admin
+        self.prefix = prefix
+        postgres.set_up(admin)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"ALTER ROLE {postgres.APP_ROLE} LOGIN")
+            self.version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        rest = admin.split("://", 1)[1].split("@", 1)[-1].split("?", 1)[0]
+        self.app = f"postgresql://{postgres.APP_ROLE}@{rest}"
+        self.loads: dict[str, dict[str, Any]] = {}
+
+    def url(self, name: str) -> str:
+        return f"{self.app}?school={self.prefix}-{name}"
+
+    def load(self, source: Path, name: str) -> str:
+        """A new school holding the journal file's evidence; returns its URL."""
+        self.loads[name] = copy_to_server(source, self.admin, self.app, f"{self.prefix}-{name}")
+        return self.url(name)
+
+    def connect(self, name: str) -> Any:
+        """A bare connection as the application's role, the school set once (the floors')."""
+        import psycopg
+
+        conn = psycopg.connect(self.app, autocommit=True)
+        conn.execute("SET search_path = ep_skills")
+        conn.execute("SELECT set_config('ep_skills.school', %s, false)", (f"{self.prefix}-{name}",))
+        return conn
+
+
+@contextmanager
+def _server(db: str) -> Iterator[str]:
+    """The admin URL given, or a throwaway cluster started for the run (dev.py's)."""
+    if db != "postgresql":
+        yield db
+        return
+    sys.path.insert(0, str(HERE.parent))
+    import dev
+
+    with dev.postgres_server() as admin:
+        if admin is None:
+            raise SystemExit("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        yield admin
+
+
+def pg_recompute_figures(
+    server: Server, name: str, repeat: int, expected: Named | None = None
+) -> dict[str, Any]:
+    """The full recompute on the server, against the same floors and rival as on SQLite
+    (written for PostgreSQL), results compared; and against the SQLite journal's states
+    (``expected``: the same file, keyed by trainee name)."""
+    import pandas as pd
+
+    journal = open_journal(server.url(name), today=END)
+    settings = _settings_of(journal)
+    people = journal.trainees()
+    codes = {d: sorted(journal.diploma(d).leaves) for d in {t.diploma for t in people}}
+    conn = server.connect(name)
+    floor_sql, _params = floor_query(settings, pg=True)
+    bare_sql = bare_floor_query(settings, codes, pg=True)
+
+    def pg_floor() -> States:
+        return {(t, c): (s, st, n, k) for t, c, s, st, n, k in conn.execute(floor_sql)}
+
+    def pg_bare() -> Scores:
+        return {(t, c): (s, st) for t, c, s, st in conn.execute(bare_sql)}
+
+    def pg_rival() -> States:
+        cur = conn.execute(f"SELECT {_RIVAL_COLUMNS} FROM assessment")
+        columns = [d.name for d in cur.description or ()]
+        return _rival_of(pd.DataFrame(cur.fetchall(), columns=columns), settings)
+
+    ours_states = ours(journal)
+    scored = {k: v for k, v in ours_states.items() if v[0] is not None}
+    floor_states, rival_states, bare_states = pg_floor(), pg_rival(), pg_bare()
+    agree = scored == floor_states == rival_states
+    if not agree or bare_states != {k: v[:2] for k, v in scored.items()}:
+        raise SystemExit(
+            f"the recomputes disagree on the server: {len(scored)} / {len(floor_states)} "
+            f"/ {len(rival_states)} / {len(bare_states)} states"
+        )
+    if expected is not None:
+        names = {t.id: t.name for t in people}
+        mine = {(names[t], c): v for (t, c), v in ours_states.items()}
+        if mine != expected:
+            raise SystemExit("the server's states differ from the same journal's in SQLite")
+    figures = {
+        "states": len(scored),
+        "same_as_sqlite": expected is not None,
+        "ours_s": _time(lambda: ours(journal), repeat),
+        "floor_s": _time(pg_floor, repeat),
+        "bare_floor_s": _time(pg_bare, repeat),
+        "rival_s": _time(pg_rival, max(1, repeat // 2)),
+        "agree": agree,
+    }
+    conn.close()
+    journal.close()
+    return figures
+
+
+def _states_by_name(path: Path) -> Named:
+    journal = open_journal(path, today=END)
+    names = {t.id: t.name for t in journal.trainees()}
+    found = {(names[t], c): v for (t, c), v in ours(journal).items()}
+    journal.close()
+    return found
+
+
+def pg_progress_figures(server: Server, name: str, repeat: int) -> dict[str, Any]:
+    journal = open_journal(server.url(name), today=END)
+    people = journal.trainees()
+    one = people[len(people) // 2]
+    journal.cohort_progress()  # warm
+    journal.progress(one.id)
+    cohort = _time(lambda: journal.cohort_progress(), repeat)
+    single = _time(lambda: journal.progress(one.id), repeat * 4)
+    conn = server.connect(name)
+    cohort_floor = _time(lambda: conn.execute("SELECT * FROM competency_state").fetchall(), repeat)
+    single_floor = _time(
+        lambda: conn.execute(
+            "SELECT * FROM competency_state WHERE trainee = %s", (one.id,)
+        ).fetchall(),
+        repeat * 4,
+    )
+    conn.close()
+    journal.close()
+    return {
+        "trainees": len(people),
+        "cohort_s": cohort,
+        "cohort_floor_s": cohort_floor,
+        "one_s": single,
+        "one_floor_s": single_floor,
+    }
+
+
+def _load_writer(url: str, index: int, clients: int, stop: Any, ready: Any, out: Any) -> None:
+    """One client of the load: its own Journal, recording tasks until told to stop."""
+    journal = open_journal(url, today=END)
+    people = journal.trainees()
+    mine = people[index::clients] or people
+    items = []
+    for person in mine:
+        task = next(
+            t for t in journal.diploma(person.diploma).referential.tasks if len(t.competencies) >= 3
+        )
+        items.append((person.id, task.id, [link.code for link in task.competencies][:3]))
+    ready.put(index)
+    done = errors = 0
+    latencies: list[float] = []
+    for who, task_id, codes in itertools.cycle(items):
+        if stop.is_set():
+            break
+        started = time.perf_counter()
+        try:
+            journal.record([who], task=task_id, day=END, levels=dict.fromkeys(codes, "V"))
+            done += 1
+            latencies.append(time.perf_counter() - started)
+        except Exception as exc:  # reported, not fatal: what fails under load is a finding
+            errors += 1
+            if errors == 1:
+                out.put(("error", index, repr(exc)))
+    journal.close()
+    out.put(("done", index, done, errors, latencies))
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def load_figures(server: Server, name: str, clients: int, seconds: float) -> dict[str, Any]:
+    """One school's progress and one trainee's, p50 and p95, idle and then while ``clients``
+    other processes (each its own Journal on the same school) record tasks continuously.
+
+    Bounded: the writers stop after ``seconds`` of measuring; loopback only.
+    """
+    import multiprocessing
+
+    url = server.url(name)
+    journal = open_journal(url, today=END)
+    people = journal.trainees()
+    one = people[len(people) // 2]
+    journal.cohort_progress()
+    journal.progress(one.id)
+
+    def sample(until: float) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {"school": [], "one": []}
+        while time.perf_counter() < until or len(found["school"]) < 3:
+            for key, action in (
+                ("school", journal.cohort_progress),
+                ("one", lambda: journal.progress(one.id)),
+            ):
+                started = time.perf_counter()
+                action()
+                found[key].append(time.perf_counter() - started)
+        return found
+
+    idle = sample(time.perf_counter() + min(seconds, 10))
+    context = multiprocessing.get_context("spawn")
+    stop, ready, out = context.Event(), context.Queue(), context.Queue()
+    workers = [
+        context.Process(target=_load_writer, args=(url, i, clients, stop, ready, out))
+        for i in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for _worker in workers:
+            ready.get(timeout=300)
+        time.sleep(1)  # every writer is writing
+        before = server_count = journal.storage.count_assessments()
+        started = time.perf_counter()
+        loaded = sample(started + seconds)
+        elapsed = time.perf_counter() - started
+        server_count = journal.storage.count_assessments()
+    finally:
+        stop.set()
+    results: dict[int, tuple[int, int, list[float]]] = {}
+    errors: list[str] = []
+    deadline = time.perf_counter() + 120
+    while len(results) < clients and time.perf_counter() < deadline:
+        message = out.get(timeout=120)
+        if message[0] == "error":
+            errors.append(f"client {message[1]}: {message[2]}")
+        else:
+            results[message[1]] = (message[2], message[3], message[4])
+    for worker in workers:
+        worker.join(timeout=30)
+        if worker.is_alive():
+            worker.terminate()
+    journal.close()
+    write_latencies = [x for _d, _e, lat in results.values() for x in lat]
+
+    def stats(values: list[float]) -> dict[str, float]:
+        return {
+            "p50_s": _percentile(values, 0.5),
+            "p95_s": _percentile(values, 0.95),
+            "n": len(values),
+        }
+
+    return {
+        "clients": clients,
+        "seconds": elapsed,
+        "idle": {key: stats(values) for key, values in idle.items()},
+        "loaded": {key: stats(values) for key, values in loaded.items()},
+        "records": sum(d for d, _e, _l in results.values()),
+        "write_errors": sum(e for _d, e, _l in results.values()),
+        "errors": errors[:5],
+        "assessments_during": server_count - before,
+        "write": stats(write_latencies) if write_latencies else {},
+    }
+
+
+def pg_memory_figures(url: str) -> dict[str, Any]:
+    """The full recompute of a school on the server in a fresh client process: wall time and
+    the client's peak resident memory (``getrusage`` ``ru_maxrss``: the whole process,
+    interpreter and plugins included), before and after."""
+    code = f"""
+import resource, time
+from ep_skills import open_journal
+journal = open_journal({url!r}, today=__import__("datetime").date(2026, 6, 30))
+journal.trainees()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+states = journal.recompute()
+elapsed = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(states, elapsed, before, peak, journal.storage.count_assessments())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the recompute failed: {done.stderr.strip()[-2000:]}")
+    out = done.stdout.split()
+    return {
+        "states": int(out[0]),
+        "recompute_s": float(out[1]),
+        "rss_before_mib": int(out[2]) / 1024,
+        "peak_rss_mib": int(out[3]) / 1024,
+        "assessments": int(out[4]),
+    }
+
+
+def run_on_server(
+    admin: str, args: argparse.Namespace, folder: Path, repeat: int
+) -> dict[str, Any]:
+    prefix = "bench-" + time.strftime("%Y%m%d%H%M%S")
+    server = Server(admin, prefix)
+    source = folder / f"{args.preset}.db"
+    figures: dict[str, Any] = {
+        "preset": args.preset,
+        "backend": "postgresql",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, PostgreSQL {server.version} (loopback), client psycopg",
+        "date": date.today().isoformat(),
+        "schools_prefix": prefix,
+    }
+    print(f"loading {source.name} into school {prefix}-{args.preset} …", flush=True)
+    url = server.load(source, args.preset)
+    expected = _states_by_name(source)
+    figures["recompute"] = pg_recompute_figures(server, args.preset, repeat, expected)
+    figures["progress"] = pg_progress_figures(server, args.preset, repeat)
+    figures["memory"] = pg_memory_figures(url)
+    sizes = [2_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
+    figures["write"] = write_figures(folder, sizes, repeat, server)
+    figures["load"] = load_figures(
+        server, args.preset, args.clients, 3.0 if args.quick else args.load_seconds
+    )
+    figures["cold_start"] = cold_start_figures(url, repeat)
+    if args.schools > 1:
+        try:
+            figures["network_like"] = _network_like(server, args, source, url, repeat)
+        except Exception as exc:  # the figures above are kept; the failure is reported
+            figures["network_like_error"] = repr(exc)
+            print(f"network-like measure failed: {exc!r}", file=sys.stderr)
+    figures["loads"] = server.loads
+    return figures
+
+
+def _network_like(
+    server: Server, args: argparse.Namespace, source: Path, url: str, repeat: int
+) -> dict[str, Any]:
+    """More schools (copies of the same file) in the same tables; one school measured again."""
+    for i in range(1, args.schools):
+        print(f"loading school {i + 1} of {args.schools} …", flush=True)
+        server.load(source, f"{args.preset}-copy{i}")
+    conn = server.connect(args.preset)
+    total = conn.execute("SELECT count(*) FROM assessment").fetchone()
+    conn.close()
+    return {
+        "schools": args.schools,
+        "school_assessments": total[0] if total else 0,
+        "progress": pg_progress_figures(server, args.preset, repeat),
+        "memory": pg_memory_figures(url),
+        "load": load_figures(
+            server, args.preset, args.clients, 3.0 if args.quick else args.load_seconds
+        ),
+    }
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -727,6 +1128,58 @@ def _ratio_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"({i['assessments']:,} assessments, records and links, indexed)",
             )
         )
+    m = figures.get("memory")
+    if m:
+        rows.append(
+            (
+                "full recompute, client peak memory (ru_maxrss)",
+                f"{m['peak_rss_mib']:.0f} MiB",
+                "≤ 2048 MiB",
+                f"{m['recompute_s']:.2f} s for {m['assessments']:,} assessments; "
+                f"{m['rss_before_mib']:.0f} MiB before the recompute",
+            )
+        )
+    for key, label in (("load", ""), ("network_like", "network-like: ")):
+        section = figures.get(key)
+        if not section:
+            continue
+        if key == "network_like":
+            n_like = section
+            p2 = section["progress"]
+            rows.append(
+                (
+                    f"network-like ({section['schools']} schools, "
+                    f"{section['school_assessments']:,} assessments of one school): progress",
+                    f"{p2['cohort_s'] * 1000:.1f} ms",
+                    "≤ 50 ms",
+                    f"one trainee: {p2['one_s'] * 1000:.2f} ms; recompute of one school "
+                    f"{n_like['memory']['recompute_s']:.2f} s, peak "
+                    f"{n_like['memory']['peak_rss_mib']:.0f} MiB",
+                )
+            )
+            section = section["load"]
+        loaded, idle = section["loaded"], section["idle"]
+        rows.append(
+            (
+                f"{label}school progress under {section['clients']} writers, p50 / p95",
+                f"{loaded['school']['p95_s'] * 1000:.0f} ms (p95)",
+                "≤ 100 ms",
+                f"p50 {loaded['school']['p50_s'] * 1000:.0f} ms; idle p50 / p95 "
+                f"{idle['school']['p50_s'] * 1000:.0f} / {idle['school']['p95_s'] * 1000:.0f} ms; "
+                f"{loaded['school']['n']} reads",
+            )
+        )
+        rows.append(
+            (
+                f"{label}one trainee's progress under {section['clients']} writers, p50 / p95",
+                f"{loaded['one']['p95_s'] * 1000:.1f} ms (p95)",
+                "≤ 10 ms",
+                f"p50 {loaded['one']['p50_s'] * 1000:.1f} ms; idle p50 / p95 "
+                f"{idle['one']['p50_s'] * 1000:.1f} / {idle['one']['p95_s'] * 1000:.1f} ms; "
+                f"writers: {section['records']:,} records in {section['seconds']:.0f} s, "
+                f"{section['write_errors']} errors",
+            )
+        )
     n = figures.get("network")
     if n:
         rows.append(
@@ -776,6 +1229,25 @@ def main(argv: list[str] | None = None) -> int:
         help="keep generated journals here (default: a temporary folder)",
     )
     parser.add_argument("--output", type=Path, default=None, help="JSON file for raw figures")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="run on PostgreSQL: 'postgresql' starts a throwaway cluster for the run (dev.py's); "
+        "or a superuser's URL postgresql://user@host:port/db of a disposable server",
+    )
+    parser.add_argument(
+        "--clients", type=int, default=16, help="writers of the load test (PostgreSQL)"
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=20.0, help="length of the load test (PostgreSQL)"
+    )
+    parser.add_argument(
+        "--schools",
+        type=int,
+        default=1,
+        help="PostgreSQL: then load this many schools in all (copies of the preset's journal) "
+        "and measure again: a network-like server",
+    )
     args = parser.parse_args(argv)
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ep-skills-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -790,7 +1262,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}",
         "date": date.today().isoformat(),
     }
-    if args.preset == "network":
+    if args.db is not None:
+        if args.preset == "network":
+            parser.error("on PostgreSQL, use --schools for a network-like server")
+        with _server(args.db) as admin:
+            figures = run_on_server(admin, args, folder, repeat)
+    elif args.preset == "network":
         figures["network"] = network_figures(journal)
     else:
         figures["recompute"] = recompute_figures(journal, repeat)
@@ -799,7 +1276,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["write"] = write_figures(folder, sizes, repeat)
         figures["cold_start"] = cold_start_figures(journal, repeat)
         figures["import"] = import_figures(journal, folder, 2_000 if args.quick else 100_000)
-    output = args.output or HERE / "results" / f"{args.preset}.json"
+    suffix = "" if args.db is None else "-postgresql"
+    output = args.output or HERE / "results" / f"{args.preset}{suffix}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print_table(figures)

@@ -6,9 +6,12 @@ Timings are printed by the benchmark, never asserted here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +46,7 @@ def test_benchmark_runs_on_the_tiny_preset_and_the_recomputes_agree(tmp_path: Pa
         assert line in done.stdout
 
 
+@pytest.mark.sqlite_only  # the floor reads the generated file (a server's: the test below)
 def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -74,3 +78,32 @@ def test_floor_query_matches_the_engine_on_a_generated_journal(tmp_path: Path) -
     network = network_figures(path)
     assert network["states"] == len(ours(open_journal(path, today=END)))
     assert network["assessments"] > 1000 and network["peak_rss_mib"] > 0
+
+
+@pytest.mark.postgresql
+def test_benchmark_runs_on_the_server_and_its_states_agree(
+    tmp_path: Path, postgresql_server: str
+) -> None:
+    output = tmp_path / "tiny-postgresql.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--preset",
+            "tiny",
+            "--quick",
+            "--db",
+            os.environ["EP_SKILLS_TEST_POSTGRESQL"],
+            "--workdir",
+            str(tmp_path / "work"),
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(output.read_text(encoding="utf-8"))
+    assert figures["recompute"]["agree"] is True
+    assert "load" in json.dumps(figures)

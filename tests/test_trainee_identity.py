@@ -23,7 +23,7 @@ from ep_skills import (
 )
 from ep_skills.cli import cli
 from ep_skills.journal import integrity
-from ep_skills.journal.sqlite import SqliteStorage
+from ep_skills.journal.sqlite import SCHEMA_VERSION, SqliteStorage
 
 NORMAL = "conduire-ligne-mode-normal"
 TODAY = date(2026, 11, 20)
@@ -140,6 +140,7 @@ def test_a_full_recompute_keeps_the_states_of_archived_trainees(db: Path) -> Non
         assert journal.leaf_states(hugo) == before
 
 
+@pytest.mark.sqlite_only  # the file's triggers and seals (a server's: test_postgresql.py)
 def test_the_trainee_row_and_its_changes_are_append_only_and_sealed(db: Path) -> None:
     with open_journal(db, create=True, today=TODAY) as journal:
         lea = journal.add_trainee("Léa Martin", diploma="cap-cip")
@@ -181,7 +182,7 @@ def test_a_schema_6_journal_is_upgraded_with_its_seals_intact(tmp_path: Path) ->
     connection.commit()
     connection.close()
     with open_journal(old, today=TODAY) as journal:
-        assert journal.storage.schema_version == 7  # type: ignore[attr-defined]
+        assert journal.storage.schema_version == SCHEMA_VERSION  # type: ignore[attr-defined]
         lea = journal.trainee("Léa Martin")
         journal.record([lea], task=NORMAL)
         journal.rename_trainee(lea, "Léa Martin-Roux")

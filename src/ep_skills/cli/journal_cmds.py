@@ -503,16 +503,7 @@ def verify(app: AppContext, repair: bool) -> None:
             ).format(path=app.db_path, n=seals[0])
         )
         return
-    click.echo(
-        ngettext(
-            "Journal {path}: {n} problem found:",
-            "Journal {path}: {n} problems found:",
-            len(problems),
-        ).format(path=app.db_path, n=len(problems)),
-        err=True,
-    )
-    for problem in problems:
-        click.echo(f"  {problem}", err=True)
+    _problems(app.db_path, problems)
     click.echo(
         _(
             "What changed outside ep-skills stays shown here: restore the journal from a "
@@ -543,17 +534,21 @@ def _verify_server(app: AppContext, repair: bool) -> None:
             ).format(path=app.db_shown)
         )
         return
+    _problems(app.db_shown, problems)
+    raise SystemExit(1)
+
+
+def _problems(path: str, problems: list[str]) -> None:
     click.echo(
         ngettext(
             "Journal {path}: {n} problem found:",
             "Journal {path}: {n} problems found:",
             len(problems),
-        ).format(path=app.db_shown, n=len(problems)),
+        ).format(path=path, n=len(problems)),
         err=True,
     )
     for problem in problems:
         click.echo(f"  {problem}", err=True)
-    raise SystemExit(1)
 
 
 def register(cli: click.Group) -> None:

@@ -26,7 +26,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -560,7 +560,6 @@ _POOLS_LOCK = threading.Lock()
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.execute(f"SET search_path = {SCHEMA}")
-    conn.commit()
 
 
 def _pool(conninfo: str, shown: str) -> ConnectionPool[Any]:
@@ -578,7 +577,13 @@ def _pool(conninfo: str, shown: str) -> ConnectionPool[Any]:
                 conninfo,
                 min_size=1,
                 max_size=POOL_SIZE,
-                kwargs={"row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT},
+                # Transactions are ours (BEGIN … COMMIT, or psycopg's transaction()): a
+                # read outside a write is one exchange with the server, school included.
+                kwargs={
+                    "row_factory": dict_row,
+                    "connect_timeout": CONNECT_TIMEOUT,
+                    "autocommit": True,
+                },
                 configure=_configure,
                 timeout=60,
                 name="ep-skills",
@@ -881,31 +886,54 @@ class PostgresStorage(SqlStorage):
     # -- connections and transactions --------------------------------------------------------
 
     @contextmanager
-    def _connection(self, *, pipeline: bool = False) -> Iterator[psycopg.Connection[Any]]:
-        """This thread's transaction's connection, else one from the pool for one statement's
-        transaction, with the school set for it (and for nothing after it). With
-        ``pipeline``, setting the school and the caller's statement go in one exchange."""
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            yield conn
-            return
+    def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection from the pool; what goes wrong between us and the server is said in
+        one clear message (a refused row is not an outage: it is raised as it is)."""
         if self._closed:
             raise JournalUnavailableError(_("the journal {path} is closed").format(path=self.path))
         try:
             with self._pool.connection() as conn:
-                if pipeline:
-                    with conn.pipeline():
-                        conn.execute(_SET_SCHOOL, (self.school,))
-                        yield conn
-                else:
-                    conn.execute(_SET_SCHOOL, (self.school,))
-                    yield conn
+                yield conn
         except psycopg.Error as exc:
             if isinstance(exc, psycopg.IntegrityError):
-                raise  # a refused row (a duplicate, append-only): not an outage
+                raise
             raise _unavailable(exc, self.address.shown) from None
         except PoolTimeout as exc:
             raise _unavailable(exc, self.address.shown) from None
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's transaction's connection, else one from the pool in a transaction of
+        its own with the school set for it (and for nothing after it)."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._checkout() as conn, conn.transaction():
+            conn.execute(_SET_SCHOOL, (self.school,))
+            yield conn
+
+    def _query(self, sql: str, params: Sequence[Any], factory: Any = dict_row) -> list[Any]:
+        """The rows of one query. Outside a write, the transaction's begin, the school, the
+        query and the commit go to the server together: one exchange."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn.cursor(row_factory=factory).execute(_pg(sql), params).fetchall()
+        with self._checkout() as conn:
+            cursor = conn.cursor(row_factory=factory)
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(_SET_SCHOOL, (self.school,))
+                    cursor.execute(_pg(sql), params)
+                    conn.execute("COMMIT")
+            except BaseException:
+                # Leave the connection as the pool lends it: outside any transaction.
+                with suppress(psycopg.Error):
+                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                raise
+            return cursor.fetchall()
 
     @property
     def _pool(self) -> ConnectionPool[Any]:
@@ -956,8 +984,7 @@ class PostgresStorage(SqlStorage):
     # -- the primitives of journal/sql.py ---------------------------------------------------
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._connection(pipeline=True) as conn:
-            return conn.execute(_pg(sql), params).fetchall()
+        return self._query(sql, params)
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._must_write()
@@ -982,10 +1009,7 @@ class PostgresStorage(SqlStorage):
         factory = tuple_row if tuples else dict_row
         if not large:
             # A few rows: fetched at once (a server-side cursor costs three exchanges).
-            with self._connection(pipeline=True) as conn:
-                cursor = conn.cursor(row_factory=factory)
-                rows = cursor.execute(_pg(sql), params).fetchall()
-            yield from rows
+            yield from self._query(sql, params, factory)
             return
         with (
             self._connection() as conn,

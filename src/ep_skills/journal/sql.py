@@ -653,25 +653,12 @@ class SqlStorage:
             people = tuple(sorted(int(t) for t in (row["people"] or "").split(",") if t))
             first = people[0] if people else None
             originals = [a for a in rows if a.supersedes is None and a.trainee == first]
-            context = json.loads(row["context"])
-            record = TaskRecord(
-                trainees=people,
-                day=date.fromisoformat(row["day"]),
+            record = evolve(
+                self._task_record(row, people),
                 assessments=tuple(
                     AssessmentInput(a.competency, a.level, a.autonomy) for a in originals
                 ),
                 diploma=originals[0].diploma if originals else "",
-                task=row["task"],
-                description=row["description"],
-                order=row["order_ref"],
-                minutes=row["minutes"],
-                process=tuple(context.get("process", ())),
-                machine=tuple(context.get("machine", ())),
-                material=tuple(context.get("material", ())),
-                assessor=row["assessor"],
-                role=Role(row["role"]),
-                note=row["note"],
-                id=row["id"],
                 assessment_ids=tuple(a.id for a in rows if a.supersedes is None),
                 recorded_at=datetime.fromisoformat(row["recorded_at"]),
             )
@@ -735,28 +722,28 @@ class SqlStorage:
             "WHERE rt.trainee = ? ORDER BY r.day, r.id",
             (trainee,),
         )
-        result = []
-        for row in rows:
-            context = json.loads(row["context"])
-            result.append(
-                TaskRecord(
-                    trainees=(trainee,),
-                    day=date.fromisoformat(row["day"]),
-                    assessments=(),
-                    task=row["task"],
-                    description=row["description"],
-                    order=row["order_ref"],
-                    minutes=row["minutes"],
-                    process=tuple(context.get("process", ())),
-                    machine=tuple(context.get("machine", ())),
-                    material=tuple(context.get("material", ())),
-                    assessor=row["assessor"],
-                    role=Role(row["role"]),
-                    note=row["note"],
-                    id=row["id"],
-                )
-            )
-        return result
+        return [self._task_record(row, (trainee,)) for row in rows]
+
+    @staticmethod
+    def _task_record(row: Mapping[str, Any], trainees: tuple[int, ...]) -> TaskRecord:
+        """A stored task record as the model says it (its assessments left to the caller)."""
+        context = json.loads(row["context"])
+        return TaskRecord(
+            trainees=trainees,
+            day=date.fromisoformat(row["day"]),
+            assessments=(),
+            task=row["task"],
+            description=row["description"],
+            order=row["order_ref"],
+            minutes=row["minutes"],
+            process=tuple(context.get("process", ())),
+            machine=tuple(context.get("machine", ())),
+            material=tuple(context.get("material", ())),
+            assessor=row["assessor"],
+            role=Role(row["role"]),
+            note=row["note"],
+            id=row["id"],
+        )
 
     def pair_summaries(
         self,
