@@ -55,6 +55,10 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+# Every example starts from a copy of a journal file (the server runs the same imports in
+# test_cli_journal.py and test_import_limits.py).
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture(autouse=True)
 def _english() -> Iterator[None]:

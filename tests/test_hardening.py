@@ -404,6 +404,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_made_inert(tmp_path: Path) -> Non
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
 
 
+@pytest.mark.sqlite_only  # a file's permissions
 def test_a_journal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "atelier.db"
     with open_journal(path, create=True) as journal:
@@ -412,6 +413,7 @@ def test_a_journal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
             assert Path(f"{path}{suffix}").stat().st_mode & 0o777 == 0o600, suffix
 
 
+@pytest.mark.sqlite_only  # a file's permissions
 @pytest.mark.parametrize("shm", [True, False], ids=["shm-writable", "immutable"])
 def test_a_read_only_journal_can_still_be_read(
     db: Path, monkeypatch: pytest.MonkeyPatch, shm: bool
@@ -441,6 +443,7 @@ def test_a_read_only_journal_can_still_be_read(
     assert assessments(db) == 150
 
 
+@pytest.mark.sqlite_only  # a file's disk
 def test_a_full_disk_during_an_import_says_so_and_writes_nothing(db: Path, tmp_path: Path) -> None:
     from ep_skills.importing import import_file
 
@@ -478,6 +481,7 @@ print(len(tools), tools[:3])
 """
 
 
+@pytest.mark.sqlite_only  # a subprocess opens the file by its path
 def test_a_pdf_report_runs_no_compiler_and_leaves_no_scratch_file(db: Path, tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()

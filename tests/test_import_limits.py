@@ -160,6 +160,7 @@ def workbook(path: Path, rows: list[list[object]]) -> Path:
 # -- 1. a far cell stalled the XLSX import ---------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # a subprocess opens the file by its path
 def test_a_cell_at_xfd1048576_does_not_stall_the_import(db: Path, tmp_path: Path) -> None:
     # openpyxl's read-only mode trusts <dimension ref="A1:XFD1048576"/> and padded each of the
     # million rows to 16,384 cells: minutes (12 s for a cell at row 20,000 only).
@@ -179,6 +180,7 @@ def test_a_cell_at_xfd1048576_does_not_stall_the_import(db: Path, tmp_path: Path
     assert counts(db) == (2, 6)
 
 
+@pytest.mark.sqlite_only  # a subprocess opens the file by its path
 def test_a_row_number_no_sheet_can_have_is_refused(unchanged: Path, tmp_path: Path) -> None:
     # Hand-written XML can number a row beyond Excel's last: openpyxl would yield every empty
     # row up to it.
@@ -368,6 +370,7 @@ def test_an_unclosed_quote_is_a_message(unchanged: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.sqlite_only  # a subprocess opens the file by its path
 def test_a_fifo_is_refused_without_opening_it(unchanged: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "x.csv"
     os.mkfifo(fifo)

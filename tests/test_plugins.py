@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import json
-import sqlite3
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -475,7 +474,8 @@ def test_hook_register_methods_refuses_a_second_method_of_the_same_name() -> Non
 
 
 def _count(db: Path, table: str) -> int:
-    with sqlite3.connect(db) as connection:
+    with open_journal(db) as journal:
+        connection = journal.storage.connection  # type: ignore[attr-defined]
         return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 

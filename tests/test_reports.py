@@ -1608,6 +1608,7 @@ def test_report_messages_have_a_french_translation() -> None:
     assert not missing, f"{len(missing)} report messages without French: {missing}"
 
 
+@pytest.mark.sqlite_only  # a subprocess opens the file by its path
 def test_heavy_libraries_stay_unloaded_until_a_report_is_made(db: Path) -> None:
     probe = (
         "import sys\n"

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -602,8 +603,17 @@ with open_journal(sys.argv[3], today=today) as journal:
 
 def test_processes_writing_one_file_lose_nothing(tmp_path: Path) -> None:
     db = new_journal(tmp_path / "j.db")
+    with open_journal(db) as journal:
+        storage: Any = journal.storage
+        # The journal's address as another program gives it: the file, or the school on the
+        # server (the runs on the server backend).
+        address = (
+            f"{storage.address.conninfo}?school={storage.school}"
+            if hasattr(storage, "school")
+            else str(db)
+        )
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, name, "15", str(db)])
+        subprocess.Popen([sys.executable, "-c", WRITER, name, "15", address])
         for name in (*PEOPLE, "Léa Martin")
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
