@@ -6,8 +6,9 @@ of a module that opens journals runs twice, ``[sqlite]`` and ``[postgresql]``. I
 run, each journal the test opens by a file path is a school of its own on the server (the
 path names the school; a marker file stands at the path, so that "is there a journal here?"
 answers the same), through the same ``open_journal``, the same command line, the same
-assertions. Only what is about the file itself (its bytes, its seals, SQLite's own errors) is
-marked ``sqlite_only``. Without a server the ``[postgresql]`` runs are not collected, and the
+assertions. Only what is about the file itself (its bytes, its seals, its permissions,
+SQLite's own errors), or hands it to another process or copies it, is marked ``sqlite_only``.
+Without a server the ``[postgresql]`` runs are not collected, and the
 session says so; in CI (``CI`` set) that is an error.
 """
 

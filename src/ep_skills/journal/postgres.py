@@ -860,7 +860,7 @@ class PostgresStorage(SqlStorage):
                     )
                 conn.commit()
             self._open_school(create, name)
-        except psycopg.Error as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise _unavailable(exc, target.shown) from None
 
     def _open_school(self, create: bool, name: str | None) -> None:
