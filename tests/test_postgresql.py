@@ -379,6 +379,8 @@ def test_the_command_line_on_a_server(postgresql_server: str, tmp_path: Path) ->
     assert run("init").returncode == 0
     again = run("init")
     assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert "cette école a déjà un journal" in again.stderr
+    assert "a déjà un journal" in run("demo", "--trainees", "1").stderr
     assert run("trainee", "add", "Léa Martin", "--diploma", "cap-psr").returncode == 0
     shown = run("trainee", "list")
     assert shown.returncode == 0 and "Léa Martin" in shown.stdout

@@ -63,7 +63,9 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
 
     if app.journal_exists():
         raise EpSkillsError(
-            _("{path} already exists: choose another file with --db").format(path=app.db_shown)
+            _("{path} already exists: choose another file with --db").format(path=app.db_path)
+            if not app.on_server
+            else _("this school already has a journal at {path}").format(path=app.db_shown)
         )
     from ep_skills.api import check_usable
 
