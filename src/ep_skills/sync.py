@@ -220,6 +220,9 @@ class _Transfer:
         self.bulk = len(records) > BATCH
         diplomas = {t.diploma for t in self.target.trainees(archived=True)}
         if self.bulk:
+            # Stale already (settings changed)? Recomputed first: the end of the sync then
+            # declares fresh only what it rebuilt and what was fresh before.
+            self.target_journal.states.ensure_fresh(diplomas)
             with self.target.transaction():
                 self.target_journal.states.mark_stale(diplomas)
         with self.target.transaction():
