@@ -966,33 +966,52 @@ class SqlStorage:
             "AND NOT EXISTS (SELECT 1 FROM assessment c WHERE c.supersedes = a.id) "
             "ORDER BY a.day DESC"
         )
-        found: list[tuple[Assessment, int, float]] = []
-        with closing(self._stream(sql, [trainee, competency, diploma, *levels])) as cursor:
+        params: list[Any] = [trainee, competency, diploma, *levels]
+        # A bound on the rows read, for a backend that fetches a result whole (a server):
+        # the window and a few more rows of its oldest day. Reached without the window
+        # closing (one day holds more), the pair is read again without it.
+        cap = limit * 4 + 32 if limit else 0
+        found = self._window_rows(
+            f"{sql} LIMIT ?" if cap else sql, [*params, cap] if cap else params, limit
+        )
+        if cap and found is None:
+            found = self._window_rows(sql, params, limit)
+        assert found is not None
+        return [
+            (
+                Assessment(
+                    id=row["id"],
+                    record=row["record"],
+                    trainee=trainee,
+                    competency=competency,
+                    level=row["level"],
+                    day=date.fromisoformat(row["day"]),
+                    role=Role(row["role"]),
+                    autonomy=row["autonomy"],
+                    order=row["order_ref"],
+                    task=row["task"],
+                    diploma=diploma,
+                ),
+                values[row["level"]],
+                weights.get(str(row["role"]), 1.0),
+            )
+            for row in found
+        ]
+
+    def _window_rows(self, sql: str, params: Sequence[Any], limit: int) -> list[Any] | None:
+        """The rows of a pair's window, newest first, reading no further than needed; None
+        when the query's own bound was reached before the window closed."""
+        found: list[Any] = []
+        seen = 0
+        with closing(self._stream(sql, params)) as cursor:
             for row in cursor:
-                day = date.fromisoformat(row["day"])
+                seen += 1
                 # Rows of the same day are ordered by content: keep the whole last day.
-                if limit and len(found) >= limit and day < found[limit - 1][0].day:
-                    break
-                role = Role(row["role"])
-                found.append(
-                    (
-                        Assessment(
-                            id=row["id"],
-                            record=row["record"],
-                            trainee=trainee,
-                            competency=competency,
-                            level=row["level"],
-                            day=day,
-                            role=role,
-                            autonomy=row["autonomy"],
-                            order=row["order_ref"],
-                            task=row["task"],
-                            diploma=diploma,
-                        ),
-                        values[row["level"]],
-                        weights.get(str(role), 1.0),
-                    )
-                )
+                if limit and len(found) >= limit and row["day"] < found[limit - 1]["day"]:
+                    return found
+                found.append(row)
+        bound = params[-1] if sql.endswith("LIMIT ?") else None
+        return None if bound is not None and seen >= bound else found
         return found
 
     def contexts_seen(
