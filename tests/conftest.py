@@ -14,6 +14,7 @@ session says so; in CI (``CI`` set) that is an error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -53,8 +54,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def _opens_journals(module: Any) -> bool:
     path = getattr(module, "__file__", None)
-    if not path:
-        return False
+    return bool(path) and _source_opens_journals(str(path))
+
+
+@functools.cache
+def _source_opens_journals(path: str) -> bool:
+    # Once per module, not once per test function.
     text = Path(path).read_text(encoding="utf-8")
     return any(word in text for word in _OPENS_JOURNALS)
 

@@ -108,7 +108,8 @@ def sync(local: Journal, remote: Journal) -> SyncReport:
     """Send ``local``'s new entries to ``remote``, then receive ``remote``'s (see the module)."""
     sent, sent_review = transfer_entries(local, remote)
     received, received_review = transfer_entries(remote, local)
-    return SyncReport(sent, received, (*sent_review, *received_review))
+    # What both directions noticed (an order that differs) is said once.
+    return SyncReport(sent, received, tuple(dict.fromkeys((*sent_review, *received_review))))
 
 
 def transfer_entries(source: Journal, target: Journal) -> tuple[SyncCounts, list[str]]:
@@ -337,19 +338,21 @@ class _Transfer:
             self.touched.add(trainee)
 
     def _orders(self) -> None:
-        held = {o.ref for o in self.target.orders()}
-        theirs = {str(r["ref"]): r for r in self.source.table_rows("production_order")}
-        for order in self.target.orders():
-            other = theirs.get(order.ref)
-            if other is not None and (other["customer"], other["title"]) != (
+        mine = {o.ref: o for o in self.target.orders()}
+        theirs = list(self.source.table_rows("production_order"))
+        for other in theirs:
+            order = mine.get(str(other["ref"]))
+            if order is not None and (other["customer"], other["title"]) != (
                 order.customer,
                 order.title,
             ):
+                # Sorted: both directions of a sync say it in the same words (said once).
+                here, there = sorted((order.customer, str(other["customer"])))
                 self.review.append(
                     _(
                         "order {ref} is not the same on both sides ({here} / {there}): "
                         "each side keeps its own; give one of them another reference"
-                    ).format(ref=order.ref, here=order.customer, there=other["customer"])
+                    ).format(ref=order.ref, here=here, there=there)
                 )
         wanted: set[str] | None = None
         if self.only is not None:
@@ -359,9 +362,7 @@ class _Transfer:
                 if int(r["id"]) in self.their_records and r["order_ref"] is not None
             }
         rows = [
-            r
-            for r in self.source.table_rows("production_order")
-            if r["ref"] not in held and (wanted is None or r["ref"] in wanted)
+            r for r in theirs if r["ref"] not in mine and (wanted is None or r["ref"] in wanted)
         ]
         self.target.insert_rows("production_order", rows)
         self.counts["orders"] += len(rows)
