@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""One entry point for a fresh clone: `python3 dev.py demo`, `test` and `wheels`.
+"""One entry point for a fresh clone: `python3 dev.py demo`, `test`, `wheels` and `screenshots`.
 
 Needs only Python 3.11+ and the package registry. It creates `.venv`, installs uv in it, and
 lets uv install the project, its diploma plugins and the test tools exactly as `uv.lock` pins
@@ -11,6 +11,8 @@ them. Then:
     setup  only install
     wheels [DIR]  build the core and every diploma plugin as wheels into DIR (default: dist/),
                   to install them without the repository (docs/plugins/tutorial.md, section 1)
+    screenshots   remake the bench page's pictures, docs/img/web-*.png, in a headless
+                  Chromium (the system's: apt-get install chromium)
 """
 
 from __future__ import annotations
@@ -159,6 +161,24 @@ def test(extra: list[str]) -> int:
         ).returncode
 
 
+SCREENSHOTS_TEST = "tests/test_web_browser.py::test_screenshots"
+
+
+def screenshots() -> int:
+    """The bench page's screenshots, written to docs/img/web-*.png by their test."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        print(
+            "no chromium on the PATH: the screenshots need one "
+            "(Debian/Ubuntu: apt-get install chromium)",
+            file=sys.stderr,
+        )
+        return 1
+    command = [str(BIN / "pytest"), SCREENSHOTS_TEST, "-q", "-p", "no:randomly"]
+    print("+ EP_SKILLS_SCREENSHOTS=1", " ".join(command), flush=True)
+    env = {**os.environ, "EP_SKILLS_SCREENSHOTS": "1"}
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
 def _postgres_bin() -> Path | None:
     """The newest PostgreSQL server installed (Debian keeps each version apart)."""
     found = sorted(
@@ -249,7 +269,7 @@ def postgres_server() -> Iterator[str | None]:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
-    if command not in ("demo", "test", "setup", "wheels"):
+    if command not in ("demo", "test", "setup", "wheels", "screenshots"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     if command == "wheels":  # needs uv only, not the installed project
@@ -261,6 +281,8 @@ def main(argv: list[str]) -> int:
         return demo()
     if command == "test":
         return test(argv[1:])
+    if command == "screenshots":
+        return screenshots()
     return 0
 
 

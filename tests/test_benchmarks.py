@@ -16,12 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_benchmark_runs_on_the_tiny_preset_and_the_recomputes_agree(tmp_path: Path) -> None:
-    output = tmp_path / "tiny.json"
-    done = subprocess.run(
+def quick_run(
+    script: str, tmp_path: Path, output: Path, *more: str
+) -> subprocess.CompletedProcess[str]:
+    """A benchmark script on the tiny preset, quick, its journals and figures in ``tmp_path``."""
+    return subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
+            str(ROOT / "benchmarks" / script),
             "--preset",
             "tiny",
             "--quick",
@@ -29,11 +31,17 @@ def test_benchmark_runs_on_the_tiny_preset_and_the_recomputes_agree(tmp_path: Pa
             str(tmp_path / "work"),
             "--output",
             str(output),
+            *more,
         ],
         capture_output=True,
         text=True,
         timeout=900,
     )
+
+
+def test_benchmark_runs_on_the_tiny_preset_and_the_recomputes_agree(tmp_path: Path) -> None:
+    output = tmp_path / "tiny.json"
+    done = quick_run("run.py", tmp_path, output)
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(output.read_text(encoding="utf-8"))
     # run.py exits with an error when ep-skills, the SQL floor and pandas disagree.
@@ -107,3 +115,15 @@ def test_benchmark_runs_on_the_server_and_its_states_agree(
     figures = json.loads(output.read_text(encoding="utf-8"))
     assert figures["recompute"]["agree"] is True
     assert "load" in json.dumps(figures)
+
+
+@pytest.mark.sqlite_only  # the bench page's benchmark serves a generated file
+def test_the_bench_page_benchmark_runs_and_prints_its_targets(tmp_path: Path) -> None:
+    output = tmp_path / "web.json"
+    done = quick_run("web.py", tmp_path, output)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (figures,) = json.loads(output.read_text(encoding="utf-8"))
+    for page in ("record (POST)", "record form", "trainee page", "static file (floor)"):
+        assert figures["pages"][page]["requests"] > 0, page
+    for line in ("target p95 ≤ 100 ms, trainee page", "vs floor", "vs rival", "bytes"):
+        assert line in done.stdout

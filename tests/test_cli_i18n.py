@@ -64,6 +64,10 @@ def test_extract_finds_the_messages_of_every_layer() -> None:
     assert "Show this message and exit." in found  # click
     assert "Level for every competency of the task." in found  # an option's help
     assert any("\0" in m for m in found)  # plural forms (click's ngettext)
+    assert "TRAINEES" in found  # an argument's placeholder
+    assert "INTEGER" in found  # a type's placeholder
+    assert "COMMAND [ARGS]..." in found  # the usage line
+    assert "required" in found  # click translates it from a variable
 
 
 def _pairs(msgid: str, msgstr: str) -> list[tuple[str, str]]:

@@ -106,7 +106,8 @@ def test_demo_prints_the_matrix(tmp_path: Path) -> None:
     assert len(names) == 3
     matrix_rows = [line for line in out.splitlines() if any(name in line for name in names)]
     assert len(matrix_rows) >= 3
-    assert 'progress "' in out.splitlines()[-1]
+    assert 'progress "' in out.splitlines()[-2]
+    assert "serve" in out.splitlines()[-1] and "demo-atelier" in out.splitlines()[-1]
     assert not ANSI.search(out)  # not a terminal: no colour codes
 
 

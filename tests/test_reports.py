@@ -772,10 +772,16 @@ def test_the_workshop_view_shows_self_assessments_apart(journal: Journal) -> Non
 
 def test_livret_legend_and_signature_boxes(journal: Journal) -> None:
     root = parse(livret_html(journal, "Léa Martin"))
-    (legend,) = root.find_all("p", "legend")
+    legend, levels = root.find_all("p", "legend")
     for code, (symbol, label) in symbols(journal).items():
         assert f"{symbol} {label}" in legend.text(), code
     assert "⚑" in legend.text()
+    # Every level of the scale is explained, the non-scoring ones said to be so.
+    for level in journal.diploma("cap-cip").scale.levels:
+        assert f"{level.code} {level.label}" in levels.text(), level.code
+    assert levels.text().count(_("not scored")) == sum(
+        1 for level in journal.diploma("cap-cip").scale.levels if not level.scoring
+    )
     (signatures,) = root.find_all("div", "signatures")
     boxes = [d.text() for d in signatures.children if isinstance(d, Node) and d.tag == "div"]
     assert len(boxes) == 4 and all(boxes), boxes

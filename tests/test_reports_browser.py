@@ -14,9 +14,7 @@ kept in ``artifacts/report-livret.png`` (git-ignored) for a human look.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -24,60 +22,32 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from pypdf import PdfReader
+from tests.chromium import in_french, launch
 
 from ep_skills.api import Journal, open_journal
-from ep_skills.i18n import _, current_language, set_language
+from ep_skills.i18n import _
 from ep_skills.reports import cohort_html, grid_html, livret_html
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch()
+
+
+_french = pytest.fixture(autouse=True)(in_french)
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 A4_WIDTH = 794  # 210 mm at 96 dpi
 A4_HEIGHT = 1123
 TODAY = date(2026, 11, 20)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 NAME = '<img src=x onerror="window.__xss=1">Lou'
 CUSTOMER = "<script>window.__xss=2</script> SARL"
 NOTE = "<script>window.__xss=3</script>"
 ASSESSOR = '<img src=y onerror="window.__xss=4">Jo'
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail(
-            "no chromium binary on the PATH: CI must install one for the browser tests "
-            "(Debian/Ubuntu: apt-get install chromium)"
-        )
-    pytest.skip("no chromium or chromium-browser on the PATH (outside CI: skipped)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(autouse=True)
-def _french() -> Iterator[None]:
-    before = current_language()
-    set_language("fr")
-    yield
-    set_language(before)
 
 
 def fill(journal: Journal, name: str, customer: str, assessor: str, note: str) -> None:

@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
@@ -57,6 +58,7 @@ from ep_skills.journal.model import (
     Correction,
     ImportBatch,
     Order,
+    Photo,
     Role,
     TaskRecord,
     Trainee,
@@ -189,6 +191,7 @@ class ImportConflicts(ConflictError):
 _UPDATABLE = ("name", "cohort", "start_date", "option", "external_id", "metadata")
 """What :meth:`Journal.update_trainee` changes (leaving is :meth:`Journal.archive_trainee`)."""
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_MINUTES = 10_000
 """The longest time a task record takes (a week of work is ~2,100 minutes): more is a typo."""
 
@@ -792,6 +795,7 @@ class Journal:
         note: str | None = None,
         minutes: int | None = None,
         context: Mapping[str, Sequence[str]] | None = None,
+        photo: bytes | None = None,
     ) -> TaskRecord:
         """Record a task done by one or more trainees (« enregistrement »).
 
@@ -807,9 +811,12 @@ class Journal:
         :param assessor: who assessed; ``role`` in what capacity (``auto`` for a
             self-assessment, which is shown apart and never counts towards acquired).
         :param context: ``process``, ``machine`` and ``material``: lists of texts.
+        :param photo: a photo of the piece (the file's bytes): checked, stripped of its
+            metadata and kept with the record (:mod:`ep_skills.photos`).
 
-        Everything is checked first (:meth:`build_record`, the plugins' checks); then the
-        record, its assessments and the updated states are written in one transaction.
+        Everything is checked first (:meth:`build_record`, the plugins' checks, the photo);
+        then the record, its assessments, its photo and the updated states are written in one
+        transaction.
 
         :raises NotFoundError: an unknown trainee, task, order or competency.
         :raises InvalidValueError: a value of the wrong type, out of range or not allowed.
@@ -830,7 +837,53 @@ class Journal:
             minutes=minutes,
             context=context,
         )
-        return self.write_records([record])[0]
+        if photo is None:
+            return self.write_records([record])[0]
+        from ep_skills.photos import clean_photo
+
+        cleaned = clean_photo(photo)
+        with self.storage.transaction():
+            written = self.write_records([record])[0]
+            self._keep_photo(written.id, *cleaned)
+        return written
+
+    def _keep_photo(self, record_id: int, photo: Photo, data: bytes) -> None:
+        self.storage.add_photo(photo, data)
+        if photo.sha256 not in {p.sha256 for p in self.storage.record_photos(record_id)}:
+            self.storage.attach_photo(record_id, photo.sha256)
+
+    def attach_photo(self, record_id: int, photo: bytes) -> Photo:
+        """Add a photo of the piece to a task record already written (« enregistrement n° … »);
+        the same photo twice is kept and attached once."""
+        from ep_skills.photos import clean_photo
+
+        kept, data = clean_photo(photo)
+        with self.storage.transaction():
+            self.task_record(record_id)  # an unknown record is said, nothing written
+            self._keep_photo(record_id, kept, data)
+        return self.photo(kept.sha256)[0]
+
+    def photo(self, sha256: str) -> tuple[Photo, bytes]:
+        """A kept photo and its bytes, by its hash.
+
+        :raises NotFoundError: no photo has that hash in this journal.
+        """
+        found = (
+            self.storage.photo(sha256)
+            if isinstance(sha256, str) and _SHA256.fullmatch(sha256)
+            else None
+        )
+        if found is None:
+            raise NotFoundError(_("no photo {sha256}").format(sha256=sha256), field="photo")
+        return found
+
+    def record_photos(self, record_id: int) -> list[Photo]:
+        """The photos of a task record."""
+        return self.storage.record_photos(record_id)
+
+    def trainee_photos(self, trainee: str | int | Trainee) -> list[tuple[int, date, Photo]]:
+        """``(record number, day, photo)`` of every photo of the trainee's work, newest first."""
+        return self.storage.trainee_photos(self.trainee(trainee).id)
 
     def import_records(
         self,
@@ -1169,21 +1222,9 @@ class Journal:
         as_of = check_day(as_of, "as_of")
         person = self.trainee(trainee)
         info = self.diploma(person.diploma)
-        if as_of is None:
-            leaves = self.states.leaf_states([person])[person.id]
-        else:
-            rows = [r for r in self.storage.assessments(person.id) if r.day <= as_of]
-            leaves = {
-                code: compute_state(
-                    code,
-                    items,
-                    scale=info.scale,
-                    settings=info.settings,
-                    methods=self.registry.methods(),
-                    today=as_of,
-                )
-                for code, items in info.remap(rows).items()
-            }
+        if as_of is not None:
+            return self.progress_over_time(person, [as_of])[0]
+        leaves = self.states.leaf_states([person])[person.id]
         return build_progress(
             info.referential.for_option(person.option),
             leaves,
@@ -1192,11 +1233,50 @@ class Journal:
             trainee=person,
         )
 
+    def progress_over_time(
+        self, trainee: str | int | Trainee, days: Sequence[date]
+    ) -> list[Progress]:
+        """A trainee's progress as it stood at the end of each of ``days`` (the livret's
+        month-by-month chart), the evidence read once for all of them."""
+        person = self.trainee(trainee)
+        info = self.diploma(person.diploma)
+        every = self.storage.assessments(person.id)
+        result = []
+        for day in (check_day(d, "as_of") or self.today for d in days):
+            rows = [r for r in every if r.day <= day]
+            leaves = {
+                code: compute_state(
+                    code,
+                    items,
+                    scale=info.scale,
+                    settings=info.settings,
+                    methods=self.registry.methods(),
+                    today=day,
+                )
+                for code, items in info.remap(rows).items()
+            }
+            result.append(
+                build_progress(
+                    info.referential.for_option(person.option),
+                    leaves,
+                    scale=info.scale,
+                    settings=info.settings,
+                    trainee=person,
+                )
+            )
+        return result
+
     def evidence(self, trainee: str | int | Trainee, competency: str) -> list[Assessment]:
         """Every row behind a trainee's leaf competency, oldest first (corrections included)."""
         competency = _check_word(competency, "competency") or ""
         person = self.trainee(trainee)
         return sorted(self.states.rows_for(person, competency), key=lambda r: (r.day, r.id))
+
+    def evidence_by_competency(self, trainee: str | int | Trainee) -> dict[str, list[Assessment]]:
+        """:meth:`evidence` of every leaf competency of a trainee at once, in one read."""
+        person = self.trainee(trainee)
+        grouped = self.diploma(person.diploma).remap(self.storage.assessments(person.id))
+        return {code: sorted(rows, key=lambda r: (r.day, r.id)) for code, rows in grouped.items()}
 
     def cohort_progress(
         self, cohort: str | None = None, *, diploma: str | None = None

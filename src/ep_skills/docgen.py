@@ -1,10 +1,11 @@
 """Generate the reference parts of ``docs/`` from the code, so that they cannot drift.
 
-``python -m ep_skills.docgen`` rewrites ``docs/cli.md`` (every command, its arguments and
-options, from click), ``docs/referential-fields.md`` (every TOML key of a referential, from
-the attrs classes and the docstrings under their fields) and ``docs/schema/*.json`` (the JSON
-Schema of each documented JSON form, from :mod:`ep_skills.forms`). The test suite fails when
-the files in ``docs/`` differ from what this module generates.
+``python -m ep_skills.docgen`` rewrites ``docs/cli.md`` and its French twin ``docs/cli.fr.md``
+(every command, its arguments and options, from click and the message catalogue),
+``docs/referential-fields.md`` (every TOML key of a referential, from the attrs classes and the
+docstrings under their fields) and ``docs/schema/*.json`` (the JSON Schema of each documented
+JSON form, from :mod:`ep_skills.forms`). The test suite fails when the files in ``docs/``
+differ from what this module generates.
 """
 
 from __future__ import annotations
@@ -29,64 +30,35 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 # -- CLI -----------------------------------------------------------------------------------
 
+# The reference exists in English (cli.md) and French (cli.fr.md): the commands' help texts and
+# placeholders come from the message catalogue, these few words of the page itself from here.
+_CLI_WORDS = {
+    "en": {
+        "columns": "| parameter | type | meaning |",
+        "argument": "argument",
+        "flag": "flag",
+        "default": " (default: `{default}`)",
+        "repeatable": " Repeatable.",
+        "required": " Required.",
+    },
+    "fr": {
+        "columns": "| paramètre | type | rôle |",
+        "argument": "argument",
+        "flag": "sans valeur",
+        "default": " (par défaut : `{default}`)",
+        "repeatable": " Répétable.",
+        "required": " Obligatoire.",
+    },
+}
 
-def _usage(command: click.Command, path: str) -> str:
-    ctx = click.Context(command, info_name=path)
-    pieces = command.collect_usage_pieces(ctx)
-    return f"{path} {' '.join(pieces)}".strip()
-
-
-def _command_section(command: click.Command, path: str, level: int) -> list[str]:
-    lines = [f"{'#' * level} `{path}`", ""]
-    if command.help:
-        lines += [inspect.cleandoc(command.help), ""]
-    lines += ["```", _usage(command, path), "```", ""]
-    rows = []
-    for param in command.params:
-        if isinstance(param, click.Argument):
-            rows.append((f"`{param.human_readable_name}`", "argument", ""))
-        elif isinstance(param, click.Option):
-            names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
-            if isinstance(param.type, click.Choice):
-                kind = " \\| ".join(str(c) for c in param.type.choices)
-            elif param.is_flag:
-                kind = "flag"
-            else:
-                kind = param.type.name
-            help_text = (param.help or "").replace("|", "\\|")
-            if param.show_default and param.default not in (None, False, ()):
-                help_text += f" (default: `{param.default}`)"
-            if param.multiple:
-                help_text += " Repeatable."
-            if param.required:
-                help_text += " Required."
-            rows.append((names, kind, help_text))
-    if rows:
-        lines += ["| parameter | type | meaning |", "|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-        lines.append("")
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            lines += _command_section(command.commands[name], f"{path} {name}", level + 1)
-    return lines
-
-
-def cli_reference() -> str:
-    """The CLI reference, in English, as Markdown."""
-    from ep_skills.cli.app import cli
-    from ep_skills.i18n import set_language
-
-    set_language("en")
-    from ep_skills.cli.app import translate_help
-
-    translate_help(cli)
-    header = [
+_CLI_HEADERS = {
+    "en": [
         "# Command-line reference",
         "",
         "Generated from the code by `python -m ep_skills.docgen`; a test fails when it is out",
         "of date. Every command also answers `--help`, in French with `--lang fr` or a French",
-        "locale. For a walk through a day at the workshop, see",
-        "[une journée à l'atelier](guide-atelier.md).",
+        "locale; this reference is also [in French](cli.fr.md). For a walk through a day at the",
+        "workshop, see [une journée à l'atelier](guide-atelier.md).",
         "",
         "**Files the commands write.** No command replaces an existing file unless told to with",
         "`--force` (`import --template`, `report -o`), and none ever writes over a folder, a",
@@ -100,8 +72,99 @@ def cli_reference() -> str:
         "that takes a number says which kind (`correct 59`, `correct --record 14`,",
         "`withdraw --import 3`).",
         "",
-    ]
-    return "\n".join(header + _command_section(cli, "ep-skills", 2)).rstrip() + "\n"
+    ],
+    "fr": [
+        "# Référence de la ligne de commande",
+        "",
+        "Générée à partir du code par `python -m ep_skills.docgen` ; un test échoue quand elle",
+        "n'est plus à jour. Chaque commande répond aussi à `--help`, en français avec",
+        "`--lang fr` ou des paramètres régionaux français ; cette référence existe aussi",
+        "[en anglais](cli.md). Pour le déroulé d'une journée, voir",
+        "[une journée à l'atelier](guide-atelier.md).",
+        "",
+        "**Fichiers écrits par les commandes.** Aucune commande ne remplace un fichier existant",
+        "sans `--force` (`import --template`, `report -o`), et aucune n'écrit jamais sur un",
+        "dossier, un périphérique, une FIFO, un fichier en lecture seule ou le fichier d'un",
+        "autre utilisateur, même avec `--force`. Un fichier est écrit dans un fichier",
+        "temporaire à côté, puis mis en place à la fin : une commande interrompue laisse",
+        "l'ancien fichier entier. Les livrets et les journaux, qui contiennent des données de",
+        "mineurs, ne sont lisibles que par leur propriétaire.",
+        "",
+        "**Numéros.** *enregistrement n° 14* désigne l'enregistrement d'une tâche (tous ses",
+        "jeunes), *évaluation n° 59* le niveau d'un jeune sur une compétence, *import n° 3* un",
+        "import ; chaque commande qui prend un numéro dit duquel il s'agit (`correct 59`,",
+        "`correct --record 14`, `withdraw --import 3`).",
+        "",
+    ],
+}
+
+
+def _usage(command: click.Command, path: str) -> str:
+    ctx = click.Context(command, info_name=path)
+    pieces = command.collect_usage_pieces(ctx)
+    return f"{path} {' '.join(pieces)}".strip()
+
+
+def _param_row(
+    param: click.Parameter, ctx: click.Context, words: dict[str, str]
+) -> tuple[str, str, str] | None:
+    from ep_skills.cli.metavars import placeholder, type_word
+
+    if isinstance(param, click.Argument):
+        return (f"`{placeholder(param, ctx)}`", words["argument"], "")
+    if not isinstance(param, click.Option):
+        return None
+    names = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
+    if isinstance(param.type, click.Choice):
+        kind = " \\| ".join(str(c) for c in param.type.choices)
+    elif param.is_flag:
+        kind = words["flag"]
+    else:
+        kind = type_word(param)
+    help_text = (param.help or "").replace("|", "\\|")
+    if param.show_default and param.default not in (None, False, ()):
+        help_text += words["default"].format(default=param.default)
+    if param.multiple:
+        help_text += words["repeatable"]
+    if param.required:
+        help_text += words["required"]
+    return (names, kind, help_text)
+
+
+def _command_section(
+    command: click.Command, path: str, level: int, words: dict[str, str]
+) -> list[str]:
+    lines = [f"{'#' * level} `{path}`", ""]
+    if command.help:
+        lines += [inspect.cleandoc(command.help), ""]
+    lines += ["```", _usage(command, path), "```", ""]
+    ctx = click.Context(command, info_name=path)
+    rows = [row for param in command.params if (row := _param_row(param, ctx, words))]
+    if rows:
+        lines += [words["columns"], "|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+        lines.append("")
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            lines += _command_section(command.commands[name], f"{path} {name}", level + 1, words)
+    return lines
+
+
+def cli_reference(language: str = "en") -> str:
+    """The CLI reference as Markdown, in ``language`` (``en``: cli.md, ``fr``: cli.fr.md)."""
+    from ep_skills.cli.app import cli, translate_help
+    from ep_skills.i18n import current_language, set_language
+
+    before = current_language()
+    set_language(language)
+    try:
+        translate_help(cli)
+        lines = _CLI_HEADERS[language] + _command_section(cli, "ep-skills", 2, _CLI_WORDS[language])
+    finally:
+        # The command tree is shared: leave it, and the language, as they were.
+        set_language(before)
+        translate_help(cli)
+    return "\n".join(lines).rstrip() + "\n"
 
 
 # -- referential fields --------------------------------------------------------------------
@@ -211,6 +274,7 @@ def schema_files() -> dict[str, Callable[[], str]]:
 
 GENERATED: dict[str, Callable[[], str]] = {
     "cli.md": cli_reference,
+    "cli.fr.md": functools.partial(cli_reference, "fr"),
     "referential-fields.md": fields_reference,
     **schema_files(),
 }

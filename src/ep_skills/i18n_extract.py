@@ -3,8 +3,9 @@
 Run ``python -m ep_skills.i18n_extract`` after adding messages: it adds the new ones to
 ``locale/fr.po`` (empty, to translate) and rewrites ``locale/en.po``. The test suite checks
 that both catalogues hold every message, translated, with the same ``{placeholders}``.
-Sources: ``_()`` and ``ngettext()`` calls in the package, the help texts of every command and
-option, and the messages of click itself (usage errors, help headings).
+Sources: ``_()`` and ``ngettext()`` calls in the package, the help texts and placeholders
+(``FILE``, ``TRAINEES``) of every command and option, and the messages of click itself (usage
+errors, help headings).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ __all__ = ["extract", "main", "write_po"]
 
 PACKAGE = Path(__file__).resolve().parent
 _SKIP = {"i18n_extract.py"}
+# Click translates these, but from a variable (``_(extra["required"])``): no call names them.
+_CLICK_INDIRECT = {"required"}
 
 
 def _calls(path: Path) -> Iterator[str]:
@@ -49,9 +52,11 @@ def _code_messages(root: Path) -> set[str]:
 
 def _help_messages() -> set[str]:
     from ep_skills.cli.app import _walk, cli
+    from ep_skills.cli.metavars import metavar_msgids
 
     found: set[str] = set()
     for command in _walk(cli):
+        found.update(metavar_msgids(command))
         originals = command.__dict__.get("_ep_msgids", {})
         for attr in ("help", "short_help", "epilog"):
             text = originals.get(attr, getattr(command, attr))
@@ -87,6 +92,7 @@ def extract() -> set[str]:
         | _template_messages(PACKAGE)
         | _help_messages()
         | _code_messages(click_root)
+        | _CLICK_INDIRECT
     )
 
 

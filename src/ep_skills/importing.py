@@ -1,24 +1,28 @@
 """Importing task records from the spreadsheets schools keep today (CSV or XLSX).
 
 One row is one task done by one trainee (or a team: names separated by ``;``) on one day.
-Columns, in English or French (accents and case do not matter):
+Columns, in English or French (accents and case do not matter; « apprenti » and « apprenant »
+are read as « jeune »):
 
 =============  ==================  =========================================================
 column         French              content
 =============  ==================  =========================================================
 date           date                day of the work: 2026-11-20 or 20/11/2026 (required)
-trainee        apprenti            trainee name(s), ``;`` between team members (required)
-task           tache               catalogue task id (or give a description)
+trainee        jeune               trainee name(s), ``;`` between team members (required)
+task           tâche               catalogue task id (or give a description)
 order          commande            production order reference (must exist)
 level          niveau              one level for every competency of the task
-competencies   competences         ``CP03=V; CP04=R``: levels for single competencies
+competencies   compétences         ``CP03=V; CP04=R``: levels for single competencies
 autonomy       autonomie           1 (guided) to 4 (autonomous)
-assessor       evaluateur          who assessed
-role           role                maitre, enseignant, tuteur or auto
+assessor       évaluateur          who assessed
+role           rôle                maitre, enseignant, tuteur or auto
 minutes        minutes             time spent
 note           note                a short note
 description    description         what was done, when it is not a catalogue task
 =============  ==================  =========================================================
+
+The template (:func:`write_template`) and the messages name the columns in the user's
+language: French headers and a sheet « enregistrements » in French.
 
 The whole file is checked before anything is written; any problem is reported with its row
 and column and nothing is written (all or nothing).
@@ -57,7 +61,7 @@ from attrs import frozen
 
 from ep_skills.dates import parse_day
 from ep_skills.errors import EpSkillsError, EvidenceError, InvalidValueError
-from ep_skills.i18n import _, format_day, ngettext
+from ep_skills.i18n import _, current_language, format_day, ngettext
 from ep_skills.outputs import replacing
 
 if TYPE_CHECKING:
@@ -66,10 +70,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "FRENCH_COLUMNS",
     "LIMITS",
     "ImportProblems",
     "ImportReport",
     "Limits",
+    "column_name",
+    "column_names",
     "import_file",
     "read_rows",
     "write_template",
@@ -90,16 +97,36 @@ COLUMNS = (
     "description",
 )
 _KNOWN = frozenset(COLUMNS)
+FRENCH_COLUMNS = {
+    "date": "date",
+    "trainee": "jeune",
+    "task": "tâche",
+    "order": "commande",
+    "level": "niveau",
+    "competencies": "compétences",
+    "autonomy": "autonomie",
+    "assessor": "évaluateur",
+    "role": "rôle",
+    "minutes": "minutes",
+    "note": "note",
+    "description": "description",
+}
+"""Each column's French header: a French template's, and what messages call it in French.
+Headers are data of the file format (read in both languages), not translated messages."""
+_SHEET_NAMES = {"en": "records", "fr": "enregistrements"}
+# What a problem may name that is not a column of its own (a field of the journal).
+_FIELD_COLUMNS = {"competency": "competencies", "day": "date"}
+
+
+def _ascii_key(header: str) -> str:
+    text = unicodedata.normalize("NFKD", str(header or "")).encode("ascii", "ignore").decode()
+    return text.strip().lower().replace(" ", "_")
+
+
 _FRENCH = {
+    **{_ascii_key(french): column for column, french in FRENCH_COLUMNS.items()},
     "apprenti": "trainee",
-    "jeune": "trainee",
     "apprenant": "trainee",
-    "tache": "task",
-    "commande": "order",
-    "niveau": "level",
-    "competences": "competencies",
-    "autonomie": "autonomy",
-    "evaluateur": "assessor",
 }
 _MAX_SHOWN = 30
 _HEADERS = "\0headers"
@@ -346,9 +373,22 @@ def bounded_lines(text: IO[str], file: str | Path, max_chars: int) -> Iterator[s
 
 
 def _normalise(header: str) -> str:
-    text = unicodedata.normalize("NFKD", str(header or "")).encode("ascii", "ignore").decode()
-    key = text.strip().lower().replace(" ", "_")
+    key = _ascii_key(header)
     return _FRENCH.get(key, key)
+
+
+def column_name(column: str) -> str:
+    """The header of ``column`` (or of the column a journal field comes from) in the user's
+    language: ``jeune`` for ``trainee`` in French; an unknown name is returned as it is."""
+    column = _FIELD_COLUMNS.get(column, column)
+    if current_language() == "fr":
+        return FRENCH_COLUMNS.get(column, column)
+    return column
+
+
+def column_names() -> list[str]:
+    """Every column's header in the user's language, in the template's order."""
+    return [column_name(column) for column in COLUMNS]
 
 
 def _column_letter(index: int) -> str:
@@ -602,17 +642,19 @@ def _collect(
                     a=_shown(headers[name]),
                     second=_column_letter(index),
                     b=_shown(written),
-                    column=name,
+                    column=column_name(name),
                 )
             )
         where[name] = index
         headers[name] = written
-    missing = [c for c in ("date", "trainee") if c not in where]
+    missing = [column_name(c) for c in ("date", "trainee") if c not in where]
     if missing:
         raise EpSkillsError(
-            _("{file}: missing column(s) {columns} (see: ep-skills import --template)").format(
-                file=file, columns=", ".join(missing)
-            )
+            ngettext(
+                "{file}: missing column {columns} (see: ep-skills import --template)",
+                "{file}: missing columns {columns} (see: ep-skills import --template)",
+                len(missing),
+            ).format(file=file, columns=", ".join(missing))
         )
     positions = list(where.items())
     result: list[dict[str, Any]] = []
@@ -731,9 +773,17 @@ def _whole(value: Any, column: str) -> int | None:
     if not math.isfinite(number) or not number.is_integer():
         raise _CellError(
             column,
-            _("{field}: {value!r} is not a whole number").format(field=column, value=number),
+            _("{field}: {value!r} is not a whole number").format(
+                field=column_name(column), value=number
+            ),
         )
     return int(number)
+
+
+def _header(headers: dict[str, str], column: str) -> str:
+    """The column at fault as the file names it, else in the user's language."""
+    column = _FIELD_COLUMNS.get(column, column)
+    return headers.get(column) or column_name(column)
 
 
 class _CellError(Exception):
@@ -774,7 +824,7 @@ def import_file(
             records.append(_row_to_record(journal, row))
         except _CellError as exc:
             headers = row.get(_HEADERS, {})
-            problems.append((row[_ROW], headers.get(exc.column, exc.column), exc.message))
+            problems.append((row[_ROW], _header(headers, exc.column), exc.message))
         if progress and index % step == 0:
             progress(index, len(rows))
     if progress:
@@ -858,8 +908,10 @@ def write_template(file: str | Path, *, force: bool = False) -> None:
 
 
 def _write_template(suffix: str, path: Path) -> None:
+    """The columns and an example row, in the user's language (headers, sheet, date)."""
+    headers = column_names()
     example = [
-        "2026-11-20",
+        format_day(date(2026, 11, 20)),
         "Léa Martin; Hugo Bernard",
         "conduire-ligne-mode-normal",
         "2026-041",
@@ -879,8 +931,8 @@ def _write_template(suffix: str, path: Path) -> None:
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None
-        sheet.title = "records"
-        sheet.append(list(COLUMNS))
+        sheet.title = _SHEET_NAMES.get(current_language(), _SHEET_NAMES["en"])
+        sheet.append(headers)
         sheet.append(example)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -889,5 +941,5 @@ def _write_template(suffix: str, path: Path) -> None:
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
-        writer.writerow(COLUMNS)
+        writer.writerow(headers)
         writer.writerow(example)

@@ -158,9 +158,28 @@ def _walk(command: click.Command) -> Iterator[click.Command]:
             yield from _walk(sub)
 
 
+class HelpFormatter(click.HelpFormatter):
+    """Click's help formatter, with headings punctuated as the language wants (« Options : »)."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_('{heading}:').format(heading=heading)}\n")
+
+
+class HelpContext(click.Context):
+    """Click's context, formatting help with :class:`HelpFormatter`."""
+
+    formatter_class = HelpFormatter
+
+
 def translate_help(root: click.Command) -> None:
-    """Put every help text of the command tree in the current language (msgids kept aside)."""
+    """Put every help text of the command tree in the current language (msgids kept aside):
+    help texts, placeholders (``FILE`` → ``FICHIER``) and click's ``[required]``."""
+    from ep_skills.cli.metavars import translate_metavars
+
     for command in _walk(root):
+        if command.context_class is click.Context:  # a plugin's own context class is kept
+            command.context_class = HelpContext
+        translate_metavars(command)
         originals = command.__dict__.setdefault("_ep_msgids", {})
         for attr in ("help", "short_help", "epilog"):
             source = originals.setdefault(attr, getattr(command, attr))
@@ -277,6 +296,7 @@ def _register_commands() -> None:
         report_cmds,
         server_cmds,
         view_cmds,
+        web_cmds,
     )
 
     referential_cmds.register(cli)
@@ -285,6 +305,7 @@ def _register_commands() -> None:
     view_cmds.register(cli)
     report_cmds.register(cli)
     server_cmds.register(cli)
+    web_cmds.register(cli)
 
 
 _register_commands()

@@ -17,7 +17,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console
-from ep_skills.cli.params import DATE, LEVEL_PAIR
+from ep_skills.cli.params import DATE, LEVEL_PAIR, IntRange
 from ep_skills.i18n import N_, _, format_day, ngettext
 
 if TYPE_CHECKING:
@@ -33,6 +33,38 @@ ROLE_WORDS = {
     "tuteur": N_("company tutor"),
     "auto": N_("self-assessment"),
 }
+
+
+class LevelsHelp(click.Command):
+    """A command whose ``--help`` ends with the level codes it takes and what each means,
+    read from the default scale (a diploma may define its own)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        from ep_skills.referential.defaults import DEFAULT_SCALE
+
+        rows = [
+            (
+                level.code,
+                level.label
+                if level.scoring
+                else _("{label} (recorded, never counted)").format(label=level.label),
+            )
+            for level in DEFAULT_SCALE.levels
+        ]
+        with formatter.section(_("Levels (the default scale; a diploma may have its own)")):
+            formatter.write_dl(rows)
+
+
+class ImportHelp(LevelsHelp):
+    """``import --help``: the levels, and the columns a file may have, in the user's words."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ep_skills.importing import column_names
+
+        with formatter.section(_("Columns (French or English headers)")):
+            formatter.write_text(", ".join(column_names()))
+        super().format_epilog(ctx, formatter)
 
 
 def _numbers(ids: Sequence[int]) -> str:
@@ -74,7 +106,7 @@ def echo_record(journal: Journal, saved: TaskRecord, typed: Sequence[str] = ()) 
     if saved.assessments and saved.assessments[0].autonomy is not None:
         extras.append(_("autonomy {n}").format(n=saved.assessments[0].autonomy))
     if saved.minutes:
-        extras.append(_("{n} minutes").format(n=saved.minutes))
+        extras.append(ngettext("{n} minute", "{n} minutes", saved.minutes).format(n=saved.minutes))
     if saved.assessor or saved.role not in ("maitre", "auto"):
         role = _(ROLE_WORDS[str(saved.role)])
         extras.append(
@@ -115,7 +147,7 @@ def _echo_corrections(journal: Journal, rows: Sequence[Assessment]) -> None:
         )
 
 
-@click.command()
+@click.command(cls=LevelsHelp)
 @click.argument("trainees", nargs=-1, required=True)
 @click.option("--task", "task_id", default=None, help="Catalogue task id (see: task list).")
 @click.option("--description", default=None, help="What was done, when it is not a catalogue task.")
@@ -131,7 +163,7 @@ def _echo_corrections(journal: Journal, rows: Sequence[Assessment]) -> None:
 )
 @click.option(
     "--autonomy",
-    type=click.IntRange(1, 4),
+    type=IntRange(1, 4),
     default=None,
     help="Autonomy, 1 (guided) to 4 (autonomous).",
 )
@@ -143,7 +175,7 @@ def _echo_corrections(journal: Journal, rows: Sequence[Assessment]) -> None:
     show_default=True,
     help="Role of the assessor (auto = self-assessment).",
 )
-@click.option("--minutes", type=click.IntRange(min=1), default=None, help="Time spent.")
+@click.option("--minutes", type=IntRange(min=1), default=None, help="Time spent.")
 @click.option("--note", default=None, help="A short note.")
 @pass_app
 def record(
@@ -180,7 +212,7 @@ def record(
         echo_record(journal, saved, trainees)
 
 
-@click.command()
+@click.command(cls=LevelsHelp)
 @click.argument("assessment_id", type=int, required=False)
 @click.option(
     "--assessment",
@@ -281,11 +313,15 @@ def withdraw(
             rows = journal.withdraw_import(import_id, assessor=assessor, note=note)
             records = len({row.record for row in rows})
             click.echo(
-                ngettext(
-                    "Import #{id} withdrawn: {records} task record, {n} assessments.",
-                    "Import #{id} withdrawn: {records} task records, {n} assessments.",
-                    records,
-                ).format(id=import_id, records=records, n=len(rows))
+                _("Import #{id} withdrawn: {records}, {assessments}.").format(
+                    id=import_id,
+                    records=ngettext("{n} task record", "{n} task records", records).format(
+                        n=records
+                    ),
+                    assessments=ngettext("{n} assessment", "{n} assessments", len(rows)).format(
+                        n=len(rows)
+                    ),
+                )
             )
             return
         if record_id is not None:
@@ -296,7 +332,7 @@ def withdraw(
         _echo_corrections(journal, rows)
 
 
-@click.command("import")
+@click.command("import", cls=ImportHelp)
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
 @click.option(
@@ -317,7 +353,7 @@ def import_(
     """Import task records from a CSV or XLSX file, all or nothing; rows already in the
     journal are recognised and not written again."""
     from ep_skills.errors import EpSkillsError
-    from ep_skills.importing import COLUMNS, import_file, write_template
+    from ep_skills.importing import column_names, import_file, write_template
 
     if file is None:
         raise EpSkillsError(_("name the file to import (or to write, with --template)"))
@@ -325,7 +361,7 @@ def import_(
         write_template(file, force=force)
         click.echo(
             _("Template written: {file} (columns: {columns})").format(
-                file=file, columns=", ".join(COLUMNS)
+                file=file, columns=", ".join(column_names())
             )
         )
         return

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 from typing import Any
 
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, echo_json, format_option
-from ep_skills.cli.params import DATE, LEVEL_PAIR
+from ep_skills.cli.output import command_hint, console, echo_json, format_option
+from ep_skills.cli.params import DATE, LEVEL_PAIR, IntRange
 from ep_skills.i18n import N_, _, format_day, ngettext
 
 # The kinds of trainee change, shown in the user's language.
@@ -50,7 +51,7 @@ def init(app: AppContext, school: str | None) -> None:
 @click.option(
     "--trainees",
     "size",
-    type=click.IntRange(1, 60),
+    type=IntRange(1, 60),
     default=10,
     show_default=True,
     help="Number of trainees.",
@@ -72,11 +73,25 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
     check_usable(app.registry.get(diploma))  # before a journal file is created
     with app.journal(create=True) as journal:
         summary = build_demo(journal, diploma=diploma, seed=seed, trainees=size)
+        from ep_skills.web.accounts import add_account
+
+        # The demo's bench page opens with known passwords: its people are fictional, and
+        # the page listens on this computer only unless told otherwise.
+        add_account(journal, DEMO_LOGIN, DEMO_PASSWORD, name=_("Demo instructor"))
+        add_account(journal, DEMO_TRAINEE_LOGIN, DEMO_TRAINEE_PASSWORD, trainee=summary["first"])
+        counts = {
+            key: ngettext(singular, plural, summary[key]).format(n=summary[key])
+            for key, singular, plural in (
+                ("trainees", "{n} trainee", "{n} trainees"),
+                ("orders", "{n} order", "{n} orders"),
+                ("records", "{n} task record", "{n} task records"),
+                ("assessments", "{n} assessment", "{n} assessments"),
+            )
+        }
         click.echo(
-            _(
-                "Demo journal {path}: {trainees} trainees, {orders} orders, {records} task "
-                "records, {assessments} assessments."
-            ).format(path=app.db_shown, **summary)
+            _("Demo journal {path}: {trainees}, {orders}, {records}, {assessments}.").format(
+                path=app.db_shown, **counts
+            )
         )
         click.echo("")
         from ep_skills.cli.view_cmds import print_cohort
@@ -84,10 +99,29 @@ def demo(app: AppContext, diploma: str, seed: int, size: int) -> None:
         print_cohort(journal, summary["cohort"], by="competency")
         click.echo("")
         click.echo(
-            _('Next: ep-skills --db {path} progress "{name}"').format(
-                path=app.db_shown, name=summary["first"]
+            _('Next: {command} --db {path} progress "{name}"').format(
+                command=command_hint(), path=shlex.quote(app.db_shown), name=summary["first"]
             )
         )
+        click.echo(
+            _(
+                "The bench page: {command} --db {path} serve, then http://localhost:8000/ "
+                "as {login} (password {password}), or {trainee} ({trainee_password}) for "
+                "{name}'s own page."
+            ).format(
+                command=command_hint(),
+                path=shlex.quote(app.db_shown),
+                login=DEMO_LOGIN,
+                password=DEMO_PASSWORD,
+                trainee=DEMO_TRAINEE_LOGIN,
+                trainee_password=DEMO_TRAINEE_PASSWORD,
+                name=summary["first"],
+            )
+        )
+
+
+DEMO_LOGIN, DEMO_PASSWORD = "demo", "demo-atelier"
+DEMO_TRAINEE_LOGIN, DEMO_TRAINEE_PASSWORD = "jeune", "demo-jeune"
 
 
 @click.group()
@@ -169,7 +203,7 @@ def trainee_list(app: AppContext, cohort: str | None, archived: bool, fmt: str) 
         table.add_column(header)
     for p in people:
         diploma = f"{p.diploma} ({_('option')} {p.option})" if p.option else p.diploma
-        row = [str(p.id), p.name, diploma, p.cohort or "", str(p.start_date or "")]
+        row = [str(p.id), p.name, diploma, p.cohort or "", format_day(p.start_date)]
         if any(q.external_id for q in people):
             row.append(p.external_id or "")
         if archived:
@@ -234,11 +268,29 @@ _FIELD_WORDS = {
 }
 
 
+# Changes keep dates as ISO text; they are shown as the user writes dates.
+_DATE_FIELDS = frozenset({"start_date", "archived"})
+
+
+def _shown_value(field: str, value: str | None) -> str:
+    if not value:
+        return "—"
+    if field in _DATE_FIELDS:
+        try:
+            return format_day(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 def _print_changes(changes: tuple[tuple[str, str | None, str | None], ...]) -> None:
     for field, old, new in changes:
         word = _(_FIELD_WORDS.get(field, field))
         click.echo(
-            "  " + _("{field}: {old} → {new}").format(field=word, old=old or "—", new=new or "—")
+            "  "
+            + _("{field}: {old} → {new}").format(
+                field=word, old=_shown_value(field, old), new=_shown_value(field, new)
+            )
         )
 
 
@@ -333,7 +385,8 @@ def trainee_history(app: AppContext, who: str, fmt: str) -> None:
         return
     for c in changes:
         # Stored in UTC; shown in the instructor's own time.
-        who_when = c.recorded_at.astimezone().strftime("%d/%m/%Y %H:%M")
+        local = c.recorded_at.astimezone()
+        who_when = f"{format_day(local.date())} {local:%H:%M}"
         if c.author:
             who_when += f", {c.author}"
         click.echo(f"#{c.id} {_(c.kind)} ({who_when})" + (f" — {c.note}" if c.note else ""))
@@ -375,7 +428,7 @@ def order() -> None:
 @click.argument("ref")
 @click.option("--customer", required=True, help="Customer's name.")
 @click.option("--title", required=True, help="What is ordered.")
-@click.option("--quantity", type=click.IntRange(min=1), default=None, help="Quantity.")
+@click.option("--quantity", type=IntRange(min=1), default=None, help="Quantity.")
 @click.option("--received", type=DATE, default=None, help="Date the order came in.")
 @click.option("--due", type=DATE, default=None, help="Due date.")
 @pass_app
@@ -424,7 +477,7 @@ def order_list(app: AppContext, fmt: str) -> None:
     for header in (_("order"), _("customer"), _("title"), _("quantity"), _("due")):
         table.add_column(header)
     for o in orders:
-        table.add_row(o.ref, o.customer, o.title, str(o.quantity or ""), str(o.due or ""))
+        table.add_row(o.ref, o.customer, o.title, str(o.quantity or ""), format_day(o.due))
     console().print(table)
 
 

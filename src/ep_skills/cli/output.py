@@ -6,14 +6,18 @@ import csv
 import json
 import os
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import click
 
 __all__ = [
+    "command_hint",
     "console",
     "csv_writer",
     "echo_json",
@@ -50,6 +54,19 @@ def console(width: int | None = None) -> Any:
         force_terminal=colour,
         width=None if colour else (width or 140),
     )
+
+
+def command_hint() -> str:
+    """How to type ``ep-skills`` here, for the commands a message suggests: the bare name when
+    it is on the PATH, else the script installed beside this Python (``.venv/bin/ep-skills``
+    after ``python3 dev.py demo``), so that the suggestion runs as shown."""
+    if shutil.which("ep-skills"):
+        return "ep-skills"
+    script = shutil.which("ep-skills", path=str(Path(sys.executable).parent))
+    if script is None:
+        return "ep-skills"
+    shown = os.path.relpath(script)
+    return shlex.quote(script if shown.startswith("..") else shown)
 
 
 def echo_json(data: Any) -> None:

@@ -1,4 +1,5 @@
-"""Parameter types of the command line: dates as people type them, CODE=LEVEL pairs."""
+"""Parameter types of the command line: dates as people type them, CODE=LEVEL pairs, and
+whole numbers within bounds described in the user's language."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 from ep_skills.dates import parse_day
 from ep_skills.i18n import _
 
-__all__ = ["DATE", "LEVEL_PAIR", "parse_day"]
+__all__ = ["DATE", "LEVEL_PAIR", "IntRange", "parse_day"]
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -53,3 +54,18 @@ class LevelPair(click.ParamType):  # type: ignore[type-arg]
 
 DATE = DateType()
 LEVEL_PAIR = LevelPair()
+
+
+class IntRange(click.IntRange):
+    """Click's ``IntRange``, its bounds said in words of the user's language in ``--help``
+    and in errors: « de 1 à 4 », where click writes ``1<=x<=4`` in every language."""
+
+    def _describe_range(self) -> str:
+        # Click's own (private) hook for this text; open bounds are not used by ep-skills.
+        if self.min_open or self.max_open:
+            return super()._describe_range()
+        if self.min is not None and self.max is not None:
+            return _("{min}<=x<={max}").format(min=self.min, max=self.max)
+        if self.min is not None:
+            return _("x>={min}").format(min=self.min)
+        return _("x<={max}").format(max=self.max)

@@ -11,7 +11,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
-from ep_skills.i18n import N_, _
+from ep_skills.i18n import N_, _, ngettext
 
 __all__ = ["register"]
 
@@ -291,9 +291,12 @@ def import_rncp(file: str, fiche: str, diploma_id: str | None, output: str | Non
         raise EpSkillsError(_("{path} already exists").format(path=output))
     target.write_text(text, encoding="utf-8")
     click.echo(
-        _(
+        ngettext(
+            "{n} bloc of {fiche} written to {path}; complete it, then: ep-skills "
+            "referential check {path}",
             "{n} blocs of {fiche} written to {path}; complete it, then: ep-skills "
-            "referential check {path}"
+            "referential check {path}",
+            len(found.blocs),
         ).format(n=len(found.blocs), fiche=found.number, path=output)
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.cli.output import console, csv_writer, echo_json, format_option
+from ep_skills.cli.output import command_hint, console, csv_writer, echo_json, format_option
 from ep_skills.i18n import _, ngettext
 from ep_skills.referential.model import LOCAL_LEGEND, local_codes, shown_code
 
@@ -128,8 +128,8 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
         out.print(
             _(
                 "⚑ the score is enough, but a coverage rule is not met yet: "
-                'ep-skills explain "{name}" {code}'
-            ).format(name=person.name, code=flagged[0])
+                '{command} explain "{name}" {code}'
+            ).format(command=command_hint(), name=person.name, code=flagged[0])
         )
     out.print("")
     out.print(Text(_("Épreuves"), style="bold"))
@@ -333,7 +333,12 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
         out.print("  " + _("not acquired ({n}): {names}").format(n=len(gap.trainees), names=names))
         if gap.never_assessed:
             out.print(
-                "  " + _("never assessed: {names}").format(names=", ".join(gap.never_assessed))
+                "  "
+                + ngettext(
+                    "never assessed: {names}",
+                    "never assessed: {names}",
+                    len(gap.never_assessed),
+                ).format(names=", ".join(gap.never_assessed))
             )
         if gap.tasks:
             out.print("  " + _("tasks that give the chance:"))
@@ -351,7 +356,7 @@ def recompute(app: AppContext) -> None:
     """Rebuild every stored state from the evidence (after changing the school settings)."""
     with app.journal() as journal:
         count = journal.recompute()
-    click.echo(_("{n} states recomputed.").format(n=count))
+    click.echo(ngettext("{n} state recomputed.", "{n} states recomputed.", count).format(n=count))
 
 
 def register(cli: click.Group) -> None:

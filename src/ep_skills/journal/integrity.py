@@ -38,7 +38,7 @@ __all__ = [
     "verify",
 ]
 
-SEAL_VERSION = 2
+SEAL_VERSION = 3
 """The layout the digests of seals are computed with (column lists below). Never edit a
 released layout: add one, and keep computing old seals with theirs."""
 
@@ -120,7 +120,14 @@ _LAYOUT_2: dict[str, tuple[str, ...]] = {
         "recorded_at",
     ),
 }
-_LAYOUTS = {1: _LAYOUT_1, 2: _LAYOUT_2}
+# 3 (schema 9): photos of the work, by their content's hash (the bytes are checked against it
+# by verify), and their links to records.
+_LAYOUT_3: dict[str, tuple[str, ...]] = {
+    **_LAYOUT_2,
+    "photo": ("id", "sha256", "mime", "width", "height", "size", "recorded_at"),
+    "record_photo": ("id", "record", "sha256", "recorded_at"),
+}
+_LAYOUTS = {1: _LAYOUT_1, 2: _LAYOUT_2, 3: _LAYOUT_3}
 _ROWID_TABLES = _LAYOUTS[SEAL_VERSION]
 # Tables without a rowid, written with their task record: sealed by the record's range.
 _LINK_TABLES: dict[str, tuple[str, ...]] = {
@@ -266,6 +273,10 @@ def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
                 table=table, n=count
             )
         )
+    # A photo is sealed by its hash: bytes changed under it no longer match it.
+    for number, sha256, data in db.execute("SELECT id, sha256, data FROM photo ORDER BY id"):
+        if hashlib.sha256(data).hexdigest() != sha256:
+            problems.append(_("photo {n}: its content no longer matches its hash").format(n=number))
     for trainee, diploma, last in db.execute(
         "SELECT t.id, t.diploma, (SELECT to_diploma FROM trainee_transfer x "
         "WHERE x.trainee = t.id ORDER BY x.id DESC LIMIT 1) FROM trainee t"
@@ -287,6 +298,8 @@ _TABLE_WORDS = {
     "trainee_transfer": N_("diploma changes {first} to {last}"),
     "import_batch": N_("imports #{first} to #{last}"),
     "trainee_event": N_("trainee changes {first} to {last}"),
+    "photo": N_("photos {first} to {last}"),
+    "record_photo": N_("photos attached {first} to {last}"),
 }
 
 
@@ -298,6 +311,8 @@ _ONE_WORDS = {
     "trainee_transfer": N_("diploma change {first}"),
     "import_batch": N_("import #{first}"),
     "trainee_event": N_("trainee change {first}"),
+    "photo": N_("photo {first}"),
+    "record_photo": N_("photo attached {first}"),
 }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "Correction",
     "ImportBatch",
     "Order",
+    "Photo",
     "Role",
     "TaskRecord",
     "Trainee",
@@ -199,6 +200,20 @@ class ImportBatch:
         from ep_skills.forms import to_dict
 
         return to_dict(self)
+
+
+@frozen
+class Photo:
+    """A photo of the work (« photo de la pièce »), kept once by the SHA-256 of its content,
+    its metadata (place, device, date) stripped before it is stored."""
+
+    sha256: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    """Bytes."""
+    recorded_at: datetime | None = None
 
 
 @frozen

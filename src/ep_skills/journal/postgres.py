@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 SCHEMA = "ep_skills"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 OWNER_ROLE = "ep_skills_owner"
 """Owns the tables and runs the upgrades (no program connects with it day to day)."""
 APP_ROLE = "ep_skills_app"
@@ -91,6 +91,8 @@ _SCHOOL_TABLES = (
     "record_import",
     "competency_state",
     "entry_uid",
+    "photo",
+    "record_photo",
 )
 # Evidence and what it is attributed to: never updated, never deleted.
 _APPEND_ONLY = (
@@ -104,6 +106,8 @@ _APPEND_ONLY = (
     "import_batch",
     "record_import",
     "entry_uid",
+    "photo",
+    "record_photo",
 )
 
 _SCHOOL_COLUMN = (
@@ -398,6 +402,31 @@ MIGRATIONS: tuple[str, ...] = (
     END $$;
     CREATE TABLE schema_version (version INTEGER NOT NULL);
     INSERT INTO schema_version VALUES (0);
+    """,
+    # 2: photos of the work, kept once per school by their content's SHA-256, metadata
+    # stripped, attached to records; append-only like the rest (PROTECTIONS), the school's own.
+    f"""
+    CREATE TABLE photo (
+        {_SCHOOL_COLUMN},
+        sha256 {_TEXT} NOT NULL,
+        mime {_TEXT} NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        recorded_at {_TEXT} NOT NULL,
+        PRIMARY KEY (school, sha256)
+    );
+    CREATE TABLE record_photo (
+        {_SCHOOL_COLUMN},
+        record BIGINT NOT NULL,
+        sha256 {_TEXT} NOT NULL,
+        recorded_at {_TEXT} NOT NULL,
+        PRIMARY KEY (school, record, sha256),
+        FOREIGN KEY (school, record) REFERENCES task_record (school, id),
+        FOREIGN KEY (school, sha256) REFERENCES photo (school, sha256)
+    );
+    GRANT SELECT, INSERT ON photo, record_photo TO {APP_ROLE};
     """,
 )
 

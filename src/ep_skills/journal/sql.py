@@ -26,6 +26,7 @@ from ep_skills.journal.model import (
     AssessmentInput,
     ImportBatch,
     Order,
+    Photo,
     Role,
     TaskRecord,
     Trainee,
@@ -229,6 +230,14 @@ class SqlStorage:
             f"ON CONFLICT ({self._META_KEY}) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def meta_items(self, prefix: str) -> dict[str, str]:
+        # substr, not LIKE: a prefix may hold « _ » or « % », and both databases have it.
+        rows = self._read(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        )
+        return {str(row["key"]): str(row["value"]) for row in rows}
 
     # -- trainees and orders -----------------------------------------------------------------
 
@@ -559,6 +568,64 @@ class SqlStorage:
                 via=None,
             )
         )
+
+    # -- photos ------------------------------------------------------------------------------
+
+    def add_photo(self, photo: Photo, data: bytes) -> bool:
+        if self._read("SELECT 1 FROM photo WHERE sha256 = ?", (photo.sha256,)):
+            return False
+        self._write(
+            "INSERT INTO photo (sha256, mime, width, height, size, data, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (photo.sha256, photo.mime, photo.width, photo.height, len(data), data, _now()),
+        )
+        return True
+
+    def attach_photo(self, record_id: int, sha256: str) -> None:
+        self._write(
+            "INSERT INTO record_photo (record, sha256, recorded_at) VALUES (?, ?, ?)",
+            (record_id, sha256, _now()),
+        )
+
+    @staticmethod
+    def _photo(row: Mapping[str, Any]) -> Photo:
+        return Photo(
+            sha256=str(row["sha256"]),
+            mime=str(row["mime"]),
+            width=int(row["width"]),
+            height=int(row["height"]),
+            size=int(row["size"]),
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
+
+    _PHOTO = "p.sha256, p.mime, p.width, p.height, p.size, p.recorded_at"
+
+    def photo(self, sha256: str) -> tuple[Photo, bytes] | None:
+        rows = self._read(
+            f"SELECT {self._PHOTO}, p.data FROM photo p WHERE p.sha256 = ?", (sha256,)
+        )
+        return (self._photo(rows[0]), bytes(rows[0]["data"])) if rows else None
+
+    def record_photos(self, record_id: int) -> list[Photo]:
+        rows = self._read(
+            f"SELECT {self._PHOTO} FROM record_photo rp JOIN photo p ON p.sha256 = rp.sha256 "
+            "WHERE rp.record = ? ORDER BY rp.recorded_at, rp.sha256",
+            (record_id,),
+        )
+        return [self._photo(row) for row in rows]
+
+    def trainee_photos(self, trainee: int) -> list[tuple[int, date, Photo]]:
+        rows = self._read(
+            f"SELECT rp.record, r.day, {self._PHOTO} FROM record_photo rp "
+            "JOIN record_trainee rt ON rt.record = rp.record "
+            "JOIN task_record r ON r.id = rp.record "
+            "JOIN photo p ON p.sha256 = rp.sha256 "
+            "WHERE rt.trainee = ? ORDER BY r.day DESC, rp.record DESC, rp.sha256",
+            (trainee,),
+        )
+        return [
+            (int(row["record"]), date.fromisoformat(row["day"]), self._photo(row)) for row in rows
+        ]
 
     def add_import(self, batch: ImportBatch, records: Sequence[tuple[int, int]]) -> ImportBatch:
         """Record an import and link the records it wrote, as ``(record id, file row)``."""

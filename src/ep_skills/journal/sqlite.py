@@ -25,7 +25,7 @@ from ep_skills.journal.sql import SqlStorage
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -352,6 +352,45 @@ MIGRATIONS: tuple[str, ...] = (
                  OR uid = NEW.uid)
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
     """,
+    # 9: a record's rows by record (its page, a correction of the whole record, an import
+    # recognising what is there): without it each read scanned every assessment. Photos of
+    # the work (« photo de la pièce »), kept once by their content's SHA-256, metadata
+    # stripped, attached to records; evidence like the rest: append-only and sealed.
+    """
+    CREATE INDEX assessment_by_record ON assessment (record);
+    CREATE TABLE photo (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        mime TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE record_photo (
+        id INTEGER PRIMARY KEY,
+        record INTEGER NOT NULL REFERENCES task_record (id),
+        sha256 TEXT NOT NULL REFERENCES photo (sha256),
+        recorded_at TEXT NOT NULL,
+        UNIQUE (record, sha256)
+    );
+    CREATE TRIGGER photo_append_only_update BEFORE UPDATE ON photo
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER photo_append_only_delete BEFORE DELETE ON photo
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER photo_no_replace BEFORE INSERT ON photo
+    WHEN EXISTS (SELECT 1 FROM photo WHERE id = NEW.id OR sha256 = NEW.sha256)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_photo_append_only_update BEFORE UPDATE ON record_photo
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_photo_append_only_delete BEFORE DELETE ON record_photo
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER record_photo_no_replace BEFORE INSERT ON record_photo
+    WHEN EXISTS (SELECT 1 FROM record_photo WHERE id = NEW.id
+                 OR (record = NEW.record AND sha256 = NEW.sha256))
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
 )
 
 
@@ -383,6 +422,18 @@ def _translate(exc: sqlite3.Error, path: str) -> JournalFileError:
     else:
         message = _("journal error on {path}: {error}").format(path=path, error=exc)
     return JournalFileError(message)
+
+
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writers(path: str) -> threading.RLock:
+    """The lock the writers of this process take for the journal at ``path`` (re-entrant: a
+    thread that opened the file twice still meets SQLite's own lock, as before)."""
+    key = path if path == ":memory:" else os.path.realpath(path)
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.RLock())
 
 
 class SqliteStorage(SqlStorage):
@@ -610,9 +661,17 @@ class SqliteStorage(SqlStorage):
                     path=self.path
                 )
             )
+        # The writers of this process queue on a lock of the file's own: they go in turn, in
+        # order, where SQLite's busy handler would make them poll with sleeps of up to 100 ms
+        # (ten tablets recording at once waited seconds). Other processes still wait on
+        # SQLite's lock, within the busy timeout.
+        writers = _writers(self.path)
+        if not writers.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise _translate(sqlite3.OperationalError("database is locked"), self.path)
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            writers.release()
             raise _translate(exc, self.path) from None
         self._depth = 1
         try:
@@ -632,6 +691,7 @@ class SqliteStorage(SqlStorage):
                 raise _translate(exc, self.path) from None
         finally:
             self._depth = 0
+            writers.release()
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back (a full disk, an I/O error): a failing ROLLBACK

@@ -17,6 +17,7 @@ from ep_skills.journal.model import (
     Assessment,
     ImportBatch,
     Order,
+    Photo,
     Role,
     TaskRecord,
     Trainee,
@@ -86,6 +87,9 @@ class Storage(Protocol):
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the journal's own settings."""
 
+    def meta_items(self, prefix: str) -> dict[str, str]:
+        """Every key of the journal's own settings that begins with ``prefix``, with its value."""
+
     # people and orders
     def add_trainee(self, trainee: Trainee) -> Trainee:
         """Insert a trainee (``id`` 0 means: allocate one); returns it with its id."""
@@ -153,6 +157,23 @@ class Storage(Protocol):
     def add_import(self, batch: ImportBatch, records: Sequence[tuple[int, int]]) -> ImportBatch:
         """Record an import (``id`` 0: allocate one) and link the records it wrote, given as
         ``(record id, row of the file)``; returns it with its id."""
+
+    def add_photo(self, photo: Photo, data: bytes) -> bool:
+        """Keep a photo's bytes under its hash, unless they are there already; returns
+        whether they were new. Inside ``transaction()``."""
+
+    def attach_photo(self, record_id: int, sha256: str) -> None:
+        """Attach a kept photo to a task record (once). Inside ``transaction()``."""
+
+    def photo(self, sha256: str) -> tuple[Photo, bytes] | None:
+        """A kept photo and its bytes, or None."""
+
+    def record_photos(self, record_id: int) -> list[Photo]:
+        """The photos attached to a task record, in the order they were attached."""
+
+    def trainee_photos(self, trainee: int) -> list[tuple[int, date, Photo]]:
+        """``(record id, day, photo)`` of every photo attached to a record naming the
+        trainee, the newest day first."""
 
     def imports(self) -> list[ImportBatch]:
         """Every import, oldest first."""

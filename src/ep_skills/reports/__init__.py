@@ -37,20 +37,34 @@ __all__ = [
     "grid_pdf",
     "livret_html",
     "livret_pdf",
+    "template_environment",
     "write_pdf",
 ]
 
 
 def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    return template_environment()
+
+
+def template_environment(*folders: str, paged: bool = True) -> Any:
+    """The reports' Jinja2 environment (filters, globals, escaping), its templates found
+    first in ``folders`` of the package, then in the reports' own: another view (the bench
+    page) reuses the reports' blocks without copying them.
+
+    ``paged``: text is laid out for a paged report (:func:`breakable`); a screen wraps long
+    words with CSS instead, and its form values (tokens, ids) must reach the browser intact.
+    """
+    from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
     environment = Environment(
-        loader=PackageLoader("ep_skills", "reports/templates"),
+        loader=ChoiceLoader(
+            [PackageLoader("ep_skills", folder) for folder in (*folders, "reports/templates")]
+        ),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=breakable,
+        finalize=breakable if paged else None,
     )
     environment.globals.update(
         _=_,

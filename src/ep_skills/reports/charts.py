@@ -14,7 +14,7 @@ from typing import Any
 from ep_skills.i18n import _
 from ep_skills.referential.settings import Scale
 
-__all__ = ["bloc_chart", "history_chart"]
+__all__ = ["bloc_chart", "history_chart", "prepare"]
 
 _COLOURS = {"red": "#c0392b", "yellow": "#e0a800", "green": "#2e8b57", "grey": "#9e9e9e"}
 _HATCHES = ("xx", "//", "", "..")
@@ -51,6 +51,12 @@ def _pyplot() -> Any:
         }
     )
     return plt
+
+
+def prepare() -> None:
+    """Import matplotlib now: the first import takes seconds, a server does it before its
+    first livret is asked for."""
+    _pyplot()
 
 
 def _svg(figure: Any) -> str:

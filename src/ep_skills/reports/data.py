@@ -15,6 +15,7 @@ from ep_skills.api import Journal
 from ep_skills.engine.compute import CompetencyState, effective_assessments
 from ep_skills.engine.explain import coverage_words
 from ep_skills.engine.rollup import NodeState, Progress
+from ep_skills.errors import NotFoundError
 from ep_skills.i18n import N_, _
 from ep_skills.journal.model import Assessment, Role, Trainee, chain_roots
 from ep_skills.referential.model import Referential
@@ -33,6 +34,7 @@ __all__ = [
     "EvidenceLine",
     "TraineeReport",
     "cohort_report",
+    "competency_line",
     "evidence_lines",
     "month_ends",
     "not_acquired_because",
@@ -195,6 +197,45 @@ class TraineeReport:
     official entry; empty while there is none."""
     method: str
     limit: int
+    photos: tuple[PhotoLine, ...] = ()
+    """The newest photos of the trainee's work (at most :data:`PHOTOS_IN_LIVRET`)."""
+
+
+PHOTOS_IN_LIVRET = 12
+
+
+@frozen
+class PhotoLine:
+    """A photo of the work as the livret shows it: a small copy, inline."""
+
+    record: int
+    day: date
+    task: str
+    data_uri: str
+    """``data:image/jpeg;base64,…``: the livret is one self-contained file."""
+
+
+def _photo_lines(
+    journal: Journal, person: Trainee, tasks: Mapping[str, str]
+) -> tuple[PhotoLine, ...]:
+    import base64
+
+    from ep_skills.photos import thumbnail
+
+    lines = []
+    for record_id, day, photo in journal.trainee_photos(person.id)[:PHOTOS_IN_LIVRET]:
+        _kept, data = journal.photo(photo.sha256)
+        record = journal.task_record(record_id)
+        small = base64.b64encode(thumbnail(data)).decode("ascii")
+        lines.append(
+            PhotoLine(
+                record_id,
+                day,
+                tasks.get(record.task or "", record.task or record.description or ""),
+                f"data:image/jpeg;base64,{small}",
+            )
+        )
+    return tuple(lines)
 
 
 def _style(scale: Scale, code: str | None) -> tuple[str, str, str]:
@@ -296,6 +337,39 @@ def not_acquired_because(scale: Scale, state: CompetencyState | None) -> tuple[s
     return tuple(reasons)
 
 
+@frozen
+class _Sources:
+    """What a trainee's evidence lines are made of, read once for the whole report."""
+
+    rows: Mapping[str, list[Assessment]]
+    """Each leaf's rows (corrections and carried-over evidence included), oldest first."""
+    customers: Mapping[str, str]
+    described: Mapping[int, str]
+    """What was done, for the records that name no catalogue task."""
+
+
+def _sources(
+    journal: Journal, person: Trainee, rows: Mapping[str, list[Assessment]] | None = None
+) -> _Sources:
+    # One read of the trainee's rows for every leaf, rather than one per leaf; the records
+    # are read only for the few rows that name no catalogue task.
+    if rows is None:
+        rows = journal.evidence_by_competency(person.id)
+    untitled = {row.record for found in rows.values() for row in found if not row.task}
+    described = {}
+    for record_id in sorted(untitled):
+        record = journal.storage.record(record_id)
+        if record is not None and record.description:
+            described[record_id] = record.description
+    refs = {row.order for found in rows.values() for row in found if row.order}
+    if len(refs) <= 20:  # one competency's few orders: read those, not the school's thousands
+        orders = [journal.storage.order(ref) for ref in sorted(refs)]
+        customers = {o.ref: o.customer for o in orders if o is not None}
+    else:
+        customers = {o.ref: o.customer for o in journal.orders()}
+    return _Sources(rows, customers, described)
+
+
 def _lines(
     journal: Journal,
     person: Trainee,
@@ -304,13 +378,12 @@ def _lines(
     referential: Referential,
     depth: int = 0,
     with_evidence: bool = True,
+    sources: _Sources | None = None,
 ) -> list[CompetencyLine]:
-    customers = {o.ref: o.customer for o in journal.orders()} if with_evidence else {}
-    described = (
-        {r.id: r.description for r in journal.storage.records(person.id) if r.description}
-        if with_evidence
-        else {}
-    )
+    if with_evidence and sources is None:
+        sources = _sources(journal, person)
+    customers = sources.customers if sources else {}
+    described = sources.described if sources else {}
     tasks = {t.id: t.title for t in referential.tasks}
     indicators = {c.code: c.indicators for c in referential.all_competencies()}
 
@@ -324,8 +397,8 @@ def _lines(
             selves: list[EvidenceLine] = []
             older = self_older = 0
             on_orders: tuple[str, ...] = ()
-            if with_evidence and not node.children:
-                rows = journal.evidence(person.id, node.code)
+            if sources is not None and not node.children:
+                rows = sources.rows.get(node.code, [])
                 for entry in evidence_lines(rows, tasks, customers, described):
                     (selves if entry.self_assessment else evidence).append(entry)
                 on_orders = tuple(dict.fromkeys(e.order for e in evidence if e.order and e.counts))
@@ -396,11 +469,41 @@ def _epreuves(progress: Progress, titles: dict[str, str]) -> tuple[EpreuveLine, 
     )
 
 
-def trainee_report(journal: Journal, trainee: str | int | Trainee) -> TraineeReport:
-    """The livret's content for one trainee."""
+def competency_line(journal: Journal, trainee: str | int | Trainee, code: str) -> CompetencyLine:
+    """One leaf competency of a trainee's livret, with its evidence (what a screen shows when
+    the competency is opened)."""
+    person = journal.trainee(trainee)
+    info = journal.diploma(person.diploma)
+    node = journal.progress(person.id).node(code)
+    if node is None or node.children:
+        raise NotFoundError(
+            _("unknown competency {code!r} for {diploma}").format(
+                code=code, diploma=info.referential.id
+            ),
+            field="competency",
+            value=code,
+        )
+    sources = _sources(journal, person, {code: journal.evidence(person.id, code)})
+    return _lines(journal, person, [node], info.scale, info.referential, sources=sources)[0]
+
+
+def trainee_report(
+    journal: Journal,
+    trainee: str | int | Trainee,
+    *,
+    history: bool = True,
+    evidence: bool = True,
+) -> TraineeReport:
+    """The livret's content for one trainee.
+
+    ``history``: with the month-by-month chart's points (a progress computed per month);
+    ``evidence``: with each competency's entries (a screen may show them on demand, with
+    :func:`competency_line`).
+    """
     person = journal.trainee(trainee)
     info = journal.diploma(person.diploma)
     progress = journal.progress(person.id)
+    sources = _sources(journal, person) if evidence else None
     blocs = tuple(
         BlocSection(
             b.id,
@@ -408,19 +511,33 @@ def trainee_report(journal: Journal, trainee: str | int | Trainee) -> TraineeRep
             b.kind,
             b.acquired,
             b.total,
-            tuple(_lines(journal, person, b.competencies, info.scale, info.referential)),
+            tuple(
+                _lines(
+                    journal,
+                    person,
+                    b.competencies,
+                    info.scale,
+                    info.referential,
+                    with_evidence=evidence,
+                    sources=sources,
+                )
+            ),
         )
         for b in progress.blocs
         if b.total
     )
-    # The chart starts with the month of the first official entry that still counts: no flat
-    # line over the months before anything was recorded (nor for a self-assessment alone).
-    counting = effective_assessments(journal.storage.assessments(person.id))
-    first = min((r.day for r in counting if r.role != Role.AUTO), default=None)
-    history = tuple(
-        (day, _share(journal.progress(person.id, as_of=day)))
-        for day in (month_ends(first, journal.today) if first else ())
-    )
+    points: tuple[tuple[date, float], ...] = ()
+    if history:
+        # The chart starts with the month of the first official entry that still counts: no
+        # flat line over the months before anything was recorded (nor for a self-assessment
+        # alone).
+        counting = effective_assessments(journal.storage.assessments(person.id))
+        first = min((r.day for r in counting if r.role != Role.AUTO), default=None)
+        days = month_ends(first, journal.today) if first else []
+        points = tuple(
+            (day, _share(state))
+            for day, state in zip(days, journal.progress_over_time(person.id, days), strict=True)
+        )
     return TraineeReport(
         school=journal.storage.get_meta("school"),
         trainee=person,
@@ -432,9 +549,14 @@ def trainee_report(journal: Journal, trainee: str | int | Trainee) -> TraineeRep
         epreuves=_epreuves(
             progress, {c.code: c.title for c in info.referential.all_competencies()}
         ),
-        history=history,
+        history=points,
         method=info.settings.method,
         limit=info.settings.limit,
+        photos=(
+            _photo_lines(journal, person, {t.id: t.title for t in info.referential.tasks})
+            if evidence
+            else ()
+        ),
     )
 
 
