@@ -518,3 +518,26 @@ def test_serve_in_a_real_process(tmp_path: Path) -> None:
         out, err = server.communicate(timeout=30)
     assert f"http://localhost:{port}/" in out
     assert "Traceback" not in err
+
+
+def test_a_journal_that_becomes_unavailable_is_said_in_french(
+    client: TestClient, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file locked by another program, the server down: one clear message, no page of
+    half-read data, and nothing written."""
+    from ep_skills.errors import JournalUnavailableError
+
+    csrf = sign_in(client)
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise JournalUnavailableError("le journal est verrouillé par un autre programme")
+
+    monkeypatch.setattr(journal.storage, "meta_items", unavailable)
+    page = client.get("/trainees")
+    assert page.status_code == 503
+    assert "le journal est verrouillé par un autre programme" in page.text
+    assert "Léa Martin" not in page.text
+    sent = _record(client, csrf, journal)
+    assert sent.status_code == 503
+    monkeypatch.undo()
+    assert journal.storage.count_assessments() == 0

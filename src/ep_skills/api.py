@@ -81,6 +81,7 @@ from ep_skills.states import DiplomaInfo, StateKeeper, check_usable, diploma_inf
 
 if TYPE_CHECKING:
     from ep_skills.engine.explain import Explanation
+    from ep_skills.engine.missing import StillMissing
 
 __all__ = [
     "KEEP",
@@ -155,6 +156,17 @@ def _check_context(value: object) -> dict[str, tuple[str, ...]]:
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
     return _(" (did you mean: {names}?)").format(names=", ".join(close)) if close else ""
+
+
+def _unknown_competency(
+    code: str, diploma: str, known: Iterable[str], field: str = "competency"
+) -> NotFoundError:
+    return NotFoundError(
+        _("unknown competency {code!r} for {diploma}").format(code=code, diploma=diploma)
+        + _suggest(code, known),
+        field=field,
+        value=code,
+    )
 
 
 @frozen
@@ -753,14 +765,7 @@ class Journal:
             raise InvalidValueError(_("the record assesses no competency"), field="competencies")
         for code, value in chosen.items():
             if code not in info.leaves:
-                raise NotFoundError(
-                    _("unknown competency {code!r} for {diploma}").format(
-                        code=code, diploma=info.referential.id
-                    )
-                    + _suggest(code, info.leaves),
-                    field="competencies",
-                    value=code,
-                )
+                raise _unknown_competency(code, info.referential.id, info.leaves, "competencies")
             if info.scale.level(value) is None:
                 known = ", ".join(lv.code for lv in info.scale.levels)
                 raise InvalidValueError(
@@ -1314,14 +1319,7 @@ class Journal:
         codes = set(info.leaves)
         parents = {node.code for node in referential.all_competencies()}
         if competency not in codes and competency not in parents:
-            raise NotFoundError(
-                _("unknown competency {code!r} for {diploma}").format(
-                    code=competency, diploma=referential.id
-                )
-                + _suggest(competency, parents),
-                field="competency",
-                value=competency,
-            )
+            raise _unknown_competency(competency, referential.id, parents)
         if competency not in codes:
             progress = self.progress(person.id)
             node = progress.node(competency)
@@ -1333,7 +1331,53 @@ class Journal:
         wanted = {row.record for row in rows}
         records = [r for r in self.storage.records(person.id) if r.id in wanted]
         return Explanation(
-            person, referential, info.scale, info.settings, state, tuple(rows), None, tuple(records)
+            person,
+            referential,
+            info.scale,
+            info.settings,
+            state,
+            tuple(rows),
+            None,
+            tuple(records),
+            missing=self._still_missing(info, competency, rows),
+        )
+
+    def still_missing(
+        self, trainee: str | int | Trainee, competency: str | None = None
+    ) -> dict[str, StillMissing]:
+        """What each leaf competency of a trainee still misses to be acquired, at the least
+        (« ce qui manque encore »): how many more assessments, at which level, on how many
+        orders not used for it yet, with what autonomy, not before which day — under the
+        settings in force, if recorded today (:mod:`ep_skills.engine.missing`). Acquired
+        ones are included, saying so; ``competency`` keeps one leaf.
+        """
+        person = self.trainee(trainee)
+        info = self.diploma(person.diploma)
+        own = {c.code for c in info.referential.for_option(person.option).all_competencies()}
+        codes = [
+            code
+            for code in info.leaves
+            if code in own and (competency is None or code == competency)
+        ]
+        if competency is not None and not codes:
+            raise _unknown_competency(competency, info.referential.id, info.leaves)
+        rows = self.evidence_by_competency(person)
+        return {code: self._still_missing(info, code, rows.get(code, [])) for code in codes}
+
+    def _still_missing(
+        self, info: DiplomaInfo, code: str, rows: Sequence[Assessment]
+    ) -> StillMissing:
+        from ep_skills.engine.compute import summarise
+        from ep_skills.engine.missing import still_missing
+
+        today = self.today
+        summary = summarise(code, rows, scale=info.scale, settings=info.settings, today=today)
+        return still_missing(
+            summary,
+            scale=info.scale,
+            settings=info.settings,
+            methods=self.registry.methods(),
+            today=today,
         )
 
 

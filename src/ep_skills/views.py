@@ -8,6 +8,7 @@ from attrs import frozen
 
 from ep_skills import forms
 from ep_skills.api import Journal
+from ep_skills.engine.missing import StillMissing
 from ep_skills.referential.model import CatalogueTask
 
 __all__ = ["Gap", "GapTrainee", "cohort_gaps"]
@@ -21,6 +22,8 @@ class GapTrainee:
     name: str
     never_assessed: bool
     """Whether they were never assessed on it at all."""
+    missing: StillMissing | None = None
+    """What they still miss to acquire it, at the least (when asked for)."""
 
 
 @frozen
@@ -55,28 +58,40 @@ class Gap:
         return forms.to_dict(self)
 
 
-def cohort_gaps(journal: Journal, cohort: str | None = None) -> list[Gap]:
-    """Every competency not acquired by someone of the cohort, the most missed first."""
+def cohort_gaps(journal: Journal, cohort: str | None = None, *, missing: bool = False) -> list[Gap]:
+    """Every competency not acquired by someone of the cohort, the most missed first.
+
+    ``missing``: with what each trainee still misses on it, at the least
+    (:meth:`Journal.still_missing`: one read of each trainee's evidence).
+    """
     gaps = []
     rows = journal.cohort_progress(cohort)
+    still = {person.id: journal.still_missing(person) for person, _p in rows} if missing else {}
     for diploma in sorted({person.diploma for person, _p in rows}):
         info = journal.diploma(diploma)
         group = [(person, progress) for person, progress in rows if person.diploma == diploma]
         order = list(info.leaves)
         for code in order:
-            missing = []
+            lacking: list[GapTrainee] = []
             for person, progress in group:
                 node = progress.node(code)
                 if node is None:
                     continue  # not in this trainee's option of the diploma
                 if not node.acquired:
-                    missing.append(GapTrainee(person.id, person.name, node.state is None))
-            if not missing:
+                    lacking.append(
+                        GapTrainee(
+                            person.id,
+                            person.name,
+                            node.state is None,
+                            still.get(person.id, {}).get(code),
+                        )
+                    )
+            if not lacking:
                 continue
             tasks = tuple(
                 t
                 for t in info.referential.tasks
                 if any(link.code == code for link in t.competencies)
             )
-            gaps.append(Gap(diploma, code, info.leaves[code].title, tuple(missing), tasks))
+            gaps.append(Gap(diploma, code, info.leaves[code].title, tuple(lacking), tasks))
     return sorted(gaps, key=lambda g: (-len(g.missing), g.diploma))

@@ -80,6 +80,9 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
             bar=_bar(progress.readiness), share=progress.readiness
         )
     )
+    from ep_skills.engine.missing import missing_short
+
+    missing = journal.still_missing(person)
     flagged: list[str] = []
     for bloc in progress.blocs:
         if not bloc.total:
@@ -109,6 +112,10 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
                 if node.leaf.self_state:
                     own = _state_style(scale, node.leaf.self_state)[1]
                     detail += " · " + _("self: {label}").format(label=own)
+            if node.leaf is not None and node.code in missing and not node.acquired:
+                short = missing_short(missing[node.code])
+                if short:
+                    detail += (" · " if detail else "") + _("missing: {what}").format(what=short)
             table.add_row(
                 Text(symbol, style=colour),
                 "  " * depth + shown_code(node.code, local),
@@ -313,7 +320,7 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
     from ep_skills.views import cohort_gaps
 
     with app.journal() as journal:
-        found = cohort_gaps(journal, cohort)
+        found = cohort_gaps(journal, cohort, missing=True)
     if fmt == "json":
         echo_json([gap.to_dict() for gap in found])
         return
@@ -322,6 +329,8 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
         return
     from rich.text import Text
 
+    from ep_skills.engine.missing import missing_short
+
     out = console()
     with app.journal() as journal:
         local = frozenset().union(
@@ -329,7 +338,10 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
         )
     for gap in found:
         out.print(Text(f"{shown_code(gap.code, local)} {gap.title}", style="bold"))
-        names = ", ".join(gap.trainees)
+        names = ", ".join(
+            f"{t.name} ({missing_short(t.missing)})" if t.missing is not None else t.name
+            for t in gap.missing
+        )
         out.print("  " + _("not acquired ({n}): {names}").format(n=len(gap.trainees), names=names))
         if gap.never_assessed:
             out.print(

@@ -21,6 +21,7 @@ from attrs import frozen
 from ep_skills import forms
 from ep_skills.engine.compute import CompetencyState, CoverageCheck, effective_assessments
 from ep_skills.engine.layers import EffectiveSettings
+from ep_skills.engine.missing import StillMissing, missing_words
 from ep_skills.engine.rollup import NodeState
 from ep_skills.i18n import N_, _, format_day, ngettext, using_language
 from ep_skills.journal.model import Assessment, Role, TaskRecord, Trainee, chain_roots
@@ -151,6 +152,8 @@ class Explanation:
     rows: tuple[Assessment, ...]
     node: NodeState | None
     records: tuple[TaskRecord, ...] = ()
+    missing: StillMissing | None = None
+    """For a leaf not acquired yet: the smallest evidence that would make it acquired."""
 
     def with_records(self, records: Iterable[TaskRecord]) -> Explanation:
         """The same explanation, showing the notes and descriptions of these task records."""
@@ -410,6 +413,10 @@ class Explanation:
         why = self._why_not_acquired(state)
         if why:
             lines.append(why)
+        if self.missing is not None and not self.missing.acquired:
+            lines.append(
+                _("Still missing: {what}.").format(what=missing_words(self.missing, self.scale))
+            )
         lines.extend(self._other_lines(entries, by_id))
         return lines
 
@@ -580,6 +587,7 @@ class Explanation:
             self_score=state.self_score,
             self_state=state.self_state,
             history=state.history,
+            missing=self.missing,
         )
         rows = tuple(self._row_form(entry) for entry in self.entries())
         return ExplanationForm(trainee, diploma, competency, leaf, rows)
@@ -721,6 +729,8 @@ class ExplainedLeaf:
     self_state: str | None
     history: int
     """Every row considered, corrections and withdrawn ones included."""
+    missing: StillMissing | None = None
+    """The smallest evidence that would make it acquired (« ce qui manque encore »)."""
 
 
 @frozen
