@@ -22,7 +22,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,7 @@ from ep_skills.journal.model import (
     TaskRecord,
     Trainee,
     TraineeChange,
+    effective_assessments,
     name_key,
 )
 from ep_skills.journal.storage import StateRow, Storage
@@ -82,6 +83,8 @@ from ep_skills.states import DiplomaInfo, StateKeeper, check_usable, diploma_inf
 if TYPE_CHECKING:
     from ep_skills.engine.explain import Explanation
     from ep_skills.engine.missing import StillMissing
+    from ep_skills.engine.outlook import EpreuveOutlook
+    from ep_skills.journal.exams import ExamMode, ExamSession
 
 __all__ = [
     "KEEP",
@@ -1363,6 +1366,90 @@ class Journal:
             raise _unknown_competency(competency, info.referential.id, info.leaves)
         rows = self.evidence_by_competency(person)
         return {code: self._still_missing(info, code, rows.get(code, [])) for code in codes}
+
+    def set_exam_session(
+        self,
+        day: date,
+        *,
+        mode: ExamMode | str = "ponctuel",
+        cohort: str | None = None,
+        trainee: str | int | Trainee | None = None,
+    ) -> ExamSession:
+        """When and how a cohort sits the exam (« session d'examen »), or one trainee when
+        theirs differs. The latest setting wins; earlier ones stay in the journal."""
+        from ep_skills.journal.exams import ExamMode, ExamSession, save_exam_session
+
+        if (cohort is None) == (trainee is None):
+            raise InvalidValueError(
+                _("give either a cohort or a trainee for the exam session"), field="cohort"
+            )
+        try:
+            chosen = ExamMode(mode)
+        except ValueError:
+            raise InvalidValueError(
+                _("unknown exam mode {mode!r} (known: {known})").format(
+                    mode=mode, known=", ".join(m.value for m in ExamMode)
+                ),
+                field="mode",
+                value=mode,
+            ) from None
+        session = ExamSession(
+            day=check_day(day, "date") or self.today,
+            mode=chosen,
+            cohort=check_text(cohort, "cohort", strict=True) if cohort is not None else None,
+            trainee=self.trainee(trainee).id if trainee is not None else None,
+        )
+        if session.cohort is not None and not self.storage.trainees(session.cohort):
+            raise NotFoundError(
+                _("no trainee in cohort {cohort!r}").format(cohort=session.cohort),
+                field="cohort",
+                value=session.cohort,
+            )
+        with self.storage.transaction():
+            save_exam_session(self.storage, session)
+        return session
+
+    def exam_session(self, trainee: str | int | Trainee) -> ExamSession | None:
+        """The trainee's exam session: their own, else their cohort's, else None."""
+        from ep_skills.journal.exams import exam_sessions
+
+        person = self.trainee(trainee)
+        cohorts, own = exam_sessions(self.storage)
+        return own.get(person.id) or (cohorts.get(person.cohort) if person.cohort else None)
+
+    def outlook(self, trainee: str | int | Trainee) -> tuple[EpreuveOutlook, ...]:
+        """Each épreuve on track, at risk or behind against the weeks left before the
+        trainee's exam, with the competency that decides it and why
+        (:mod:`ep_skills.engine.outlook`)."""
+        from ep_skills.engine.outlook import PACE_WEEKS, outlook
+
+        person = self.trainee(trainee)
+        info = self.diploma(person.diploma)
+        rows = self.evidence_by_competency(person)
+        missing = {code: self._still_missing(info, code, found) for code, found in rows.items()}
+        for code in info.leaves:
+            missing.setdefault(code, self._still_missing(info, code, []))
+        since = self.today - timedelta(weeks=PACE_WEEKS)
+        pace = {
+            code: sum(
+                1
+                for row in effective_assessments(found)
+                if row.role != Role.AUTO
+                and since < row.day <= self.today
+                and (level := info.scale.level(row.level)) is not None
+                and level.scoring
+            )
+            / PACE_WEEKS
+            for code, found in rows.items()
+        }
+        session = self.exam_session(person)
+        return outlook(
+            self.progress(person.id),
+            missing,
+            pace,
+            exam=session.day if session else None,
+            today=self.today,
+        )
 
     def _still_missing(
         self, info: DiplomaInfo, code: str, rows: Sequence[Assessment]

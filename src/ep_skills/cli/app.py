@@ -291,6 +291,7 @@ def cli(
 def _register_commands() -> None:
     from ep_skills.cli import (
         evidence_cmds,
+        exam_cmds,
         journal_cmds,
         referential_cmds,
         report_cmds,
@@ -302,6 +303,7 @@ def _register_commands() -> None:
     referential_cmds.register(cli)
     journal_cmds.register(cli)
     evidence_cmds.register(cli)
+    exam_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
     server_cmds.register(cli)

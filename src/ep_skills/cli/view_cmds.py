@@ -9,7 +9,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import command_hint, console, csv_writer, echo_json, format_option
-from ep_skills.i18n import _, ngettext
+from ep_skills.i18n import _, format_day, ngettext
 from ep_skills.referential.model import LOCAL_LEGEND, local_codes, shown_code
 
 __all__ = ["print_cohort", "register"]
@@ -138,8 +138,17 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
                 '{command} explain "{name}" {code}'
             ).format(command=command_hint(), name=person.name, code=flagged[0])
         )
+    from ep_skills.engine.outlook import outlook_words
+
+    session = journal.exam_session(person)
+    outlooks = {o.code: o for o in journal.outlook(person)} if session else {}
     out.print("")
-    out.print(Text(_("Épreuves"), style="bold"))
+    heading = _("Épreuves")
+    if session is not None:
+        heading += " — " + _("exam session: {day} ({mode})").format(
+            day=format_day(session.day), mode=session.mode
+        )
+    out.print(Text(heading, style="bold"))
     for e in progress.epreuves:
         if not e.total:
             continue
@@ -147,6 +156,8 @@ def _print_trainee(journal: Any, person: Any, progress: Any) -> None:
         ready = _("ready") if e.ready else _("missing: {codes}").format(codes=", ".join(e.missing))
         code = shown_code(e.code, local)
         out.print(f"  {code} {e.title} (coef. {coef}) {_bar(e.share)} {e.share:.0%} — {ready}")
+        if e.code in outlooks and not e.ready:
+            out.print("      " + outlook_words(outlooks[e.code], session.day if session else None))
     if local:
         out.print("")
         out.print(_(LOCAL_LEGEND))

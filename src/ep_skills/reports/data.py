@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
-from attrs import frozen
+from attrs import field, frozen
 
 from ep_skills.api import Journal
 from ep_skills.engine.compute import CompetencyState, effective_assessments
@@ -17,6 +17,7 @@ from ep_skills.engine.explain import coverage_words
 from ep_skills.engine.rollup import NodeState, Progress
 from ep_skills.errors import NotFoundError
 from ep_skills.i18n import N_, _
+from ep_skills.journal.exams import ExamSession
 from ep_skills.journal.model import Assessment, Role, Trainee, chain_roots
 from ep_skills.referential.model import Referential
 from ep_skills.referential.settings import Scale
@@ -36,6 +37,7 @@ __all__ = [
     "cohort_report",
     "competency_line",
     "evidence_lines",
+    "exam_outlook",
     "month_ends",
     "not_acquired_because",
     "trainee_report",
@@ -199,6 +201,9 @@ class TraineeReport:
     limit: int
     photos: tuple[PhotoLine, ...] = ()
     """The newest photos of the trainee's work (at most :data:`PHOTOS_IN_LIVRET`)."""
+    exam: ExamSession | None = None
+    outlook: Mapping[str, tuple[str, str]] = field(factory=dict)
+    """Épreuve code → (status, the verdict in words) against the exam's date."""
 
 
 PHOTOS_IN_LIVRET = 12
@@ -526,6 +531,7 @@ def trainee_report(
         for b in progress.blocs
         if b.total
     )
+    session = journal.exam_session(person)
     points: tuple[tuple[date, float], ...] = ()
     if history:
         # The chart starts with the month of the first official entry that still counts: no
@@ -557,7 +563,34 @@ def trainee_report(
             if evidence
             else ()
         ),
+        exam=session,
+        outlook=exam_outlook(journal, person, session) if evidence else {},
     )
+
+
+_SEVERITY = ("behind", "at-risk", "on-track", "ready", "unknown")
+
+
+def _worst(journal: Journal, person: Trainee) -> tuple[str, str] | None:
+    """The least favourable épreuve's verdict, for the workshop view's column."""
+    found = exam_outlook(journal, person, journal.exam_session(person))
+    if not found:
+        return None
+    return min(found.values(), key=lambda item: _SEVERITY.index(item[0]))
+
+
+def exam_outlook(
+    journal: Journal, person: Trainee, session: ExamSession | None
+) -> dict[str, tuple[str, str]]:
+    """Each épreuve's verdict against the exam (none without an exam session)."""
+    from ep_skills.engine.outlook import outlook_words
+
+    if session is None:
+        return {}
+    return {
+        item.code: (str(item.status), outlook_words(item, session.day))
+        for item in journal.outlook(person)
+    }
 
 
 @frozen
@@ -567,6 +600,9 @@ class CohortRow:
     trainee: Trainee
     cells: tuple[CompetencyLine, ...]
     readiness: float
+    outlook: tuple[str, str] | None = None
+    """The least favourable épreuve's (status, verdict in words) against the exam's date;
+    None without an exam session."""
 
 
 @frozen
@@ -614,7 +650,7 @@ def cohort_report(journal: Journal, cohort: str | None = None) -> list[CohortRep
                 )[0]
                 for code, _title in columns
             )
-            rows.append(CohortRow(person, cells, progress.readiness))
+            rows.append(CohortRow(person, cells, progress.readiness, _worst(journal, person)))
         reports.append(
             CohortReport(
                 school=journal.storage.get_meta("school"),

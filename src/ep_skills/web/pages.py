@@ -350,12 +350,13 @@ def _person(page: Page) -> Trainee:
 
 def trainee_page(page: Page) -> Response:
     from ep_skills.referential.model import local_codes
-    from ep_skills.reports.data import trainee_report
+    from ep_skills.reports.data import exam_outlook, trainee_report
 
     person = _person(page)
     journal = page.bench.journal
     report = trainee_report(journal, person.id, history=False, evidence=False)
     info = journal.diploma(person.diploma)
+    session = journal.exam_session(person)
     return page.render(
         "trainee.html.j2",
         photos=journal.trainee_photos(person.id)[:PHOTOS_SHOWN],
@@ -368,6 +369,8 @@ def trainee_page(page: Page) -> Response:
         levels=_levels_for(page, page.value("task"), [person]),
         chosen_task=page.value("task"),
         form_id=secrets.token_urlsafe(12),
+        exam=session,
+        outlook=exam_outlook(journal, person, session),
     )
 
 
