@@ -267,8 +267,16 @@ class StateKeeper:
                 [*days, *([date.fromisoformat(old.first_day)] if old.first_day else [])],
                 default=None,
             )
-            windows = []
+            windows: list[list[WindowRow]] = []
+            # No scoring self-assessment before (no self score) and none now: the trainee's
+            # own window is empty without asking the storage (a round trip per pair saved).
+            no_self = old.self_score is None and not any(
+                r.role == Role.AUTO and a.level in values for a, r in items
+            )
             for own in (False, True):
+                if own and no_self:
+                    windows.append([])
+                    continue
                 found = self.storage.recent_window(
                     trainee_id,
                     code,

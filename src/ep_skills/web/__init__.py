@@ -61,7 +61,9 @@ def serve(
         # One process: its threads share the journal and the signed-in sessions.
         workers=1,
         server_header=False,
-        proxy_headers=False,
+        # Behind a reverse proxy on this computer (HTTPS), its X-Forwarded-Proto is believed
+        # (uvicorn trusts 127.0.0.1 only): the session cookie is then marked Secure.
+        proxy_headers=True,
     )
 
 

@@ -53,6 +53,8 @@ log = logging.getLogger("ep_skills.web")
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "ep_session"
 LANGUAGE_COOKIE = "ep_lang"
+LOGIN_COOKIE = "ep_login"
+"""Before sign-in: the token the sign-in form must carry back (double-submit, SameSite)."""
 MAX_FORM_FIELDS = 400
 MAX_UPLOAD = 12 << 20
 """The largest upload read (a phone's photo is 2–8 MB)."""
@@ -223,7 +225,7 @@ def _run(
             failure = None
         if account is None:
             session = None
-        request.state.login_csrf = request.cookies.get("ep_login") or secrets.token_urlsafe(24)
+        request.state.login_csrf = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
         page = Page(bench, request, account, session, form, files, language)
         if failure is not None:
             response = _message(page, _status(failure), str(failure))
@@ -233,9 +235,9 @@ def _run(
             response.set_cookie(
                 LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="strict", httponly=True
             )
-        if not request.cookies.get("ep_login"):
+        if not request.cookies.get(LOGIN_COOKIE):
             response.set_cookie(
-                "ep_login",
+                LOGIN_COOKIE,
                 request.state.login_csrf,
                 samesite="strict",
                 httponly=True,
@@ -255,7 +257,7 @@ def _answer(page: Page, function: PageFunction, access: Access) -> Response:
     if access is Access.INSTRUCTOR and not page.instructor:
         return _message(page, 404, _("This page does not exist."))
     if request.method == "POST":
-        expected = page.session.csrf if page.session else request.cookies.get("ep_login", "")
+        expected = page.session.csrf if page.session else request.cookies.get(LOGIN_COOKIE, "")
         given = page.value("csrf")
         if (
             not expected
