@@ -541,3 +541,29 @@ def test_a_journal_that_becomes_unavailable_is_said_in_french(
     assert sent.status_code == 503
     monkeypatch.undo()
     assert journal.storage.count_assessments() == 0
+
+
+def test_guessing_a_password_is_slowed_down(client: TestClient, clock: Clock) -> None:
+    token = _csrf(client.get("/login").text)
+    for _attempt in range(5):
+        wrong = client.post("/login", data={"login": "maitre", "password": "x", "csrf": token})
+        assert wrong.status_code == 401
+    # The right password waits too, so that guessing cannot tell it apart.
+    blocked = client.post("/login", data={"login": "maitre", "password": PASSWORD, "csrf": token})
+    assert blocked.status_code == 429
+    assert "Trop de mots de passe erronés" in blocked.text
+    assert "ep_session" not in blocked.headers.get("set-cookie", "")
+    clock.now += 601
+    assert sign_in(client)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_sign_in_never_leads_to_another_site(client: TestClient, target: str) -> None:
+    token = _csrf(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"login": "maitre", "password": PASSWORD, "csrf": token, "next": target},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/record"

@@ -26,7 +26,6 @@ from ep_skills.web.app import SESSION_COOKIE, Access, Page
 __all__ = ["ROUTES"]
 
 _NOTE = 2000
-_SELF_ROLES = (Role.AUTO,)
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -39,14 +38,27 @@ def login_form(page: Page) -> Response:
 
 
 def _safe_next(target: str) -> str:
-    # Only a path of this site: never a redirection elsewhere after sign-in.
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    # Only a path of this site: never a redirection elsewhere after sign-in (« //host » and
+    # « /\\host » lead browsers to another site).
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 def login(page: Page) -> Response:
-    account = authenticate(page.bench.journal, page.value("login"), page.value("password"))
+    login_name = page.value("login").lower()
     target = _safe_next(page.value("next"))
+    if page.bench.sessions.throttled(login_name):
+        return page.render(
+            "login.html.j2",
+            status=429,
+            next=target,
+            error=_("Too many wrong passwords for this login: try again in a few minutes."),
+            login=page.value("login"),
+        )
+    account = authenticate(page.bench.journal, login_name, page.value("password"))
     if account is None:
+        page.bench.sessions.failed(login_name)
         return page.render(
             "login.html.j2",
             status=401,

@@ -44,6 +44,11 @@ class Session:
 class SessionStore:
     """The sessions of one server process; safe to use from many threads."""
 
+    THROTTLE_AFTER = 5
+    """Wrong passwords for one login before its sign-in waits."""
+    THROTTLE_WINDOW = 600.0
+    """Seconds the wrong passwords are counted over (and the wait lasts)."""
+
     def __init__(
         self,
         *,
@@ -56,6 +61,7 @@ class SessionStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self._failures: dict[str, list[float]] = {}
 
     def open(self, login: str) -> Session:
         """A new session for ``login`` (sign-in)."""
@@ -91,6 +97,22 @@ class SessionStore:
         """End a session (sign-out)."""
         with self._lock:
             self._sessions.pop(token or "", None)
+
+    def failed(self, login: str) -> None:
+        """Note a wrong password for ``login``."""
+        now = self._clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(login, []) if now - t < self.THROTTLE_WINDOW]
+            self._failures[login] = [*recent, now]
+
+    def throttled(self, login: str) -> bool:
+        """Whether ``login`` had :attr:`THROTTLE_AFTER` wrong passwords within the window:
+        its sign-in waits, whatever the password (guessing a password stays slow)."""
+        now = self._clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(login, []) if now - t < self.THROTTLE_WINDOW]
+            self._failures[login] = recent
+            return len(recent) >= self.THROTTLE_AFTER
 
     def close_login(self, login: str) -> None:
         """End every session of an account (its password changed, or it was disabled)."""
