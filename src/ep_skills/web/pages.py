@@ -48,24 +48,20 @@ def _safe_next(target: str) -> str:
 def login(page: Page) -> Response:
     login_name = page.value("login").lower()
     target = _safe_next(page.value("next"))
-    if page.bench.sessions.throttled(login_name):
+
+    def refused(status: int, message: str) -> Response:
         return page.render(
-            "login.html.j2",
-            status=429,
-            next=target,
-            error=_("Too many wrong passwords for this login: try again in a few minutes."),
-            login=page.value("login"),
+            "login.html.j2", status=status, next=target, error=message, login=page.value("login")
+        )
+
+    if page.bench.sessions.throttled(login_name):
+        return refused(
+            429, _("Too many wrong passwords for this login: try again in a few minutes.")
         )
     account = authenticate(page.bench.journal, login_name, page.value("password"))
     if account is None:
         page.bench.sessions.failed(login_name)
-        return page.render(
-            "login.html.j2",
-            status=401,
-            next=target,
-            error=_("Wrong login or password."),
-            login=page.value("login"),
-        )
+        return refused(401, _("Wrong login or password."))
     session = page.bench.sessions.open(account.login)
     if target == "/":
         target = f"/trainee/{account.trainee}" if account.kind is AccountKind.TRAINEE else "/record"
