@@ -9,17 +9,18 @@ earlier ones stay as a history.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 
 from attrs import frozen
 
 from ep_skills.journal.storage import Storage
+from ep_skills.journal.versions import append_version, latest_versions
 
 __all__ = ["ExamMode", "ExamSession", "exam_sessions", "save_exam_session"]
 
-_PREFIX = "exam:"
+_COHORT = "exam:cohort:"
+_TRAINEE = "exam:trainee:"
 
 
 class ExamMode(StrEnum):
@@ -44,37 +45,27 @@ class ExamSession:
 
 def exam_sessions(storage: Storage) -> tuple[dict[str, ExamSession], dict[int, ExamSession]]:
     """The latest session of each cohort, and of each trainee who has their own."""
-    latest: dict[tuple[str, str], tuple[int, ExamSession]] = {}
-    for key, raw in storage.meta_items(_PREFIX).items():
-        kind, _sep, rest = key.removeprefix(_PREFIX).partition(":")
-        who, _sep, version = rest.rpartition(":")
-        data = json.loads(raw)
-        session = ExamSession(
-            day=date.fromisoformat(data["day"]),
-            mode=ExamMode(data["mode"]),
-            cohort=who if kind == "cohort" else None,
-            trainee=int(who) if kind == "trainee" else None,
+    cohorts = {
+        cohort: ExamSession(date.fromisoformat(data["day"]), ExamMode(data["mode"]), cohort=cohort)
+        for cohort, (_v, data) in latest_versions(storage, _COHORT).items()
+    }
+    trainees = {
+        int(who): ExamSession(
+            date.fromisoformat(data["day"]), ExamMode(data["mode"]), trainee=int(who)
         )
-        if (kind, who) not in latest or int(version) > latest[(kind, who)][0]:
-            latest[(kind, who)] = (int(version), session)
-    cohorts = {who: s for (kind, who), (_v, s) in latest.items() if kind == "cohort"}
-    trainees = {int(who): s for (kind, who), (_v, s) in latest.items() if kind == "trainee"}
+        for who, (_v, data) in latest_versions(storage, _TRAINEE).items()
+    }
     return cohorts, trainees
 
 
 def save_exam_session(storage: Storage, session: ExamSession) -> None:
     """Write ``session`` as the newest version of its cohort's or trainee's (inside the
     caller's transaction)."""
-    kind, who = (
-        ("cohort", session.cohort) if session.cohort is not None else ("trainee", session.trainee)
+    prefix, who = (
+        (_COHORT, session.cohort)
+        if session.cohort is not None
+        else (_TRAINEE, str(session.trainee))
     )
-    prefix = f"{_PREFIX}{kind}:{who}:"
-    versions = [int(key.rpartition(":")[2]) for key in storage.meta_items(prefix)]
-    data = {
-        "day": session.day.isoformat(),
-        "mode": str(session.mode),
-        "changed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    storage.set_meta(
-        f"{prefix}{max(versions, default=0) + 1:06d}", json.dumps(data, sort_keys=True)
+    append_version(
+        storage, prefix, who, {"day": session.day.isoformat(), "mode": str(session.mode)}
     )

@@ -1,10 +1,10 @@
 """Who may sign in to the bench page (« comptes »): instructors, and trainees for their own page.
 
 Accounts are the school's configuration, not evidence, but they are kept as the journal keeps
-everything: append-only, in its ``meta`` table, one new key per change
-(``web:account:<login>:<version>``, the latest wins), so that a journal — a PC's file or a
-school on the server — carries its own accounts and their history, with no schema change and
-nothing more to back up. A password is kept only as
+everything: append-only, in its ``meta`` table, one new version per change
+(:mod:`ep_skills.journal.versions`, ``web:account:<login>:<version>``), so that a journal
+— a PC's file or a school on the server — carries its own accounts and their history, with no
+schema change and nothing more to back up. A password is kept only as
 an scrypt hash (the standard library's, memory-hard, salted per account); a login never tells
 whether the name or the password was wrong.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
-from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from attrs import asdict, evolve, frozen
@@ -26,6 +25,7 @@ from ep_skills.api import Journal
 from ep_skills.errors import AlreadyExistsError, InvalidValueError, NotFoundError
 from ep_skills.i18n import _
 from ep_skills.journal.model import Trainee
+from ep_skills.journal.versions import append_version, latest_versions
 
 __all__ = [
     "MIN_PASSWORD",
@@ -93,37 +93,35 @@ def _matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(found.hex(), digest)
 
 
-# Checked against when the login is unknown, so that an unknown login takes as long as a
-# wrong password and timing does not tell which logins exist.
-_DUMMY = _hash("ep-skills: no such account")
+@cache
+def _dummy() -> str:
+    # Checked against when the login is unknown, so that an unknown login takes as long as a
+    # wrong password and timing does not tell which logins exist (made at the first sign-in,
+    # not when the module is imported).
+    return _hash("ep-skills: no such account")
 
 
 def _load(journal: Journal) -> dict[str, tuple[int, Account]]:
     """Each login's latest version: (version, account)."""
-    found: dict[str, tuple[int, Account]] = {}
-    for key, raw in journal.storage.meta_items(_PREFIX).items():
-        login, _sep, version = key.removeprefix(_PREFIX).rpartition(":")
-        data = json.loads(raw)
-        account = Account(
-            login=login,
-            name=data["name"],
-            kind=AccountKind(data["kind"]),
-            password=data["password"],
-            trainee=data.get("trainee"),
-            disabled=bool(data.get("disabled")),
+    return {
+        login: (
+            version,
+            Account(
+                login=login,
+                name=data["name"],
+                kind=AccountKind(data["kind"]),
+                password=data["password"],
+                trainee=data.get("trainee"),
+                disabled=bool(data.get("disabled")),
+            ),
         )
-        if login not in found or int(version) > found[login][0]:
-            found[login] = (int(version), account)
-    return found
+        for login, (version, data) in latest_versions(journal.storage, _PREFIX).items()
+    }
 
 
-def _save(journal: Journal, account: Account, version: int) -> None:
+def _save(journal: Journal, account: Account) -> None:
     data = {k: v for k, v in asdict(account).items() if k != "login"}
-    data["changed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    journal.storage.set_meta(
-        f"{_PREFIX}{account.login}:{version:06d}",
-        json.dumps(data, ensure_ascii=False, sort_keys=True),
-    )
+    append_version(journal.storage, _PREFIX, account.login, data)
 
 
 def accounts(journal: Journal) -> list[Account]:
@@ -176,7 +174,7 @@ def add_account(
             raise AlreadyExistsError(
                 _("the login {login!r} is already taken").format(login=login), field="login"
             )
-        _save(journal, account, 1)
+        _save(journal, account)
     return account
 
 
@@ -185,9 +183,8 @@ def _change(journal: Journal, login: str, **changes: Any) -> Account:
         found = _load(journal)
         if login not in found:
             raise NotFoundError(_("no account {login!r}").format(login=login), field="login")
-        version, account = found[login]
-        account = evolve(account, **changes)
-        _save(journal, account, version + 1)
+        account = evolve(found[login][1], **changes)
+        _save(journal, account)
     return account
 
 
@@ -207,7 +204,7 @@ def authenticate(journal: Journal, login: str, password: str) -> Account | None:
     version_account = _load(journal).get(login.strip().lower())
     account = version_account[1] if version_account else None
     if account is None:
-        _matches(password, _DUMMY)
+        _matches(password, _dummy())
         return None
     if not _matches(password, account.password) or account.disabled:
         return None

@@ -179,11 +179,11 @@ def _levels_for(page: Page, task: str, people: Sequence[Trainee]) -> dict[str, A
         found = info.tasks.get(task)
         if found is None:
             continue
-        given = page.value("levels_for") == task
+        given = _levels_given(page, task)
         lines = []
         for link in found.competencies:
             proposed = link.level or info.scale.default_level or ""
-            chosen = page.value(f"level:{link.code}") if given else ""
+            chosen = given.get(link.code, "")
             leaf = info.leaves.get(link.code)
             lines.append(
                 {
@@ -194,6 +194,18 @@ def _levels_for(page: Page, task: str, people: Sequence[Trainee]) -> dict[str, A
             )
         return {"task": found, "diploma": diploma, "lines": lines, "scale": info.scale}
     return None
+
+
+def _levels_given(page: Page, task: str) -> dict[str, str]:
+    """The levels the form's selects set (« level:CODE »), when they were shown for ``task``:
+    the task changed without them (no script), the catalogue's proposals stand."""
+    if page.value("levels_for") != task:
+        return {}
+    return {
+        key.removeprefix("level:"): values[0]
+        for key, values in page.form.items()
+        if key.startswith("level:") and values and values[0]
+    }
 
 
 def record_form(page: Page) -> Response:
@@ -257,15 +269,7 @@ def record(page: Page) -> Response:
         order = page.value("order") or None
         day = _day(page.value("day")) or journal.today
         autonomy = _int(page.value("autonomy"), "autonomy") if page.value("autonomy") else None
-        levels = (
-            {
-                key.removeprefix("level:"): values[0]
-                for key, values in page.form.items()
-                if key.startswith("level:") and values and values[0]
-            }
-            if page.value("levels_for") == task
-            else {}
-        )
+        levels = _levels_given(page, task)
         note = page.value("note")[:_NOTE] or None
         upload = page.files.get("photo")
         photo = upload.file.read() if upload is not None and upload.filename else None
@@ -460,15 +464,10 @@ def self_assessment(page: Page) -> Response:
     task = page.value("task")
     if not task:
         raise InvalidValueError(_("tap the task that was done"), field="task")
-    levels = {
-        key.removeprefix("level:"): values[0]
-        for key, values in page.form.items()
-        if key.startswith("level:") and values and values[0]
-    }
     page.bench.journal.record(
         [person.id],
         task=task,
-        levels=levels if page.value("levels_for") == task else {},
+        levels=_levels_given(page, task),
         assessor=account.name,
         role=Role.AUTO,
         note=page.value("note")[:_NOTE] or None,
