@@ -139,6 +139,8 @@ def _check_levels(value: object) -> dict[str, str]:
 
 
 _CONTEXT_KEYS = ("process", "machine", "material")
+# How many trainees' progress a journal keeps built (see StateKeeper's own bound).
+_PROGRESS_KEPT = 5_000
 
 
 def _check_context(value: object) -> dict[str, tuple[str, ...]]:
@@ -232,6 +234,8 @@ class Journal:
         self._homonyms: set[str] = set()
         self._trainee_mark: tuple[int, ...] | None = None
         self._orders: set[str] = set()
+        # Each trainee's progress last built, with what it was built from (_progress_of).
+        self._progress: dict[int, tuple[Trainee, object, DiplomaInfo, Progress]] = {}
         self.states = StateKeeper(
             storage,
             diploma=self.diploma,
@@ -1219,7 +1223,7 @@ class Journal:
     def leaf_states(self, trainee: str | int | Trainee) -> dict[str, CompetencyState]:
         """The state of each assessed leaf competency of a trainee."""
         person = self.trainee(trainee)
-        return self.states.leaf_states([person])[person.id]
+        return dict(self.states.leaf_states([person])[person.id])  # theirs to change
 
     def progress(self, trainee: str | int | Trainee, *, as_of: date | None = None) -> Progress:
         """A trainee's progress: competencies, blocs, épreuve readiness.
@@ -1229,17 +1233,31 @@ class Journal:
         """
         as_of = check_day(as_of, "as_of")
         person = self.trainee(trainee)
-        info = self.diploma(person.diploma)
         if as_of is not None:
             return self.progress_over_time(person, [as_of])[0]
-        leaves = self.states.leaf_states([person])[person.id]
-        return build_progress(
+        return self._progress_of(person, self.states.leaf_states([person])[person.id])
+
+    def _progress_of(self, person: Trainee, leaves: dict[str, CompetencyState]) -> Progress:
+        """A trainee's progress from their leaf states, built again only when those states,
+        the trainee or the diploma's settings changed since it was last built (the leaf
+        states are kept by the state keeper: the same object while they stay the same)."""
+        info = self.diploma(person.diploma)
+        cached = self._progress.get(person.id)
+        if cached is not None:
+            kept_person, kept_leaves, kept_info, progress = cached
+            if kept_leaves is leaves and kept_info is info and kept_person == person:
+                return progress
+        progress = build_progress(
             info.referential.for_option(person.option),
             leaves,
             scale=info.scale,
             settings=info.settings,
             trainee=person,
         )
+        if len(self._progress) >= _PROGRESS_KEPT:
+            self._progress.clear()  # a network's server: keep memory bounded
+        self._progress[person.id] = (person, leaves, info, progress)
+        return progress
 
     def progress_over_time(
         self, trainee: str | int | Trainee, days: Sequence[date]
@@ -1294,22 +1312,7 @@ class Journal:
             p for p in self.storage.trainees(cohort) if diploma is None or p.diploma == diploma
         ]
         states = self.states.leaf_states(people)
-        result = []
-        for person in people:
-            info = self.diploma(person.diploma)
-            result.append(
-                (
-                    person,
-                    build_progress(
-                        info.referential.for_option(person.option),
-                        states[person.id],
-                        scale=info.scale,
-                        settings=info.settings,
-                        trainee=person,
-                    ),
-                )
-            )
-        return result
+        return [(person, self._progress_of(person, states[person.id])) for person in people]
 
     def explain(self, trainee: str | int | Trainee, competency: str) -> Explanation:
         """Everything behind a trainee's state on one competency."""

@@ -39,6 +39,59 @@ from ep_skills.referential.settings import Scale
 
 __all__ = ["DiplomaInfo", "StateKeeper", "check_usable", "diploma_info"]
 
+# How many trainees' leaf states a journal keeps built in memory (a school is ~150; a
+# network's server, thousands: past this, the memory is emptied and filled again).
+_LEAVES_KEPT = 5_000
+
+
+def _by_competency(row: StateRow) -> str:
+    return row.competency
+
+
+def _leaf_state(
+    saved: StateRow, settings: EffectiveSettings, method: str, limit: int, today: date
+) -> CompetencyState:
+    """A stored state as the engine's :class:`CompetencyState`."""
+    fromisoformat = date.fromisoformat
+    first_day = fromisoformat(saved.first_day) if saved.first_day else None
+    last_day = fromisoformat(saved.last_day) if saved.last_day else None
+    checks: tuple[CoverageCheck, ...] = ()
+    if saved.state != saved.score_state:
+        # The score reaches acquired but a rule is not met: say which. (A score below the
+        # threshold is its own reason; explain lists every rule.) Only these few states pay
+        # for it: a school's progress reads thousands.
+        checks = tuple(
+            coverage_checks(
+                settings,
+                count=saved.assessments,
+                contexts=saved.contexts,
+                first_day=first_day,
+                last_day=last_day,
+                max_autonomy=saved.max_autonomy,
+                today=today,
+            )
+        )
+    return CompetencyState(
+        competency=saved.competency,
+        state=saved.state,
+        score=saved.score,
+        acquired=bool(saved.acquired),
+        score_state=saved.score_state,
+        method=method,
+        limit=limit,
+        count=saved.assessments,
+        contexts=saved.contexts,
+        last_day=last_day,
+        max_autonomy=saved.max_autonomy,
+        non_scoring=saved.non_scoring,
+        self_score=saved.self_score,
+        self_state=saved.self_state,
+        history=saved.history,
+        first_day=first_day,
+        coverage=checks,
+    )
+
+
 _BATCH_ROWS = 2000
 """Above this many new assessments (and four per touched pair), recording summarises the
 touched pairs again instead of updating their states row by row."""
@@ -178,6 +231,9 @@ class StateKeeper:
         self._today = today
         self._fingerprints: dict[str, str] = {}
         self._deferred = False
+        # The leaf states last built for each trainee, with what they were built from; shared
+        # by the callers of leaf_states, who only read them.
+        self._leaves: dict[int, tuple[tuple[Any, ...], dict[str, CompetencyState]]] = {}
 
     @property
     def deferring(self) -> bool:
@@ -520,45 +576,27 @@ class StateKeeper:
             p.id: (settings_of[p.diploma].method, settings_of[p.diploma].limit) for p in stored
         }
         people_by_id = {p.id: p for p in stored}
-        fromisoformat = date.fromisoformat
         today = self._today()
+        by_trainee: dict[int, list[StateRow]] = {p.id: [] for p in stored}
         for saved in self.storage.states(list(method_of)):
-            method, limit = method_of[saved.trainee]
-            checks: tuple[CoverageCheck, ...] = ()
-            if saved.state != saved.score_state:
-                # The score reaches acquired but a rule is not met: say which. (A score below
-                # the threshold is its own reason; explain lists every rule.) Only these few
-                # states pay for it: a school's progress reads thousands.
-                checks = tuple(
-                    coverage_checks(
-                        settings_of[people_by_id[saved.trainee].diploma],
-                        count=saved.assessments,
-                        contexts=saved.contexts,
-                        first_day=fromisoformat(saved.first_day) if saved.first_day else None,
-                        last_day=fromisoformat(saved.last_day) if saved.last_day else None,
-                        max_autonomy=saved.max_autonomy,
-                        today=today,
-                    )
-                )
-            result[saved.trainee][saved.competency] = CompetencyState(
-                competency=saved.competency,
-                state=saved.state,
-                score=saved.score,
-                acquired=bool(saved.acquired),
-                score_state=saved.score_state,
-                method=method,
-                limit=limit,
-                count=saved.assessments,
-                contexts=saved.contexts,
-                last_day=fromisoformat(saved.last_day) if saved.last_day else None,
-                max_autonomy=saved.max_autonomy,
-                non_scoring=saved.non_scoring,
-                self_score=saved.self_score,
-                self_state=saved.self_state,
-                history=saved.history,
-                first_day=fromisoformat(saved.first_day) if saved.first_day else None,
-                coverage=checks,
-            )
+            by_trainee[saved.trainee].append(saved)
+        for trainee_id, rows in by_trainee.items():
+            # A school's progress reads thousands of states and, between two reads, a few
+            # trainees' change: the states of the others are those built last time. The key
+            # is what they are built from (the stored rows, the settings, today's date).
+            rows.sort(key=_by_competency)
+            settings = settings_of[people_by_id[trainee_id].diploma]
+            key = (tuple(rows), settings, today)
+            cached = self._leaves.get(trainee_id)
+            if cached is not None and cached[0] == key:
+                result[trainee_id] = cached[1]
+                continue
+            method, limit = method_of[trainee_id]
+            built = {r.competency: _leaf_state(r, settings, method, limit, today) for r in rows}
+            if len(self._leaves) >= _LEAVES_KEPT:
+                self._leaves.clear()  # a network's server: keep memory bounded
+            self._leaves[trainee_id] = (key, built)
+            result[trainee_id] = built
         return result
 
     @contextmanager
