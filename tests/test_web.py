@@ -210,6 +210,27 @@ def test_record_a_team_task_with_one_level_changed(client: TestClient, journal: 
     assert journal.progress("Léa Martin").node(codes[0]).state is not None
 
 
+def test_the_record_page_says_when_a_minor_did_regulated_work(
+    client: TestClient, journal: Journal
+) -> None:
+    journal.add_order_task("2026-041", TASK, minutes=120, places=2, machine="presse à injecter")
+    journal.set_birth_date("Léa Martin", date(2009, 6, 1))  # 16
+    journal.set_birth_date("Hugo Bernard", date(2007, 2, 1))  # 19
+    csrf = sign_in(client)
+    answer = _record(client, csrf, journal)
+    assert answer.status_code == 303
+    shown = client.get(answer.headers["location"]).text
+    assert "Travaux réglementés : le droit des jeunes travailleurs n&#39;est pas respecté" in shown
+    assert "Léa Martin : travaux réglementés sur presse à injecter" in shown
+    assert "Hugo Bernard : travaux" not in shown
+    # Once the register covers her, nothing is said.
+    journal.declare_derogation("presse à injecter", date(2025, 9, 1))
+    journal.record_medical_opinion("Léa Martin", date(2025, 9, 15))
+    journal.record_safety_training("Léa Martin", "presse à injecter", date(2025, 9, 20))
+    again = client.get(answer.headers["location"]).text
+    assert "Travaux réglementés" not in again
+
+
 def test_the_same_form_sent_twice_is_written_once(client: TestClient, journal: Journal) -> None:
     csrf = sign_in(client)
     first = _record(client, csrf, journal)

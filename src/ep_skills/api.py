@@ -85,6 +85,13 @@ if TYPE_CHECKING:
     from ep_skills.engine.missing import StillMissing
     from ep_skills.engine.outlook import EpreuveOutlook
     from ep_skills.journal.exams import ExamMode, ExamSession
+    from ep_skills.journal.planning import (
+        Availability,
+        Away,
+        Derogation,
+        OrderTask,
+        Register,
+    )
 
 __all__ = [
     "KEEP",
@@ -156,6 +163,13 @@ def _check_context(value: object) -> dict[str, tuple[str, ...]]:
             value=value,
         )
     return {key: check_texts(items, key) for key, items in context.items()}
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1) - timedelta(days=1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str:
@@ -586,6 +600,205 @@ class Journal:
     def orders(self) -> list[Order]:
         """Every order, newest first."""
         return self.storage.orders()
+
+    # -- what the planner needs (ep_skills.journal.planning) ---------------------------------
+
+    def add_order_task(
+        self,
+        order: str,
+        task: str,
+        *,
+        minutes: int,
+        places: int = 1,
+        needed: int = 1,
+        quantity: int = 1,
+        start: date | None = None,
+        machine: str | None = None,
+    ) -> OrderTask:
+        """Say that an order asks for a catalogue task (« tâche de la commande »): how long
+        it takes each trainee, how many it takes (``places``) and needs (``needed``), how
+        many times, from which day, and whether it is regulated work on a dangerous
+        ``machine``. Given again, it replaces the earlier version (kept in the journal)."""
+        from ep_skills.journal.planning import OrderTask, save_order_task
+
+        ref = check_text(order, "order", strict=True) or ""
+        found = self.storage.order(ref)
+        if found is None:
+            raise NotFoundError(_("no order {ref!r}").format(ref=ref), field="order", value=order)
+        task_id = check_text(task, "task", strict=True) or ""
+        catalogues = {d: self.diploma(d).tasks for d in self._diplomas_in_use()}
+        if not any(task_id in tasks for tasks in catalogues.values()):
+            known = sorted({t for tasks in catalogues.values() for t in tasks})
+            raise NotFoundError(
+                _("no catalogue task {task!r} in the diplomas of this journal{hint}").format(
+                    task=task_id, hint=_suggest(task_id, known)
+                ),
+                field="task",
+                value=task,
+            )
+        capacity = check_number(places, "places", 1, 100) or 1
+        least = check_number(needed, "needed", 0, capacity)
+        entry = OrderTask(
+            order=ref,
+            task=task_id,
+            minutes=check_number(minutes, "minutes", 1, 60 * 24 * 30) or 1,
+            places=capacity,
+            needed=1 if least is None else least,
+            quantity=check_number(quantity, "quantity", 1, 1000) or 1,
+            start=check_day(start, "start"),
+            machine=check_text(machine, "machine", strict=True) if machine else None,
+        )
+        with self.storage.transaction():
+            save_order_task(self.storage, entry)
+        return entry
+
+    def withdraw_order_task(self, order: str, task: str) -> OrderTask:
+        """Take a task off an order (its earlier versions stay in the journal)."""
+        from ep_skills.journal.planning import save_order_task
+
+        with self.storage.transaction():
+            for entry in self.order_tasks():
+                if entry.order == order and entry.task == task:
+                    withdrawn = evolve(entry, withdrawn=True)
+                    save_order_task(self.storage, withdrawn)
+                    return withdrawn
+        raise NotFoundError(
+            _("order {ref!r} has no task {task!r}").format(ref=order, task=task), field="task"
+        )
+
+    def order_tasks(self, order: str | None = None) -> list[OrderTask]:
+        """The tasks the orders ask for (of one order if given), by order then task."""
+        from ep_skills.journal.planning import order_tasks
+
+        return [t for t in order_tasks(self.storage) if order is None or t.order == order]
+
+    def set_availability(
+        self,
+        trainee: str | int | Trainee,
+        *,
+        hours_per_week: float,
+        away: Sequence[Away] = (),
+    ) -> Availability:
+        """A trainee's working time at the workshop: hours per week, and the periods away
+        (PFMP, absences). Replaces the earlier setting (kept in the journal)."""
+        from ep_skills.journal.planning import Availability, save_availability
+
+        person = self.trainee(trainee)
+        hours = check_number(hours_per_week, "hours_per_week", 0, 60)
+        for period in away:
+            if period.end < period.start:
+                raise InvalidValueError(
+                    _("a period away ends ({end}) before it starts ({start})").format(
+                        end=period.end.isoformat(), start=period.start.isoformat()
+                    ),
+                    field="away",
+                )
+        entry = Availability(person.id, round((hours or 0) * 60), tuple(away))
+        with self.storage.transaction():
+            save_availability(self.storage, entry)
+        return entry
+
+    def availability(self, trainee: str | int | Trainee) -> Availability | None:
+        """A trainee's working time, or None when never set."""
+        from ep_skills.journal.planning import availabilities
+
+        return availabilities(self.storage).get(self.trainee(trainee).id)
+
+    def set_birth_date(self, trainee: str | int | Trainee, day: date) -> None:
+        """A trainee's birth date, for the law on young workers (the register)."""
+        from ep_skills.journal.planning import save_birth_date
+
+        person = self.trainee(trainee)
+        checked = check_day(day, "birth_date")
+        if checked is None or checked > self.today:
+            raise InvalidValueError(_("a birth date must be a past day"), field="birth_date")
+        with self.storage.transaction():
+            save_birth_date(self.storage, person.id, checked)
+
+    def record_medical_opinion(
+        self, trainee: str | int | Trainee, given: date, *, until: date | None = None
+    ) -> None:
+        """A minor's medical opinion on their fitness for the regulated work (« avis
+        médical »), valid until ``until`` (by default a year after it was given)."""
+        from ep_skills.journal.planning import save_medical_opinion
+
+        person = self.trainee(trainee)
+        day = check_day(given, "given") or self.today
+        last = check_day(until, "until") or _one_year_after(day)
+        if last < day:
+            raise InvalidValueError(_("the medical opinion ends before it is given"), field="until")
+        with self.storage.transaction():
+            save_medical_opinion(self.storage, person.id, day, last)
+
+    def record_safety_training(
+        self, trainee: str | int | Trainee, machine: str, day: date | None = None
+    ) -> None:
+        """The safety training a trainee received for a machine (« formation à la
+        sécurité »), on ``day`` (today by default)."""
+        from ep_skills.journal.planning import save_safety_training
+
+        person = self.trainee(trainee)
+        name = check_text(machine, "machine", strict=True) or ""
+        with self.storage.transaction():
+            save_safety_training(self.storage, person.id, name, check_day(day, "day") or self.today)
+
+    def declare_derogation(
+        self,
+        machine: str,
+        declared: date,
+        *,
+        place: str | None = None,
+        supervisor: str | None = None,
+    ) -> Derogation:
+        """The school's declaration of dérogation for regulated work on ``machine``, sent
+        to the labour inspectorate on ``declared`` (valid three years, R.4153-40), for the
+        places of training ``place``, the young people supervised by ``supervisor`` (their
+        quality or function)."""
+        from ep_skills.journal.planning import Derogation, save_derogation
+
+        entry = Derogation(
+            machine=check_text(machine, "machine", strict=True) or "",
+            declared=check_day(declared, "declared") or self.today,
+            place=check_text(place, "place") if place else None,
+            supervisor=check_text(supervisor, "place") if supervisor else None,
+        )
+        with self.storage.transaction():
+            save_derogation(self.storage, entry)
+        return entry
+
+    def register(self) -> Register:
+        """The register of young workers: birth dates, medical opinions, safety training,
+        and the school's declarations of dérogation."""
+        from ep_skills.journal.planning import register
+
+        return register(self.storage)
+
+    def regulated_work(self, record: TaskRecord) -> list[str]:
+        """What the law on young workers says against a record, one sentence per trainee who
+        may not do it (empty when none): regulated work on a dangerous machine — the
+        order's task says so, or the machine named is one the school declared a dérogation
+        for — by a minor the register does not cover on that day. The work was done: the
+        record stands, and this is said to the instructor."""
+        machines = set(record.machine)
+        tasks = self.order_tasks(record.order) if record.order else []
+        flagged = {t.machine for t in tasks if t.machine and t.task == record.task}
+        entries = self.register()
+        known = {t.machine for t in self.order_tasks() if t.machine} | set(entries.derogations)
+        regulated = sorted(flagged | (machines & known))
+        said = []
+        for machine in regulated:
+            for trainee_id in record.trainees:
+                why = entries.why_not(trainee_id, machine, record.day)
+                if why is not None:
+                    said.append(
+                        _("{name}: regulated work on {machine} — {why}").format(
+                            name=self.trainee(trainee_id).name, machine=machine, why=why
+                        )
+                    )
+        return said
+
+    def _diplomas_in_use(self) -> list[str]:
+        return sorted({t.diploma for t in self.storage.trainees()})
 
     # -- recording ---------------------------------------------------------------------------
 

@@ -17,10 +17,15 @@ from ep_skills.api import Journal
 from ep_skills.journal.model import TaskRecord
 from ep_skills.referential.model import CatalogueTask
 
-__all__ = ["DEMO_END", "DEMO_START", "build_demo"]
+__all__ = ["DEMO_END", "DEMO_EXAM", "DEMO_MACHINE", "DEMO_START", "build_demo"]
 
 DEMO_START = date(2025, 9, 1)
 DEMO_END = date(2026, 3, 31)
+DEMO_EXAM = date(2026, 6, 8)
+"""The demo cohort's exam session (ponctuel), for ``ep-skills plan --from 2026-04-01``."""
+DEMO_MACHINE = "presse hydraulique"
+"""A machine of the demo workshop whose use is regulated work for minors (the demo's own
+name, not a referential's)."""
 
 FIRST_NAMES = (
     "Léa",
@@ -254,6 +259,7 @@ def build_demo(
         records += len(batch)
         journal.write_records(batch)
     behind = min(people, key=lambda p: journal.progress(p["id"]).readiness)
+    _next_orders(journal, people, tasks, cohort, end, random.Random(seed + 1))
     return {
         "trainees": len(people),
         "orders": len(orders),
@@ -262,3 +268,56 @@ def build_demo(
         "cohort": cohort,
         "first": behind["name"],
     }
+
+
+def _next_orders(
+    journal: Journal,
+    people: list[dict[str, Any]],
+    tasks: list[Any],
+    cohort: str,
+    end: date,
+    rng: random.Random,
+) -> None:
+    """What the planner needs, after the demo's history: the next orders and their tasks
+    (one of them regulated work on :data:`DEMO_MACHINE`), the cohort's exam session, each
+    trainee's working time (two away on a work placement) and the register of young workers:
+    some adults, minors covered by the school's dérogation, one minor not (no medical
+    opinion yet) — so that ``ep-skills plan`` has something to decide."""
+    from ep_skills.journal.planning import Away, AwayKind
+
+    journal.set_exam_session(DEMO_EXAM, mode="ponctuel", cohort=cohort)
+    journal.declare_derogation(DEMO_MACHINE, end - timedelta(days=200), place="Atelier")
+    for index, person in enumerate(people):
+        adult = index % 3 == 0
+        born = date(end.year - (19 if adult else 16), rng.randint(1, 12), rng.randint(1, 28))
+        journal.set_birth_date(person["id"], born)
+        if not adult and index % 4 != 1:
+            journal.record_medical_opinion(person["id"], end - timedelta(days=90))
+            journal.record_safety_training(person["id"], DEMO_MACHINE, end - timedelta(days=60))
+        away: tuple[Away, ...] = ()
+        if index in (2, 5):
+            first = end + timedelta(days=8)
+            away = (Away(first, first + timedelta(days=13), AwayKind.PFMP),)
+        journal.set_availability(person["id"], hours_per_week=rng.choice((28, 30, 32)), away=away)
+    for number in range(1, 4):
+        ref = f"{end.year}-N{number:02d}"
+        journal.add_order(
+            ref,
+            customer=rng.choice(CUSTOMERS),
+            title=rng.choice(
+                ORDER_TITLES.get(journal.trainee(people[0]["id"]).diploma, ("Commande",))
+            ),
+            quantity=rng.choice((400, 800, 1200)),
+            received=end,
+            due=end + timedelta(days=7 * (number + 1)),
+        )
+        for position, task in enumerate(rng.sample(tasks, k=min(4, len(tasks)))):
+            journal.add_order_task(
+                ref,
+                task.id,
+                minutes=rng.choice((120, 180, 240, 360)),
+                places=rng.choice((1, 2, 2, 3)),
+                needed=1,
+                quantity=rng.choice((1, 2)),
+                machine=DEMO_MACHINE if number == 1 and position == 0 else None,
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from attrs import frozen
@@ -11,7 +12,7 @@ from ep_skills.api import Journal
 from ep_skills.engine.missing import StillMissing
 from ep_skills.referential.model import CatalogueTask
 
-__all__ = ["Gap", "GapTrainee", "cohort_gaps"]
+__all__ = ["Gap", "GapTrainee", "TaskChance", "cohort_gaps", "trainee_gaps"]
 
 
 @frozen
@@ -95,3 +96,63 @@ def cohort_gaps(journal: Journal, cohort: str | None = None, *, missing: bool = 
             )
             gaps.append(Gap(diploma, code, info.leaves[code].title, tuple(lacking), tasks))
     return sorted(gaps, key=lambda g: (-len(g.missing), g.diploma))
+
+
+@frozen
+class TaskChance:
+    """A task that would close some of a trainee's gaps (« tâche qui en donne l'occasion »)."""
+
+    task: str
+    title: str
+    closes: tuple[str, ...]
+    """The trainee's competencies not yet acquired that it mobilises."""
+    weight: int
+    """How much of what they still miss it meets: Σ over ``closes`` of the assessments
+    still needed (at least 1 each)."""
+    orders: tuple[str, ...] = ()
+    """The open orders that ask for it, the soonest due first (empty: catalogue only)."""
+    due: date | None = None
+    """The soonest of their due dates."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-ready data (:func:`ep_skills.forms.to_dict`)."""
+        return forms.to_dict(self)
+
+
+def trainee_gaps(journal: Journal, trainee: str | int) -> list[TaskChance]:
+    """The tasks that would close a trainee's gaps, best first: those the open orders ask
+    for (``ep-skills order task add``) before those of the catalogue only; within each,
+    the most of what they still miss first, then the soonest due, then by id."""
+    person = journal.trainee(trainee)
+    info = journal.diploma(person.diploma)
+    missing = {code: m for code, m in journal.still_missing(person).items() if not m.acquired}
+    today = journal.today
+    due_of = {o.ref: o.due for o in journal.orders()}
+    asked: dict[str, list[tuple[date | None, str]]] = {}
+    for entry in journal.order_tasks():
+        due = due_of.get(entry.order)
+        if due is None or due >= today:
+            asked.setdefault(entry.task, []).append((due, entry.order))
+    found = []
+    for task in info.referential.tasks:
+        closes = tuple(
+            dict.fromkeys(link.code for link in task.competencies if link.code in missing)
+        )
+        if not closes:
+            continue
+        weight = sum(max(1, missing[c].assessments, missing[c].orders) for c in closes)
+        open_orders = sorted(asked.get(task.id, []), key=lambda d: (d[0] is None, d[0], d[1]))
+        found.append(
+            TaskChance(
+                task=task.id,
+                title=task.title,
+                closes=closes,
+                weight=weight,
+                orders=tuple(ref for _due, ref in open_orders),
+                due=open_orders[0][0] if open_orders else None,
+            )
+        )
+    return sorted(
+        found,
+        key=lambda t: (not t.orders, -t.weight, t.due is None, t.due or today, t.task),
+    )

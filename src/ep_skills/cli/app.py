@@ -293,6 +293,7 @@ def _register_commands() -> None:
         evidence_cmds,
         exam_cmds,
         journal_cmds,
+        plan_cmds,
         referential_cmds,
         report_cmds,
         server_cmds,
@@ -304,6 +305,7 @@ def _register_commands() -> None:
     journal_cmds.register(cli)
     evidence_cmds.register(cli)
     exam_cmds.register(cli)
+    plan_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
     server_cmds.register(cli)

@@ -210,6 +210,8 @@ def record(
             note=note,
         )
         echo_record(journal, saved, trainees)
+        for warning in journal.regulated_work(saved):
+            click.secho(_("Warning: {what}").format(what=warning), fg="yellow", err=True)
 
 
 @click.command(cls=LevelsHelp)

@@ -323,13 +323,18 @@ def explain(app: AppContext, trainee: str, competency: str, fmt: str) -> None:
 
 
 @click.command()
+@click.argument("trainee", required=False)
 @click.option("--cohort", default=None, help="Cohort (default: every trainee).")
 @format_option("json")
 @pass_app
-def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
-    """For each competency, who has not acquired it yet and which tasks would give the chance."""
+def gaps(app: AppContext, trainee: str | None, cohort: str | None, fmt: str) -> None:
+    """For each competency, who has not acquired it yet and which tasks would give the chance;
+    for one TRAINEE, the tasks that would close their gaps, those of the open orders first."""
     from ep_skills.views import cohort_gaps
 
+    if trainee is not None:
+        _trainee_gaps(app, trainee, fmt)
+        return
     with app.journal() as journal:
         found = cohort_gaps(journal, cohort, missing=True)
     if fmt == "json":
@@ -371,6 +376,38 @@ def gaps(app: AppContext, cohort: str | None, fmt: str) -> None:
             out.print("  " + _("no catalogue task mobilises it"))
     if any(gap.code in local for gap in found):
         out.print(_(LOCAL_LEGEND))
+
+
+def _trainee_gaps(app: AppContext, trainee: str, fmt: str) -> None:
+    from ep_skills.views import trainee_gaps
+
+    with app.journal() as journal:
+        person = journal.trainee(trainee)
+        found = trainee_gaps(journal, person.id)
+    if fmt == "json":
+        echo_json([chance.to_dict() for chance in found])
+        return
+    if not found:
+        click.echo(
+            _("{name} has acquired every competency a task mobilises.").format(name=person.name)
+        )
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=_("Tasks that would close {name}'s gaps").format(name=person.name),
+        title_justify="left",
+    )
+    for header in (_("task"), _("closes"), _("open orders"), _("due")):
+        table.add_column(header)
+    for chance in found:
+        table.add_row(
+            f"{chance.task} — {chance.title}",
+            " ".join(chance.closes),
+            ", ".join(chance.orders) or "—",
+            format_day(chance.due),
+        )
+    console().print(table)
 
 
 @click.command()

@@ -43,6 +43,8 @@ LIMITS: dict[str, int] = {
     "material": 120,
     "external_id": 120,
     "metadata": 2000,
+    "task": 120,
+    "place": 200,
 }
 """The longest text each field takes, in characters."""
 

@@ -332,6 +332,7 @@ def record_page(page: Page) -> Response:
         ),
         order=journal.storage.order(found.order) if found.order else None,
         photos=journal.record_photos(record_id),
+        regulated=journal.regulated_work(found),
     )
 
 
