@@ -165,6 +165,10 @@ def _check_context(value: object) -> dict[str, tuple[str, ...]]:
     return {key: check_texts(items, key) for key, items in context.items()}
 
 
+def _required(field: str) -> Any:
+    raise InvalidValueError(_("{field} is required").format(field=field), field=field)
+
+
 def _one_year_after(day: date) -> date:
     try:
         return day.replace(year=day.year + 1) - timedelta(days=1)
@@ -641,7 +645,7 @@ class Journal:
         entry = OrderTask(
             order=ref,
             task=task_id,
-            minutes=check_number(minutes, "minutes", 1, 60 * 24 * 30) or 1,
+            minutes=check_number(minutes, "minutes", 1, 60 * 24 * 30) or _required("minutes"),
             places=capacity,
             needed=1 if least is None else least,
             quantity=check_number(quantity, "quantity", 1, 1000) or 1,
@@ -684,7 +688,18 @@ class Journal:
         from ep_skills.journal.planning import Availability, save_availability
 
         person = self.trainee(trainee)
-        hours = check_number(hours_per_week, "hours_per_week", 0, 60)
+        if (
+            isinstance(hours_per_week, bool)
+            or not isinstance(hours_per_week, int | float)
+            or not 0 <= hours_per_week <= 60  # NaN fails this too
+        ):
+            raise InvalidValueError(
+                _("hours_per_week: {value!r} is not a number of hours between 0 and 60").format(
+                    value=hours_per_week
+                ),
+                field="hours_per_week",
+                value=hours_per_week,
+            )
         for period in away:
             if period.end < period.start:
                 raise InvalidValueError(
@@ -693,7 +708,7 @@ class Journal:
                     ),
                     field="away",
                 )
-        entry = Availability(person.id, round((hours or 0) * 60), tuple(away))
+        entry = Availability(person.id, round(hours_per_week * 60), tuple(away))
         with self.storage.transaction():
             save_availability(self.storage, entry)
         return entry
@@ -760,7 +775,7 @@ class Journal:
             machine=check_text(machine, "machine", strict=True) or "",
             declared=check_day(declared, "declared") or self.today,
             place=check_text(place, "place") if place else None,
-            supervisor=check_text(supervisor, "place") if supervisor else None,
+            supervisor=check_text(supervisor, "supervisor") if supervisor else None,
         )
         with self.storage.transaction():
             save_derogation(self.storage, entry)

@@ -45,6 +45,7 @@ LIMITS: dict[str, int] = {
     "metadata": 2000,
     "task": 120,
     "place": 200,
+    "supervisor": 200,
 }
 """The longest text each field takes, in characters."""
 

@@ -2,18 +2,10 @@
 
 **Methods**
 
-* :func:`exact` — a mixed-integer programme solved by HiGHS, *lexicographically in stages*:
-  maximise staffed; fix it; maximise closed; fix it; maximise spread. Each stage has small
-  integer costs (1 or the urgency), so every bound is exact in floating point whatever the
-  size of W1 and W2 (which pass 2^53 on large instances), and each stage stops only when its
-  dual bound is less than 1 above its best solution. A stage whose start already reaches a
-  trivial upper bound is proven without running. Proving ``spread`` is the slowest part
-  (filling each share to the minute is a subset-sum), so a plan can be proven for staffed
-  and closed and not for spread: ``bound`` says how far it can be.
-* :func:`heuristic` — pure Python, for large instances: the jobs few trainees may do first,
-  a lazy greedy by gain per minute, local search (staffing a short job by freeing someone's
-  time, handing a job over, swapping a job for a free place, two trainees trading jobs),
-  then a fixed number of seeded kicks. The same problem gives the same plan.
+* :func:`exact` (:mod:`ep_skills.planning.mip`) — a mixed-integer programme solved by HiGHS,
+  in stages (staffed, then closed, then spread), each bound exact;
+* :func:`heuristic` (:mod:`ep_skills.planning.search`) — greedy then local search, pure
+  Python, for large instances;
 * :func:`naive` — the rival the benchmark compares with: each job by due date to the allowed
   trainees with the most needs, whatever the job teaches them.
 * :func:`solve` — the heuristic, then, when the instance is small enough for the time given,
