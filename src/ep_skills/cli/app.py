@@ -290,6 +290,7 @@ def cli(
 
 def _register_commands() -> None:
     from ep_skills.cli import (
+        backup_cmds,
         evidence_cmds,
         exam_cmds,
         journal_cmds,
@@ -303,6 +304,7 @@ def _register_commands() -> None:
 
     referential_cmds.register(cli)
     journal_cmds.register(cli)
+    backup_cmds.register(cli)
     evidence_cmds.register(cli)
     exam_cmds.register(cli)
     plan_cmds.register(cli)
