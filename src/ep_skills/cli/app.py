@@ -295,6 +295,7 @@ def _register_commands() -> None:
         exam_cmds,
         journal_cmds,
         plan_cmds,
+        privacy_cmds,
         referential_cmds,
         report_cmds,
         server_cmds,
@@ -308,6 +309,7 @@ def _register_commands() -> None:
     evidence_cmds.register(cli)
     exam_cmds.register(cli)
     plan_cmds.register(cli)
+    privacy_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
     server_cmds.register(cli)
