@@ -137,7 +137,7 @@ def inspect(copy: Path) -> Copy:
 
 
 def default_name(journal: Path, now: datetime | None = None) -> Path:
-    """``atelier.db`` → ``atelier-2026-12-01-1830.db`` beside it."""
+    """``atelier.db`` → ``atelier-2026-12-01-183000.db`` beside it."""
     stamp = (now or datetime.now()).strftime("%Y-%m-%d-%H%M%S")
     return journal.with_name(f"{journal.stem}-{stamp}{journal.suffix or '.db'}")
 
