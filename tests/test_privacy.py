@@ -106,3 +106,50 @@ def test_the_export_file(journal: Journal, tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, [*command, "Léa Martin", "--out", str(target)])
     assert again.exit_code == 1
     assert "existe déjà" in again.output
+
+
+def test_who_is_past_the_keeping_period(journal: Journal) -> None:
+    from ep_skills.errors import InvalidValueError
+    from ep_skills.privacy import past_retention, retention, set_retention
+
+    assert retention(journal) is None
+    assert past_retention(journal) == []  # no period set: nobody listed
+    journal.archive_trainee("Noah Petit", note="fin de formation")  # leaves on TODAY
+    set_retention(journal, 6)
+    assert past_retention(journal, date(2027, 5, 19)) == []
+    (entry,) = past_retention(journal, date(2027, 5, 20))
+    assert (entry[0].name, entry[1], entry[2]) == ("Noah Petit", TODAY, date(2027, 5, 20))
+    # Léa, still at school, is never listed from « leaving »; from her exam she is.
+    set_retention(journal, 12, "exam")
+    assert [p.name for p, _s, _o in past_retention(journal, date(2028, 6, 8))] == ["Léa Martin"]
+    assert len(journal.storage.meta_items("privacy:retention:")) == 2  # versions kept
+    with pytest.raises(InvalidValueError):
+        set_retention(journal, 0)
+    with pytest.raises(InvalidValueError):
+        set_retention(journal, 6, "birth")
+
+
+def test_months_are_counted_to_the_month_end() -> None:
+    from ep_skills.privacy import _add_months
+
+    assert _add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert _add_months(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert _add_months(date(2026, 11, 20), 14) == date(2028, 1, 20)
+
+
+@pytest.mark.sqlite_only  # the command line on the file
+def test_the_keeping_period_commands(journal: Journal, tmp_path: Path) -> None:
+    journal.archive_trainee("Noah Petit")
+    journal.close()
+    runner = CliRunner()
+    base = ["--db", str(tmp_path / "atelier.db"), "--lang", "fr", "privacy"]
+    none = runner.invoke(cli, [*base, "due"])
+    assert none.exit_code == 0 and "privacy retention" in none.stdout
+    done = runner.invoke(cli, [*base, "retention", "--months", "6"])
+    assert done.exit_code == 0, done.output
+    assert "6 mois" in done.stdout
+    due = runner.invoke(cli, [*base, "due", "--date", "20/05/2027"])
+    assert due.exit_code == 0
+    assert "Noah Petit" in due.stdout and "20/05/2027" in due.stdout
+    bad = runner.invoke(cli, [*base, "retention", "--months", "0"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output

@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attrs import frozen
+
+from ep_skills.errors import InvalidValueError
 from ep_skills.forms import to_dict
 from ep_skills.i18n import _
 
@@ -24,7 +29,16 @@ if TYPE_CHECKING:
     from ep_skills.api import Journal
     from ep_skills.journal.model import Trainee
 
-__all__ = ["export_trainee", "trainee_data"]
+__all__ = [
+    "Retention",
+    "export_trainee",
+    "past_retention",
+    "retention",
+    "set_retention",
+    "trainee_data",
+]
+
+_RETENTION = "privacy:retention:"
 
 
 def _plain(value: Any) -> Any:
@@ -155,3 +169,96 @@ def export_trainee(journal: Journal, who: str | int | Trainee, target: Path) -> 
             pdf.unlink(missing_ok=True)
             livret.unlink(missing_ok=True)
     return target
+
+
+# -- keeping period (« durée de conservation ») ---------------------------------------------------
+
+
+class Since(StrEnum):
+    """What a trainee's keeping period is counted from."""
+
+    LEAVING = "leaving"
+    """The day they left the school (``ep-skills trainee archive``)."""
+    EXAM = "exam"
+    """Their exam session (their own, else their cohort's)."""
+
+
+@frozen
+class Retention:
+    """How long the school keeps a trainee's data, and from when (its decision, written in
+    its register of processing; ep-skills only lists who is past it)."""
+
+    months: int
+    since: Since
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day (31 August + 6: 28/29 Feb)."""
+    import calendar
+
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def retention(journal: Journal) -> Retention | None:
+    """The keeping period set for the journal, or None."""
+    from ep_skills.journal.versions import latest_versions
+
+    found = latest_versions(journal.storage, _RETENTION).get("journal")
+    if found is None:
+        return None
+    data = found[1]
+    return Retention(int(data["months"]), Since(data["since"]))
+
+
+def set_retention(journal: Journal, months: int, since: Since | str = Since.LEAVING) -> Retention:
+    """Set the keeping period (a new version; the earlier ones stay).
+
+    :raises InvalidValueError: not 1 to 1,200 months, or an unknown starting point.
+    """
+    from ep_skills.journal.versions import append_version
+
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+        raise InvalidValueError(
+            _("a keeping period is 1 to 1,200 months, not {value!r}").format(value=months),
+            field="months",
+        )
+    try:
+        start = Since(since)
+    except ValueError:
+        raise InvalidValueError(
+            _("a keeping period counts from {known}, not {value!r}").format(
+                known=" or ".join(s.value for s in Since), value=since
+            ),
+            field="since",
+        ) from None
+    with journal.storage.transaction():
+        append_version(
+            journal.storage, _RETENTION, "journal", {"months": months, "since": str(start)}
+        )
+    return Retention(months, start)
+
+
+def past_retention(journal: Journal, today: date | None = None) -> list[tuple[Trainee, date, date]]:
+    """The trainees whose keeping period is over on ``today`` (the journal's by default):
+    ``(trainee, counted from, over since)``, the longest over first. Empty when no period is
+    set. A trainee still at school is never listed under « leaving »; one with no exam date
+    never under « exam »."""
+    period = retention(journal)
+    if period is None:
+        return []
+    day = today or journal.today
+    found = []
+    for person in journal.trainees(archived=True):
+        if period.since is Since.LEAVING:
+            start = person.archived
+        else:
+            session = journal.exam_session(person)
+            start = session.day if session is not None else None
+        if start is None:
+            continue
+        over = _add_months(start, period.months)
+        if over <= day:
+            found.append((person, start, over))
+    return sorted(found, key=lambda item: (item[2], item[0].name))

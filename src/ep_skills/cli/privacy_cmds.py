@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.i18n import _
+from ep_skills.cli.params import DATE
+from ep_skills.i18n import N_, _, format_day
 
 __all__ = ["register"]
 
@@ -47,8 +49,64 @@ def _file_name(name: str, day: object) -> str:
     return f"{slug}-{day}.zip"
 
 
+@click.group("privacy")
+def privacy() -> None:
+    """The keeping period of trainees' data (« durée de conservation ») and who is past it."""
+
+
+@privacy.command("retention")
+@click.option("--months", type=click.IntRange(1, 1200), required=True, help="How long.")
+@click.option(
+    "--since",
+    type=click.Choice(["leaving", "exam"]),
+    default="leaving",
+    show_default=True,
+    help="Counted from the day they left, or from their exam session.",
+)
+@pass_app
+def privacy_retention(app: AppContext, months: int, since: str) -> None:
+    """Set how long the school keeps a trainee's data (its decision)."""
+    from ep_skills.privacy import set_retention
+
+    with app.journal() as journal:
+        set_retention(journal, months, since)
+    click.echo(
+        _("Keeping period: {months} months from {since}.").format(
+            months=months, since=_(SINCE_WORDS[since])
+        )
+    )
+
+
+@privacy.command("due")
+@click.option("--date", "day", type=DATE, default=None, help="The day to check (default: today).")
+@pass_app
+def privacy_due(app: AppContext, day: date | None) -> None:
+    """The trainees whose keeping period is over."""
+    from ep_skills.privacy import past_retention, retention
+
+    with app.journal() as journal:
+        period = retention(journal)
+        if period is None:
+            click.echo(_("No keeping period set: ep-skills privacy retention --months N."))
+            return
+        found = past_retention(journal, day)
+    if not found:
+        click.echo(_("No trainee is past the keeping period."))
+        return
+    for person, start, over in found:
+        click.echo(
+            _("{name}: from {start}, over since {over}").format(
+                name=person.name, start=format_day(start), over=format_day(over)
+            )
+        )
+
+
+SINCE_WORDS = {"leaving": N_("the day they left"), "exam": N_("their exam session")}
+
+
 def register(cli: click.Group) -> None:
     """Add the privacy commands to the command line."""
     trainee = cli.commands["trainee"]
     assert isinstance(trainee, click.Group)
     trainee.add_command(trainee_export)
+    cli.add_command(privacy)
