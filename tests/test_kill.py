@@ -137,7 +137,7 @@ def test_a_process_killed_at_any_point_loses_nothing_and_halves_nothing(
     extra = (str(sheet),) if operation == "import" else ()
     before = _assessments(journal)
     took, whole = _duration(journal, tmp_path, operation, *extra)
-    outcomes = set()
+    written = []  # how many assessments each interrupted run had committed
     for seed in range(KILLS):
         chance = random.Random(seed)
         path = tmp_path / f"{operation}-{seed}.db"
@@ -152,10 +152,11 @@ def test_a_process_killed_at_any_point_loses_nothing_and_halves_nothing(
             assert added % 2 == 0, (seed, added)  # whole records only
         else:
             assert added == 0, seed
-        outcomes.add(added > 0)
+        written.append(added)
     if operation == "import":
         assert whole == 2 * ROWS  # the file's every row, two competencies each
         # Not vacuous: some kills landed before the commit (and possibly some after).
-        assert False in outcomes
+        assert written.count(0) > 0, written
     if operation == "record":
-        assert True in outcomes  # some records were written before the kill
+        # Not vacuous: some kills landed after records were committed.
+        assert max(written) > 0, written

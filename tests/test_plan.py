@@ -273,47 +273,33 @@ def test_plan_command_exports_and_accepts(demo: Path, tmp_path: Path) -> None:
 def test_plan_in_french_through_a_real_process(demo: Path, tmp_path: Path) -> None:
     path = tmp_path / "demo.db"
     path.write_bytes(demo.read_bytes())
-    done = subprocess.run(
-        [
-            CLI,
-            "--db",
-            str(path),
-            "--lang",
-            "fr",
-            "plan",
-            "--from",
-            START.isoformat(),
-            "--to",
-            END.isoformat(),
-            "--method",
-            "heuristic",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+
+    def plan(first: date, last: date, *more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                CLI,
+                "--db",
+                str(path),
+                "--lang",
+                "fr",
+                "plan",
+                "--from",
+                first.isoformat(),
+                "--to",
+                last.isoformat(),
+                *more,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    done = plan(START, END, "--method", "heuristic")
     assert done.returncode == 0, done.stderr
     assert "affectations" in done.stdout
     assert "examen dans 9 semaines" in done.stdout
-    empty = subprocess.run(
-        [
-            CLI,
-            "--db",
-            str(path),
-            "--lang",
-            "fr",
-            "plan",
-            "--from",
-            END.isoformat(),
-            "--to",
-            START.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    empty = plan(END, START)
     assert empty.returncode == 1
     assert "avant de commencer" in empty.stderr
     assert "Traceback" not in empty.stderr

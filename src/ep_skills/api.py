@@ -169,13 +169,6 @@ def _required(field: str) -> Any:
     raise InvalidValueError(_("{field} is required").format(field=field), field=field)
 
 
-def _one_year_after(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1) - timedelta(days=1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
-
-
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
     return _(" (did you mean: {names}?)").format(names=", ".join(close)) if close else ""
@@ -735,11 +728,11 @@ class Journal:
     ) -> None:
         """A minor's medical opinion on their fitness for the regulated work (« avis
         médical »), valid until ``until`` (by default a year after it was given)."""
-        from ep_skills.journal.planning import save_medical_opinion
+        from ep_skills.journal.planning import add_years, save_medical_opinion
 
         person = self.trainee(trainee)
         day = check_day(given, "given") or self.today
-        last = check_day(until, "until") or _one_year_after(day)
+        last = check_day(until, "until") or add_years(day, 1) - timedelta(days=1)
         if last < day:
             raise InvalidValueError(_("the medical opinion ends before it is given"), field="until")
         with self.storage.transaction():
@@ -795,10 +788,14 @@ class Journal:
         for — by a minor the register does not cover on that day. The work was done: the
         record stands, and this is said to the instructor."""
         machines = set(record.machine)
-        tasks = self.order_tasks(record.order) if record.order else []
-        flagged = {t.machine for t in tasks if t.machine and t.task == record.task}
+        tasks = self.order_tasks()  # one read for both uses below
+        flagged = {
+            t.machine
+            for t in tasks
+            if t.machine and t.order == record.order and t.task == record.task
+        }
         entries = self.register()
-        known = {t.machine for t in self.order_tasks() if t.machine} | set(entries.derogations)
+        known = {t.machine for t in tasks if t.machine} | set(entries.derogations)
         regulated = sorted(flagged | (machines & known))
         said = []
         for machine in regulated:

@@ -33,6 +33,7 @@ __all__ = [
     "OrderTask",
     "Register",
     "YoungWorker",
+    "add_years",
     "adult_on",
     "availabilities",
     "order_tasks",
@@ -144,7 +145,7 @@ class Derogation:
     @property
     def until(self) -> date:
         """The last day it is valid."""
-        return _add_years(self.declared, DEROGATION_YEARS) - timedelta(days=1)
+        return add_years(self.declared, DEROGATION_YEARS) - timedelta(days=1)
 
 
 @frozen
@@ -181,7 +182,7 @@ class Register:
             return _("no birth date in the register")
         if adult_on(person.birth_date, day):
             return None
-        if day < _add_years(person.birth_date, YOUNGEST):
+        if day < add_years(person.birth_date, YOUNGEST):
             return _("under 15: no dérogation is possible")
         derogation = self.derogations.get(machine)
         if derogation is None:
@@ -204,7 +205,8 @@ class Register:
         return None
 
 
-def _add_years(day: date, years: int) -> date:
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February: 1 March of a year without one)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February: the day after 28 February of that year
@@ -213,7 +215,7 @@ def _add_years(day: date, years: int) -> date:
 
 def adult_on(birth_date: date, day: date) -> bool:
     """Whether someone born on ``birth_date`` is 18 or over on ``day``."""
-    return day >= _add_years(birth_date, ADULT_AGE)
+    return day >= add_years(birth_date, ADULT_AGE)
 
 
 def _day(value: Any) -> date | None:
