@@ -98,16 +98,32 @@ def _app_url() -> str:
     if SERVER is None:
         pytest.skip("no PostgreSQL server (run: python3 dev.py test)")
     if not _APP_URL:
+        import fcntl
+        import tempfile
+
         import psycopg
 
         from ep_skills.journal import postgres
 
-        postgres.set_up(SERVER)
+        # Once per cluster, whatever the number of test workers (pytest-xdist): the set-up's
+        # DDL while another worker's tests write could deadlock with them.
         with psycopg.connect(SERVER, autocommit=True) as conn:
-            # The tests' logins: in production a program's own login role is granted these
-            # (docs/network.md); the throwaway cluster trusts local connections.
-            for role in (postgres.APP_ROLE, postgres.NETWORK_ROLE):
-                conn.execute(f"ALTER ROLE {role} LOGIN")
+            row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+        cluster = f"{SERVER}#{row[0] if row else ''}"
+        marker = Path(tempfile.gettempdir()) / (
+            "ep-skills-test-setup-" + hashlib.sha256(cluster.encode()).hexdigest()[:16]
+        )
+        with open(f"{marker}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            done = marker.read_text() if marker.exists() else ""
+            if done != str(postgres.SCHEMA_VERSION):
+                postgres.set_up(SERVER)
+                with psycopg.connect(SERVER, autocommit=True) as conn:
+                    # The tests' logins: in production a program's own login role is granted
+                    # these (docs/network.md); the throwaway cluster trusts local connections.
+                    for role in (postgres.APP_ROLE, postgres.NETWORK_ROLE):
+                        conn.execute(f"ALTER ROLE {role} LOGIN")
+                marker.write_text(str(postgres.SCHEMA_VERSION))
         rest = SERVER.split("://", 1)[1].split("@", 1)[1]
         _APP_URL.append(f"postgresql://{postgres.APP_ROLE}@{rest}")
     return _APP_URL[0]

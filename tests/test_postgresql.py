@@ -247,30 +247,45 @@ def test_the_owner_cannot_rewrite_evidence_either(
 
 
 def test_verify_reports_the_protections_and_set_up_puts_them_back(
-    two_schools: tuple[Journal, Journal, str, str],
+    postgresql_server: str,
 ) -> None:
-    a, _b, _a, _b_url = two_schools
-    storage: Any = a.storage
-    assert storage.verify() == []
+    # A database of its own: the protections it takes away are those every other test (and
+    # the other test workers) rely on.
+    name = f"ep_skills_tamper_{next(_SCHOOLS)}_{__import__('os').getpid()}"
     with psycopg.connect(ADMIN.conninfo, autocommit=True) as admin:
-        admin.execute("ALTER TABLE ep_skills.assessment DISABLE TRIGGER assessment_append_only")
-        admin.execute("DROP TRIGGER record_trainee_no_truncate ON ep_skills.record_trainee")
-        admin.execute("ALTER TABLE ep_skills.task_record NO FORCE ROW LEVEL SECURITY")
-        admin.execute("DROP POLICY school_only ON ep_skills.meta")
-        admin.execute(f"GRANT DELETE ON ep_skills.assessment TO {postgres.APP_ROLE}")
+        admin.execute(f"CREATE DATABASE {name}")
+    private = ADMIN.conninfo.rsplit("/", 1)[0] + f"/{name}"
     try:
-        problems = " | ".join(storage.verify())
-        for word in (
-            "assessment_append_only is disabled",
-            "record_trainee_no_truncate is missing",
-            "off on task_record",
-            "missing on meta",
-            "change or delete rows of assessment",
-        ):
-            assert word in problems
+        postgres.set_up(private)
+        app = postgresql_server.rsplit("/", 1)[0] + f"/{name}?school=tamper"
+        a = open_journal(app, create=True, registry=REGISTRY, today=TODAY)
+        a.add_trainee("Alice Martin", diploma="cap-psr")
+        storage: Any = a.storage
+        assert storage.verify() == []
+        with psycopg.connect(private, autocommit=True) as admin:
+            admin.execute("ALTER TABLE ep_skills.assessment DISABLE TRIGGER assessment_append_only")
+            admin.execute("DROP TRIGGER record_trainee_no_truncate ON ep_skills.record_trainee")
+            admin.execute("ALTER TABLE ep_skills.task_record NO FORCE ROW LEVEL SECURITY")
+            admin.execute("DROP POLICY school_only ON ep_skills.meta")
+            admin.execute(f"GRANT DELETE ON ep_skills.assessment TO {postgres.APP_ROLE}")
+        try:
+            problems = " | ".join(storage.verify())
+            for word in (
+                "assessment_append_only is disabled",
+                "record_trainee_no_truncate is missing",
+                "off on task_record",
+                "missing on meta",
+                "change or delete rows of assessment",
+            ):
+                assert word in problems
+        finally:
+            done = postgres.set_up(private)
+        assert storage.verify() == [], done
+        a.close()
     finally:
-        done = postgres.set_up(ADMIN.conninfo)
-    assert storage.verify() == [], done
+        postgres.close_pools()
+        with psycopg.connect(ADMIN.conninfo, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def test_sixteen_writers_and_sixteen_readers(postgresql_server: str) -> None:

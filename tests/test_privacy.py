@@ -71,6 +71,10 @@ def test_everything_held_about_her_and_nothing_about_him(journal: Journal) -> No
     assert data["exam_session"]["day"] == "2027-06-08"
     assert data["outlook"] is not None
     assert [a["login"] for a in data["accounts"]] == ["lea"]
+    # Who wrote what about her: her lines of the audit only.
+    actions = [a["action"] for a in data["audit"]]
+    assert actions[0] == "trainee.add" and "correct" in actions and "register" in actions
+    assert {a["trainee"] for a in data["audit"]} == {data["trainee"]["id"]}
     # Nobody else's data: not his name, his birth date, his account, his id on team work.
     noah = journal.trainee("Noah Petit")
     for other in ("Noah", "2009-01-02", "noah"):

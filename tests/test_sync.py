@@ -305,3 +305,19 @@ def test_an_interruption_after_the_records_leaves_states_to_trust(
         assert_states_are_a_full_recompute(office)
         a.record(["Léa Martin"], description="Encore", levels={"C1.1": "V"}, day=date(2026, 11, 9))
         a.correct(a.storage.last_assessment_id(), level="R")
+
+
+def test_an_erased_trainee_does_not_get_their_name_back(school: str, tmp_path: Path) -> None:
+    from ep_skills.erasure import erase_trainee
+
+    office = open_journal(school, create=True, registry=REGISTRY, today=TODAY)
+    workshop = pc(tmp_path / "pc.db")
+    workshop.add_trainee("Léa Martin", diploma="cap-psr")
+    sync(workshop, office)
+    erased = erase_trainee(office, "Léa Martin")
+    workshop.update_trainee("Léa Martin", cohort="2027")  # the PC, still holding her name
+    report = sync(workshop, office)
+    assert [t.name for t in office.trainees()] == [erased.pseudonym]
+    assert any("erase" in line for line in report.review), report.review
+    workshop.close()
+    office.close()

@@ -204,6 +204,9 @@ def test_record_a_team_task_with_one_level_changed(client: TestClient, journal: 
     )
     assert record.assessor == "Jean Maître" and record.role == Role.MAITRE
     assert record.order == "2026-041" and record.note == "bonne cadence"
+    # The audit names the signed-in account, not the server's process.
+    told = [e for e in journal.audit() if e.action == "record" and e.subject == str(number)]
+    assert len(told) == 2 and {e.author for e in told} == {"account:maitre"}
     assert {a.competency: a.level for a in record.assessments}[codes[0]] == "RR"
     shown = client.get(answer.headers["location"])
     assert f"Enregistrement n° {number}" in shown.text

@@ -43,6 +43,7 @@ from ep_skills.errors import (
     NotFoundError,
 )
 from ep_skills.i18n import _, format_day
+from ep_skills.journal.audit import AuditEntry, acting_as, current_author, now
 from ep_skills.journal.identity import (
     KEEP,
     Keep,
@@ -278,6 +279,54 @@ class Journal:
 
     # -- diplomas ----------------------------------------------------------------------------
 
+    # -- who wrote what ------------------------------------------------------------------------
+
+    def acting_as(self, author: str) -> AbstractContextManager[None]:
+        """Writes made inside (by this thread or task) are recorded in the audit as made by
+        ``author`` — the bench page wraps each request of a signed-in account in it. Outside,
+        the author is the operating system's user (``os:<user>``)."""
+        return acting_as(author)
+
+    def audit(
+        self,
+        trainee: str | int | Trainee | None = None,
+        *,
+        author: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Who wrote what, and when (« journal d'audit »), oldest first: about one trainee,
+        by one author, over the days ``since`` … ``until`` (both included)."""
+        from datetime import UTC, datetime, time
+
+        return self.storage.audit(
+            trainee=None if trainee is None else self.trainee(trainee).id,
+            author=author,
+            since=None if since is None else datetime.combine(since, time.min, UTC),
+            until=None if until is None else datetime.combine(until, time.max, UTC),
+            limit=limit,
+        )
+
+    def audit_write(
+        self,
+        action: str,
+        trainees: Iterable[int] = (),
+        *,
+        subject: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Tell a write in the audit, one line per trainee it touched, inside the write's
+        transaction (both commit together or neither). The journal's own writes do it; code
+        that writes through ``storage`` itself (the bench page's accounts, a plugin) calls it.
+        ``detail``: ids, codes and counts only, never a name or a note (an erasure leaves the
+        audit as it is)."""
+        at, author = now(), current_author()
+        people: list[int | None] = list(dict.fromkeys(trainees)) or [None]
+        self.storage.add_audit(
+            [AuditEntry(0, at, author, action, who, subject, detail) for who in people]
+        )
+
     def diploma(self, diploma_id: str) -> DiplomaInfo:
         """The referential, scale, settings, leaves and tasks of a diploma (cached).
 
@@ -352,9 +401,11 @@ class Journal:
                 self.storage.trainees_named(name),
                 self.storage.trainee_by_external_id(external_id) if external_id else None,
             )
-            return self.storage.add_trainee(
+            added = self.storage.add_trainee(
                 Trainee(0, name, referential.id, cohort, start_date, option, external_id, found)
             )
+            self.audit_write("trainee.add", [added.id], diploma=referential.id)
+            return added
 
     @staticmethod
     def _check_option(referential: Referential, option: str | None) -> str | None:
@@ -562,6 +613,7 @@ class Journal:
                     itself=person.id,
                 )
             self.storage.add_trainee_change(changed, kind, fields_changed, author, note)
+            self.audit_write("trainee.change", [person.id], kind=kind, fields=list(fields_changed))
         self._trainee_mark = None
         return self.trainee(person.id)
 
@@ -592,7 +644,9 @@ class Journal:
                 raise AlreadyExistsError(
                     _("order {ref!r} already exists").format(ref=ref), field="order", value=ref
                 )
-            return self.storage.add_order(Order(ref, customer, title, quantity, received, due))
+            added = self.storage.add_order(Order(ref, customer, title, quantity, received, due))
+            self.audit_write("order.add", subject=ref)
+            return added
 
     def orders(self) -> list[Order]:
         """Every order, newest first."""
@@ -647,6 +701,7 @@ class Journal:
         )
         with self.storage.transaction():
             save_order_task(self.storage, entry)
+            self.audit_write("order.task", subject=order, task=entry.task)
         return entry
 
     def withdraw_order_task(self, order: str, task: str) -> OrderTask:
@@ -658,6 +713,7 @@ class Journal:
                 if entry.order == order and entry.task == task:
                     withdrawn = evolve(entry, withdrawn=True)
                     save_order_task(self.storage, withdrawn)
+                    self.audit_write("order.task", subject=order, task=task, withdrawn=True)
                     return withdrawn
         raise NotFoundError(
             _("order {ref!r} has no task {task!r}").format(ref=order, task=task), field="task"
@@ -704,6 +760,7 @@ class Journal:
         entry = Availability(person.id, round(hours_per_week * 60), tuple(away))
         with self.storage.transaction():
             save_availability(self.storage, entry)
+            self.audit_write("availability", [person.id])
         return entry
 
     def availability(self, trainee: str | int | Trainee) -> Availability | None:
@@ -722,6 +779,7 @@ class Journal:
             raise InvalidValueError(_("a birth date must be a past day"), field="birth_date")
         with self.storage.transaction():
             save_birth_date(self.storage, person.id, checked)
+            self.audit_write("register", [person.id], entry="birth")
 
     def record_medical_opinion(
         self, trainee: str | int | Trainee, given: date, *, until: date | None = None
@@ -737,6 +795,7 @@ class Journal:
             raise InvalidValueError(_("the medical opinion ends before it is given"), field="until")
         with self.storage.transaction():
             save_medical_opinion(self.storage, person.id, day, last)
+            self.audit_write("register", [person.id], entry="medical")
 
     def record_safety_training(
         self, trainee: str | int | Trainee, machine: str, day: date | None = None
@@ -749,6 +808,7 @@ class Journal:
         name = check_text(machine, "machine", strict=True) or ""
         with self.storage.transaction():
             save_safety_training(self.storage, person.id, name, check_day(day, "day") or self.today)
+            self.audit_write("register", [person.id], entry="training")
 
     def declare_derogation(
         self,
@@ -772,6 +832,7 @@ class Journal:
         )
         with self.storage.transaction():
             save_derogation(self.storage, entry)
+            self.audit_write("register", entry="derogation")
         return entry
 
     def register(self) -> Register:
@@ -1082,6 +1143,7 @@ class Journal:
         with self.storage.transaction():
             written = self.write_records([record])[0]
             self._keep_photo(written.id, *cleaned)
+            self.audit_write("photo", written.trainees, subject=str(written.id))
         return written
 
     def _keep_photo(self, record_id: int, photo: Photo, data: bytes) -> None:
@@ -1096,8 +1158,9 @@ class Journal:
 
         kept, data = clean_photo(photo)
         with self.storage.transaction():
-            self.task_record(record_id)  # an unknown record is said, nothing written
+            record = self.task_record(record_id)  # an unknown record is said, nothing written
             self._keep_photo(record_id, kept, data)
+            self.audit_write("photo", record.trainees, subject=str(record_id))
         return self.photo(kept.sha256)[0]
 
     def photo(self, sha256: str) -> tuple[Photo, bytes]:
@@ -1164,7 +1227,7 @@ class Journal:
             if dry_run or not fresh:
                 written = fresh
             else:
-                written = self.write_records(fresh)
+                written = self.write_records(fresh, audit=False)
                 batch = self.storage.add_import(
                     ImportBatch(
                         id=0,
@@ -1176,6 +1239,12 @@ class Journal:
                     ),
                     [(r.id, lines[i]) for r, i in zip(written, seen.new, strict=True)],
                 )
+                self.audit_write(
+                    "import",
+                    sorted({t for r in written for t in r.trainees}),
+                    subject=str(batch.id),
+                    records=len(written),
+                )
         return ImportResult(
             batch=batch,
             written=tuple(written),
@@ -1183,10 +1252,18 @@ class Journal:
             repeated=seen.repeated,
         )
 
-    def write_records(self, records: Sequence[TaskRecord]) -> list[TaskRecord]:
+    def write_records(
+        self, records: Sequence[TaskRecord], *, audit: bool = True
+    ) -> list[TaskRecord]:
         """Write already-checked records in one transaction (all or nothing), and update the
-        states they touch in the same transaction."""
-        return self.states.write(records)
+        states they touch in the same transaction; each record is told in the audit (unless
+        the caller tells the whole write itself, as an import does)."""
+        with self.storage.transaction():
+            written = self.states.write(records)
+            if audit:
+                for record in written:
+                    self.audit_write("record", record.trainees, subject=str(record.id))
+        return written
 
     def correct(
         self,
@@ -1401,6 +1478,13 @@ class Journal:
             )
             codes = info.targets.get((row.diploma, row.competency), ())
             touched |= {(row.trainee, code) for code in codes}
+            self.audit_write(
+                "correct" if level is not None else "withdraw",
+                [row.trainee],
+                subject=str(row.id),
+                entry=written[-1].id,
+                competency=row.competency,
+            )
         self.states.corrected(touched, {row.diploma for row in written})
         return written
 
@@ -1422,6 +1506,9 @@ class Journal:
             )
         with self.storage.transaction():
             self.storage.add_transfer(person.id, person.diploma, to_diploma, note)
+            self.audit_write(
+                "trainee.transfer", [person.id], to=to_diploma, previous=person.diploma
+            )
             moved = evolve(person, diploma=to_diploma)
             self._cache_trainee(moved)
             self.states.transferred(moved)
@@ -1635,6 +1722,9 @@ class Journal:
             )
         with self.storage.transaction():
             save_exam_session(self.storage, session)
+            self.audit_write(
+                "exam", [session.trainee] if session.trainee else [], cohort=session.cohort
+            )
         return session
 
     def exam_session(self, trainee: str | int | Trainee) -> ExamSession | None:

@@ -57,6 +57,7 @@ def _plain(value: Any) -> Any:
 def trainee_data(journal: Journal, who: str | int | Trainee) -> dict[str, Any]:
     """Everything the journal holds about a trainee, as JSON-ready data."""
     from ep_skills.journal.planning import availabilities, register
+    from ep_skills.periods import periods, sign_offs
     from ep_skills.planning.proposal import accepted_plans
     from ep_skills.web.accounts import accounts
 
@@ -109,6 +110,21 @@ def trainee_data(journal: Journal, who: str | int | Trainee) -> dict[str, Any]:
             for a in accounts(journal)
             if a.trainee == person.id
         ],
+        "periods": [
+            {
+                "period": p.name,
+                "end": p.end.isoformat(),
+                "digest": p.digests[person.id],
+                "signed": [
+                    {"by": s.by, "as": str(s.signer), "at": s.at.isoformat(), "note": s.note}
+                    for s in sign_offs(journal, p.name)
+                    if s.trainee == person.id
+                ],
+            }
+            for p in periods(journal)
+            if person.id in p.digests
+        ],
+        "audit": [entry.to_dict() for entry in journal.audit(person)],
     }
 
 
@@ -237,6 +253,7 @@ def set_retention(journal: Journal, months: int, since: Since | str = Since.LEAV
         append_version(
             journal.storage, _RETENTION, "journal", {"months": months, "since": str(start)}
         )
+        journal.audit_write("setting", subject="retention", months=months, since=str(start))
     return Retention(months, start)
 
 

@@ -302,6 +302,22 @@ class _Transfer:
             mapped["trainee"] = self._map("trainee", row["trainee"])
             rows.append(mapped)
         if kind == "trainee_event" and rows:
+            # A trainee erased on the receiving side (RGPD) does not get their name back from
+            # a journal that still holds it: those changes stay out, and a person is told to
+            # erase them there too.
+            erased = {
+                int(r["trainee"]) for r in self.target.table_rows(kind) if r["kind"] == "erase"
+            }
+            for trainee in sorted({int(r["trainee"]) for r in rows} & erased):
+                self.review.append(
+                    _(
+                        "trainee n° {id} was erased on the receiving side: their changes from "
+                        "the other journal were left out; erase them there too (ep-skills "
+                        "trainee erase)"
+                    ).format(id=trainee)
+                )
+            rows = [r for r in rows if int(r["trainee"]) not in erased]
+        if kind == "trainee_event" and rows:
             # Changed on both sides since they last met: the one that arrives last is the
             # trainee's picture on the target; a person checks.
             theirs = set(self.uid_of[kind].values())
@@ -470,6 +486,12 @@ class _Transfer:
                 ],
             )
             self.touched.update(int(r["trainee"]) for r in rows)
+            self.target_journal.audit_write(
+                "sync",
+                sorted({int(r["trainee"]) for r in rows}),
+                records=len(records) if new else 0,
+                entries=len(rows),
+            )
             self._rebuild()
         self.counts["records"] += len(records) if new else 0
         self.counts["assessments"] += len(rows)
@@ -501,6 +523,11 @@ class _Transfer:
                     self._both_sides(latest)
                 self._insert("assessment", "assessment", [mapped])
                 self.touched.add(mapped["trainee"])
+            self.target_journal.audit_write(
+                "sync",
+                sorted({int(self._map("trainee", r["trainee"])) for r in rows}),
+                corrections=len(rows),
+            )
             self._rebuild()
         self.counts["corrections"] += len(rows)
 

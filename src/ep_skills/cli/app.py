@@ -290,10 +290,13 @@ def cli(
 
 def _register_commands() -> None:
     from ep_skills.cli import (
+        audit_cmds,
         backup_cmds,
         evidence_cmds,
         exam_cmds,
+        exchange_cmds,
         journal_cmds,
+        period_cmds,
         plan_cmds,
         privacy_cmds,
         referential_cmds,
@@ -310,6 +313,9 @@ def _register_commands() -> None:
     exam_cmds.register(cli)
     plan_cmds.register(cli)
     privacy_cmds.register(cli)
+    audit_cmds.register(cli)
+    exchange_cmds.register(cli)
+    period_cmds.register(cli)
     view_cmds.register(cli)
     report_cmds.register(cli)
     server_cmds.register(cli)

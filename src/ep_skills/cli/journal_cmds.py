@@ -36,6 +36,7 @@ def init(app: AppContext, school: str | None) -> None:
         if school:
             with journal.storage.transaction():
                 journal.storage.set_meta("school", school)
+                journal.audit_write("setting", subject="school")
     click.echo(_("Journal created: {path}").format(path=app.db_shown))
 
 

@@ -40,6 +40,43 @@ def trainee_export(app: AppContext, name: str, target: str | None) -> None:
     )
 
 
+@click.command("erase")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Erase without asking.")
+@pass_app
+def trainee_erase(app: AppContext, name: str, yes: bool) -> None:
+    """Erase NAME's personal data for good (RGPD, right to erasure): their name becomes a
+    pseudonym; their levels stay, for the school's statistics. Export their data first
+    (ep-skills trainee export) if they or the school need it."""
+    from ep_skills.erasure import erase_trainee
+    from ep_skills.errors import EpSkillsError
+
+    with app.journal() as journal:
+        person = journal.trainee(name)
+        if not yes:
+            click.echo(
+                _(
+                    "{name}'s name, notes, photos of their own work, birth date, medical "
+                    "opinions, working time and bench account will be erased for good; their "
+                    "levels stay, under a pseudonym. This cannot be undone."
+                ).format(name=person.name)
+            )
+            if not click.confirm(_("Erase?"), default=False):
+                raise EpSkillsError(_("nothing erased"))
+        erased = erase_trainee(journal, person)
+    click.echo(
+        _(
+            "Erased: the trainee #{id} is now {pseudonym} ({rows} values rewritten, "
+            "{removed} removed)."
+        ).format(
+            id=erased.trainee,
+            pseudonym=erased.pseudonym,
+            rows=erased.rows,
+            removed=erased.removed,
+        )
+    )
+
+
 def _file_name(name: str, day: object) -> str:
     import re
     import unicodedata
@@ -109,4 +146,5 @@ def register(cli: click.Group) -> None:
     trainee = cli.commands["trainee"]
     assert isinstance(trainee, click.Group)
     trainee.add_command(trainee_export)
+    trainee.add_command(trainee_erase)
     cli.add_command(privacy)

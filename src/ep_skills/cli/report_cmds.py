@@ -30,6 +30,11 @@ __all__ = ["register"]
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write."
 )
+@click.option(
+    "--period",
+    default=None,
+    help="As of a closed period (ep-skills period close): the same whatever was written since.",
+)
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 @pass_app
 def report(
@@ -39,6 +44,7 @@ def report(
     situation: str | None,
     fmt: str,
     output: str,
+    period: str | None,
     force: bool,
 ) -> None:
     """Write a trainee's livret (or a CCF grid), or a cohort's workshop view, to a file."""
@@ -54,7 +60,12 @@ def report(
     from ep_skills.outputs import check_target, replacing
 
     check_target(output, force=force)  # before the work, not only at the end
-    with app.journal() as journal, replacing(output, force=force) as partial:
+    with app.journal() as opened, replacing(output, force=force) as partial:
+        journal = opened
+        if period is not None:
+            from ep_skills.periods import as_of
+
+            journal = as_of(opened, period)
         # Written next to the target, then moved: a failed report leaves no half-written
         # file, and the file is readable by its owner only (it holds a trainee's data).
         if cohort is not None:

@@ -235,6 +235,25 @@ def seal(db: sqlite3.Connection, kind: str = "write", version: int = SEAL_VERSIO
     return True
 
 
+def reseal(db: sqlite3.Connection, kind: str = "erasure") -> None:
+    """Seal every row again, from the first, chained to the last seal (inside the caller's
+    write transaction): after an erasure, the one write allowed to change sealed rows.
+
+    The seals before it stay as they were, their chain still checked, but the rows they
+    sealed are checked through this one: what an erasure changed could not be sealed as it
+    was without keeping the personal data it removed. An erasure first checks the journal
+    (:func:`verify`), so that it never blesses a change made outside ep-skills.
+    """
+    previous, _before = last_seal(db)
+    after = marks(db)
+    digest = _digest(db, previous, dict.fromkeys(after, 0), after)
+    db.execute(
+        "INSERT INTO seal (version, kind, marks, previous, digest, sealed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (SEAL_VERSION, kind, json.dumps(after, sort_keys=True), previous, digest, _now()),
+    )
+
+
 def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
     """Every sign of tampering found: broken seals, rows no seal covers, missing or altered
     protections, a trainee's diploma that no transfer explains, SQLite's own check."""
@@ -249,8 +268,30 @@ def verify(db: sqlite3.Connection, expected: Mapping[str, str]) -> list[str]:
     rows = db.execute(
         "SELECT id, version, kind, marks, previous, digest, sealed_at FROM seal ORDER BY id"
     ).fetchall()
-    for number, version, _kind, raw_marks, stored_previous, digest, sealed_at in rows:
+    # The rows are checked from the last erasure's full seal on (see reseal); the seals
+    # before it, only as a chain.
+    resealed = max((i for i, row in enumerate(rows) if row[2] == "erasure"), default=-1)
+    for index, (number, version, kind, raw_marks, stored_previous, digest, sealed_at) in enumerate(
+        rows
+    ):
         after = before | {k: int(v) for k, v in json.loads(raw_marks).items()}
+        if index < resealed or kind == "erasure":
+            if stored_previous != previous:
+                problems.append(
+                    _("seal {n} ({day}): the chain is broken before it").format(
+                        n=number, day=sealed_at
+                    )
+                )
+            if index == resealed:
+                zero = dict.fromkeys(after, 0)
+                if _digest(db, previous, zero, after, version) != digest:
+                    problems.append(
+                        _(
+                            "seal {n} ({day}): the rows it sealed were changed since ({rows})"
+                        ).format(n=number, day=sealed_at, rows=_ranges(zero, after))
+                    )
+            previous, before = digest, after
+            continue
         if version not in _LAYOUTS:
             problems.append(
                 _("seal {n}: unknown layout {version}").format(n=number, version=version)

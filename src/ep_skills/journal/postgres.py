@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import json
 import os
 import re
 import threading
@@ -39,6 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ep_skills.errors import JournalUnavailableError
 from ep_skills.i18n import _
+from ep_skills.journal.erasure import Rewrite
 from ep_skills.journal.sql import _STATE_COLUMNS, SqlStorage
 
 __all__ = [
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 SCHEMA = "ep_skills"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OWNER_ROLE = "ep_skills_owner"
 """Owns the tables and runs the upgrades (no program connects with it day to day)."""
 APP_ROLE = "ep_skills_app"
@@ -74,6 +76,7 @@ _MARKED = (
     "import_batch",
 )
 _LOCK_CLASS = 1702  # advisory locks of ep-skills: (1702, 0) upgrades, (1702, school) writes
+_SETUP_LOCK_CLASS = 1703  # (1703, 0): a set-up of the server
 POOL_SIZE = 16
 CONNECT_TIMEOUT = 10
 
@@ -93,6 +96,7 @@ _SCHOOL_TABLES = (
     "entry_uid",
     "photo",
     "record_photo",
+    "audit",
 )
 # Evidence and what it is attributed to: never updated, never deleted.
 _APPEND_ONLY = (
@@ -108,6 +112,23 @@ _APPEND_ONLY = (
     "entry_uid",
     "photo",
     "record_photo",
+    "audit",
+)
+
+# What erase_personal_data() may change: journal/erasure.py's ERASABLE, as this schema
+# version has it (a later change of the list is a migration of its own).
+_ERASABLE_SQL = ", ".join(
+    f"'{table}.{column}'"
+    for table, columns in {
+        "trainee": ("name", "name_key", "external_id", "metadata"),
+        "trainee_event": ("name", "name_key", "external_id", "metadata", "note"),
+        "trainee_transfer": ("note",),
+        "task_record": ("description", "note"),
+        "assessment": ("note",),
+        "import_batch": ("file_name",),
+        "meta": ("value",),
+    }.items()
+    for column in columns
 )
 
 _SCHOOL_COLUMN = (
@@ -428,6 +449,108 @@ MIGRATIONS: tuple[str, ...] = (
     );
     GRANT SELECT, INSERT ON photo, record_photo TO {APP_ROLE};
     """,
+    # 3: who wrote what, and when (journal/audit.py): append-only like the evidence.
+    f"""
+    CREATE TABLE audit (
+        id BIGINT NOT NULL,
+        {_SCHOOL_COLUMN},
+        written_at {_TEXT} NOT NULL,
+        author {_TEXT} NOT NULL,
+        action {_TEXT} NOT NULL,
+        trainee BIGINT,
+        subject {_TEXT},
+        detail TEXT NOT NULL DEFAULT '{{}}',
+        PRIMARY KEY (school, id)
+    );
+    CREATE INDEX audit_by_trainee ON audit (school, trainee, id);
+    CREATE INDEX audit_by_author ON audit (school, author, id);
+    CREATE TRIGGER audit_next_id BEFORE INSERT ON audit
+        FOR EACH ROW EXECUTE FUNCTION next_id();
+    GRANT SELECT, INSERT ON audit TO {APP_ROLE};
+    -- Erasing a trainee's personal data (RGPD art. 17; journal/erasure.py): the one exception
+    -- to append-only. The guards let a change through only inside erase_personal_data(),
+    -- which runs as the schema's owner (no school login is one), changes only the columns
+    -- that hold personal data, and only the rows of the caller's school (row security).
+    CREATE OR REPLACE FUNCTION erasing() RETURNS boolean LANGUAGE sql STABLE AS $$
+        SELECT coalesce(current_setting('ep_skills.erasing', true), '') = 'on'
+            AND pg_has_role(current_user, '{OWNER_ROLE}', 'MEMBER')
+    $$;
+    CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'TRUNCATE' AND erasing() THEN
+            RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+        END IF;
+        RAISE EXCEPTION 'evidence is append-only' USING ERRCODE = 'integrity_constraint_violation';
+    END $$;
+    CREATE OR REPLACE FUNCTION trainee_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND erasing() THEN
+            RETURN NEW;
+        END IF;
+        -- A trainee row stays as created; only a transfer switches its diploma, to the one
+        -- the transfer (recorded first, in the same transaction) names.
+        IF TG_OP = 'DELETE' OR (to_jsonb(NEW) - 'diploma') IS DISTINCT FROM
+                (to_jsonb(OLD) - 'diploma')
+           OR NEW.diploma IS DISTINCT FROM (SELECT x.to_diploma FROM trainee_transfer x
+                                         WHERE x.trainee = OLD.id ORDER BY x.id DESC LIMIT 1)
+        THEN
+            RAISE EXCEPTION 'evidence is append-only'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE OR REPLACE FUNCTION meta_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- Settings are written once; only the fingerprints of stored states change.
+        IF OLD.key NOT LIKE 'states:%' AND NOT erasing() THEN
+            RAISE EXCEPTION 'evidence is append-only'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+    END $$;
+    CREATE FUNCTION erase_personal_data(updates jsonb, removals jsonb) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA} AS $$
+    DECLARE
+        item jsonb;
+        keyed text;
+        done integer := 0;
+    BEGIN
+        IF current_school() IS NULL THEN
+            RAISE EXCEPTION 'no school';
+        END IF;
+        PERFORM set_config('ep_skills.erasing', 'on', true);
+        FOR item IN SELECT * FROM jsonb_array_elements(updates) LOOP
+            IF (item->>'table') || '.' || (item->>'column') NOT IN ({_ERASABLE_SQL}) THEN
+                RAISE EXCEPTION 'an erasure may not change %.%', item->>'table', item->>'column';
+            END IF;
+            keyed := CASE item->>'table' WHEN 'meta' THEN 'key = $2'
+                     ELSE 'id = CAST($2 AS BIGINT)' END;
+            EXECUTE format('UPDATE %I SET %I = $1 WHERE school = current_school() AND ',
+                           item->>'table', item->>'column') || keyed
+                USING item->>'value', item->>'key';
+            done := done + 1;
+        END LOOP;
+        FOR item IN SELECT * FROM jsonb_array_elements(removals) LOOP
+            keyed := CASE item->>'table'
+                WHEN 'meta' THEN 'key = $1'
+                WHEN 'photo' THEN 'sha256 = $1'
+                WHEN 'record_photo' THEN 'record = CAST(split_part($1, '':'', 1) AS BIGINT) '
+                    || 'AND sha256 = split_part($1, '':'', 2)'
+                ELSE NULL END;
+            IF keyed IS NULL THEN
+                RAISE EXCEPTION 'an erasure may not remove rows of %', item->>'table';
+            END IF;
+            EXECUTE format('DELETE FROM %I WHERE school = current_school() AND ',
+                           item->>'table') || keyed
+                USING item->>'key';
+            done := done + 1;
+        END LOOP;
+        PERFORM set_config('ep_skills.erasing', 'off', true);
+        RETURN done;
+    END $$;
+    REVOKE ALL ON FUNCTION erase_personal_data(jsonb, jsonb) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION erase_personal_data(jsonb, jsonb) TO {APP_ROLE};
+    """,
 )
 
 # What guards the evidence, put (back) in place after every migration and by every set-up:
@@ -728,6 +851,9 @@ def set_up(address: str, *, on_upgrade: Callable[[int, int], None] | None = None
             target.conninfo, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT
         ) as conn:
             with conn.transaction():
+                # Two set-ups at once (two administrators, two test workers) take turns: a
+                # lock of the session, held until the connection closes.
+                conn.execute("SELECT pg_advisory_lock(%s, 0)", (_SETUP_LOCK_CLASS,))
                 for role, login in (
                     (OWNER_ROLE, False),
                     (APP_ROLE, False),
@@ -1133,6 +1259,22 @@ class PostgresStorage(SqlStorage):
                     _("this role may change or delete rows of {table}").format(table=table)
                 )
         return problems
+
+    def erase(self, rewrite: Rewrite) -> None:
+        """Apply an erasure (journal/erasure.py) through the server's own function, inside
+        the caller's write transaction: only it may lift the guards, and only for the columns
+        that hold personal data of this school's rows."""
+        self._must_write()
+        rewrite.check()
+        updates = [
+            {"table": t, "key": str(k), "column": c, "value": v} for t, k, c, v in rewrite.updates
+        ]
+        removals = [{"table": t, "key": str(k)} for t, k in rewrite.removals]
+        with self._connection() as conn:
+            conn.execute(
+                "SELECT erase_personal_data(%s::jsonb, %s::jsonb)",
+                (json.dumps(updates), json.dumps(removals)),
+            )
 
     def repair(self) -> int:
         raise JournalUnavailableError(

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from attrs import evolve
 
+from ep_skills.journal.audit import AuditEntry
 from ep_skills.journal.model import (
     Assessment,
     AssessmentInput,
@@ -141,7 +142,7 @@ TRAVELLING: dict[str, tuple[str, str]] = {
 }
 """The kinds of entries that carry a global id: their table, and when each was recorded."""
 _WITH_ID = frozenset(table for table, _when in TRAVELLING.values())
-_TABLES = _WITH_ID | {"production_order", "record_trainee", "record_import", "meta"}
+_TABLES = _WITH_ID | {"production_order", "record_trainee", "record_import", "record_photo", "meta"}
 
 
 def check_kind(kind: str) -> None:
@@ -1124,8 +1125,64 @@ class SqlStorage:
     def last_assessment_id(self) -> int:
         return int(self._read("SELECT coalesce(max(id), 0) AS m FROM assessment")[0]["m"])
 
+    def last_record_id(self) -> int:
+        return int(self._read("SELECT coalesce(max(id), 0) AS m FROM task_record")[0]["m"])
+
     def count_assessments(self) -> int:
         return int(self._read("SELECT count(*) AS n FROM assessment")[0]["n"])
+
+    # -- who wrote what (journal/audit.py) ---------------------------------------------------
+
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        self._must_write()
+        self._write_many(
+            "INSERT INTO audit (written_at, author, action, trainee, subject, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (e.at.isoformat(), e.author, e.action, e.trainee, e.subject, e.detail_json())
+                for e in entries
+            ],
+        )
+
+    def audit(
+        self,
+        *,
+        trainee: int | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if trainee is not None:
+            where.append("trainee = ?")
+            params.append(trainee)
+        if author is not None:
+            where.append("author = ?")
+            params.append(author)
+        if since is not None:
+            where.append("written_at >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            where.append("written_at <= ?")
+            params.append(until.isoformat())
+        sql = f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._read(sql, params)
+        return [
+            AuditEntry(
+                id=int(r["id"]),
+                at=datetime.fromisoformat(r["written_at"]),
+                author=str(r["author"]),
+                action=str(r["action"]),
+                trainee=None if r["trainee"] is None else int(r["trainee"]),
+                subject=r["subject"],
+                detail=json.loads(r["detail"] or "{}"),
+            )
+            for r in reversed(rows)
+        ]
 
     # -- entries that travel between journals (ep_skills.sync) -------------------------------
 

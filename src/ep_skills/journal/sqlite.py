@@ -21,11 +21,12 @@ from urllib.parse import quote
 from ep_skills.errors import JournalUnavailableError
 from ep_skills.i18n import _
 from ep_skills.journal import integrity
+from ep_skills.journal.erasure import KEYS, REMOVABLE, Rewrite
 from ep_skills.journal.sql import SqlStorage
 
 __all__ = ["JournalFileError", "SqliteStorage"]
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 BUSY_TIMEOUT_MS = 30_000
 
 # Each entry migrates from version i to i + 1. Never edit a released entry: add one.
@@ -391,6 +392,28 @@ MIGRATIONS: tuple[str, ...] = (
                  OR (record = NEW.record AND sha256 = NEW.sha256))
     BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
     """,
+    # 10: who wrote what, and when (journal/audit.py): one row per write and trainee touched,
+    # ids and codes only (never a name), append-only like the evidence.
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        written_at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        action TEXT NOT NULL,
+        trainee INTEGER,
+        subject TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_by_trainee ON audit (trainee, id);
+    CREATE INDEX audit_by_author ON audit (author, id);
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    CREATE TRIGGER audit_no_replace BEFORE INSERT ON audit
+    WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'evidence is append-only'); END;
+    """,
 )
 
 
@@ -709,6 +732,46 @@ class SqliteStorage(SqlStorage):
                     "covers them); nothing was written. Check it with: ep-skills verify"
                 ).format(path=self.path)
             )
+
+    def erase(self, rewrite: Rewrite) -> None:
+        """Apply an erasure (journal/erasure.py), inside the caller's write transaction: the
+        append-only triggers are lifted for it and put back as they were (both inside the
+        transaction: all or nothing), freed pages are overwritten (``secure_delete``), and the
+        rows are sealed again from the first (:func:`~ep_skills.journal.integrity.reseal`)."""
+        self._must_write()
+        rewrite.check()
+        db = self._db
+        locks = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+            "(name LIKE '%append_only%')"
+        ).fetchall()
+        db.execute("PRAGMA secure_delete = ON")
+        for name, _sql in locks:
+            db.execute(f"DROP TRIGGER {name}")
+        for table, key, column, value in rewrite.updates:
+            where = KEYS.get(table, "id")
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE {where} = ?", (value, key))
+        for table, key in rewrite.removals:
+            if table == "record_photo":
+                record, _colon, sha256 = str(key).partition(":")
+                db.execute(
+                    "DELETE FROM record_photo WHERE record = ? AND sha256 = ?",
+                    (int(record), sha256),
+                )
+            else:
+                db.execute(f"DELETE FROM {table} WHERE {REMOVABLE[table]} = ?", (key,))
+        for _name, sql in locks:
+            db.execute(sql)
+        integrity.reseal(db)
+
+    def forget_freed(self) -> None:
+        """After an erasure's commit: the old pages out of the write-ahead log and the file
+        (a checkpoint, then VACUUM), so that the erased data is in no byte of the journal."""
+        with suppress(sqlite3.Error):  # another connection reading: the next one does it
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("PRAGMA secure_delete = OFF")
 
     def verify(self) -> list[str]:
         """Every sign of tampering (see :func:`ep_skills.journal.integrity.verify`)."""

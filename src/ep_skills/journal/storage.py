@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
 from attrs import frozen
 
+from ep_skills.journal.audit import AuditEntry
 from ep_skills.journal.model import (
     Assessment,
     ImportBatch,
@@ -263,8 +264,26 @@ class Storage(Protocol):
     def last_assessment_id(self) -> int:
         """The highest assessment id so far (0 for an empty journal)."""
 
+    def last_record_id(self) -> int:
+        """The highest task record id so far (0 for an empty journal)."""
+
     def count_assessments(self) -> int:
         """How many assessment rows the journal holds."""
+
+    # who wrote what
+    def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append lines to the audit (inside ``transaction()``, with the write they tell of)."""
+
+    def audit(
+        self,
+        *,
+        trainee: int | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """The audit's lines, oldest first (the newest ``limit`` of them, if given)."""
 
     # derived states (a cache of the engine's results, rebuilt by a full recompute)
     def save_states(self, rows: Iterable[StateRow]) -> None:

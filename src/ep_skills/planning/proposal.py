@@ -301,9 +301,16 @@ def accept(journal: Journal, proposal: Proposal, *, by: str | None = None) -> in
 
     data = {**proposal.to_dict(), "accepted_by": by}
     with journal.storage.transaction():
-        return append_version(
+        version = append_version(
             journal.storage, _ACCEPTED, f"{proposal.start}{_SEP}{proposal.end}", data
         )
+        journal.audit_write(
+            "plan.accept",
+            subject=f"{proposal.start}/{proposal.end}",
+            version=version,
+            lines=len(proposal.lines),
+        )
+        return version
 
 
 def accepted_plans(journal: Journal) -> list[dict[str, Any]]:

@@ -170,6 +170,7 @@ def livret_html(journal: Journal, trainee: str | int | Trainee) -> str:
             charts=charts,
             scale=report.scale,
             generated=report.generated,
+            frozen=getattr(journal.storage, "period", None),
             local=local_codes(report.referential),
         )
     )
@@ -190,6 +191,7 @@ def cohort_html(journal: Journal, cohort: str | None) -> str:
             cohort=cohort,
             scale=reports[0].scale,
             generated=journal.today,
+            frozen=getattr(journal.storage, "period", None),
             local=frozenset().union(*(local_codes(r.diploma) for r in reports)),
         )
     )
@@ -207,6 +209,7 @@ def grid_html(journal: Journal, trainee: str | int | Trainee, situation: str) ->
             grid=grid,
             scale=grid.scale,
             generated=journal.today,
+            frozen=getattr(journal.storage, "period", None),
             local=local_codes(grid.referential),
         )
     )

@@ -175,6 +175,13 @@ def add_account(
                 _("the login {login!r} is already taken").format(login=login), field="login"
             )
         _save(journal, account)
+        # A trainee's login is theirs (often their name): their id says it, not the login.
+        journal.audit_write(
+            "account",
+            [person.id] if person else [],
+            subject=None if person else login,
+            kind=str(account.kind),
+        )
     return account
 
 
@@ -185,6 +192,12 @@ def _change(journal: Journal, login: str, **changes: Any) -> Account:
             raise NotFoundError(_("no account {login!r}").format(login=login), field="login")
         account = evolve(found[login][1], **changes)
         _save(journal, account)
+        journal.audit_write(
+            "account",
+            [account.trainee] if account.trainee else [],
+            subject=None if account.trainee else login,
+            changed=sorted(changes),
+        )
     return account
 
 

@@ -19,6 +19,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -267,8 +268,17 @@ def _answer(page: Page, function: PageFunction, access: Access) -> Response:
             return _message(
                 page, 403, _("This form was refused (it is too old, or comes from elsewhere).")
             )
+    # Whatever this request writes is told in the audit as written by its account (the
+    # worker thread's own context: requests of other accounts at once are not mixed up). A
+    # trainee's account by their number: their login is theirs (often their name), and an
+    # erasure leaves the audit as it is.
+    account = page.account
+    author = None
+    if account is not None:
+        author = f"trainee:{account.trainee}" if account.trainee else f"account:{account.login}"
     try:
-        return function(page)
+        with page.bench.journal.acting_as(author) if author else nullcontext():
+            return function(page)
     except EpSkillsError as error:
         return _message(page, _status(error), str(error))
     except Exception:

@@ -1,0 +1,214 @@
+"""``ep-skills exchange sacoche``: SACoche's « saisie déportée » and students' list."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ep_skills.cli.app import AppContext, pass_app
+from ep_skills.cli.params import DATE
+from ep_skills.i18n import _, format_day
+
+__all__ = ["sacoche"]
+
+_MAP_HELP = (
+    "Correspondence file (type;sacoche;ep-skills): SACoche items to competency codes, "
+    "SACoche students to trainees."
+)
+
+
+@click.group("sacoche")
+def sacoche() -> None:
+    """SACoche (Sésamath): marks entered offline (« saisie déportée ») and the students'
+    list."""
+
+
+@sacoche.command("export")
+@click.argument("trainees", nargs=-1)
+@click.option("--cohort", default=None, help="Every trainee of this cohort.")
+@click.option("--out", "target", type=click.Path(dir_okay=False), required=True, help="File.")
+@click.option("--date", "day", type=DATE, default=None, help="The devoir's day (default: today).")
+@click.option("--competency", "competencies", multiple=True, help="An item (repeatable).")
+@click.option("--blank", is_flag=True, help="No marks: a file to fill in offline.")
+@click.option("--map", "mapping", type=click.Path(dir_okay=False), help=_MAP_HELP)
+@click.option("--group", default="", help="The group's name written in the file.")
+@click.option("--description", default="", help="The devoir's description.")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@pass_app
+def sacoche_export(
+    app: AppContext,
+    trainees: tuple[str, ...],
+    cohort: str | None,
+    target: str,
+    day: date | None,
+    competencies: tuple[str, ...],
+    blank: bool,
+    mapping: str | None,
+    group: str,
+    description: str,
+    force: bool,
+) -> None:
+    """Write a group's assessments of one day as SACoche's « saisie déportée » CSV."""
+    from ep_skills.errors import InvalidValueError
+    from ep_skills.exchange.sacoche import export_saisie, read_correspondences, write_saisie
+    from ep_skills.outputs import check_target
+
+    check_target(target, force=force)
+    with app.journal() as journal:
+        people: list[str | int] = list(trainees)
+        if cohort is not None:
+            people += [t.id for t in journal.trainees(cohort)]
+        if not people:
+            raise InvalidValueError(_("name trainees or a cohort (--cohort)"), field="trainee")
+        made = export_saisie(
+            journal,
+            people,
+            day=day,
+            competencies=list(competencies) or None,
+            blank=blank,
+            correspondences=read_correspondences(mapping) if mapping else None,
+            group=group or cohort or "",
+            description=description,
+        )
+    write_saisie(made.saisie, target, force=force)
+    click.echo(
+        _("{items} item(s) × {students} student(s) of {day} written: {path}").format(
+            items=len(made.saisie.items),
+            students=len(made.saisie.students),
+            day=format_day(made.saisie.day) if made.saisie.day else "—",
+            path=target,
+        )
+    )
+    for entry in made.unheld:
+        click.echo(_("Warning: {what}").format(what=entry.text()), err=True)
+    if made.without_sacoche_id:
+        click.echo(
+            _(
+                "Warning: SACoche does not know {names} (no SACoche id): import the students' "
+                "list into SACoche, then ep-skills exchange sacoche users-import its export"
+            ).format(names=", ".join(made.without_sacoche_id)),
+            err=True,
+        )
+
+
+@sacoche.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--map", "mapping", type=click.Path(dir_okay=False, exists=True), help=_MAP_HELP)
+@click.option("--date", "day", type=DATE, default=None, help="The day, if the file has none.")
+@click.option("--assessor", default=None, help="Who assessed.")
+@click.option(
+    "--role",
+    type=click.Choice(["maitre", "enseignant", "tuteur"]),
+    default="maitre",
+    show_default=True,
+    help="The assessor's role.",
+)
+@click.option("--note", default=None, help="A note kept with each record.")
+@click.option("--again", is_flag=True, help="Write every mark, even those already there.")
+@click.option("--dry-run", is_flag=True, help="Check and say what would be written.")
+@pass_app
+def sacoche_import(
+    app: AppContext,
+    file: str,
+    mapping: str | None,
+    day: date | None,
+    assessor: str | None,
+    role: str,
+    note: str | None,
+    again: bool,
+    dry_run: bool,
+) -> None:
+    """Import a « saisie déportée » CSV filled in SACoche or offline: one record per trainee,
+    all or nothing; importing it again writes nothing new."""
+    from ep_skills.exchange.sacoche import import_saisie, read_correspondences
+
+    correspondences = read_correspondences(mapping) if mapping else None
+    with app.journal() as journal:
+        done = import_saisie(
+            journal,
+            file,
+            correspondences=correspondences,
+            day=day,
+            assessor=assessor,
+            role=role,
+            note=note,
+            again=again,
+            dry_run=dry_run,
+        )
+    result = done.result
+    marks = sum(len(r.assessments) for r in result.written)
+    if dry_run:
+        message = _("Dry run: {records} record(s), {marks} mark(s) of {day} would be written.")
+    elif result.batch is not None:
+        message = _("Import #{id}: {records} record(s), {marks} mark(s) of {day} written.")
+    else:
+        message = _("Nothing new: the marks of {day} are already in the journal.")
+    click.echo(
+        message.format(
+            id=result.batch.id if result.batch else 0,
+            records=len(result.written),
+            marks=marks,
+            day=format_day(done.day),
+        )
+    )
+    if result.existing or done.already:
+        click.echo(
+            _("Already in the journal: {records} record(s), {marks} mark(s).").format(
+                records=len(result.existing), marks=done.already
+            )
+        )
+    for entry in done.unheld:
+        click.echo(_("Warning: {what}").format(what=entry.text()), err=True)
+
+
+@sacoche.command("users-export")
+@click.option("--cohort", default=None, help="Only this cohort.")
+@click.option("--out", "target", type=click.Path(dir_okay=False), required=True, help="File.")
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+@pass_app
+def sacoche_users_export(app: AppContext, cohort: str | None, target: str, force: bool) -> None:
+    """Write the trainees as the students' file SACoche's administrator imports."""
+    from ep_skills.exchange.sacoche import students_of, write_users
+    from ep_skills.outputs import check_target
+
+    check_target(target, force=force)
+    with app.journal() as journal:
+        students = students_of(journal, cohort)
+    write_users(students, target, force=force)
+    click.echo(_("{n} student(s) written: {path}").format(n=len(students), path=Path(target)))
+
+
+@sacoche.command("users-import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--diploma", required=True, help="The diploma the new trainees prepare.")
+@click.option("--cohort", default=None, help="Their cohort (default: their SACoche class).")
+@click.option("--start", "start_date", type=DATE, default=None, help="Their start date.")
+@click.option("--dry-run", is_flag=True, help="Check and say who would be added.")
+@pass_app
+def sacoche_users_import(
+    app: AppContext,
+    file: str,
+    diploma: str,
+    cohort: str | None,
+    start_date: date | None,
+    dry_run: bool,
+) -> None:
+    """Add the students of a SACoche file the journal does not have yet (SACoche's export of
+    a group's students, or its import layout)."""
+    from ep_skills.exchange.sacoche import import_users
+
+    with app.journal() as journal:
+        done = import_users(
+            journal, file, diploma=diploma, cohort=cohort, start_date=start_date, dry_run=dry_run
+        )
+    for person in done.added:
+        click.echo(
+            (_("would add {name}") if dry_run else _("added {name}")).format(name=person.name)
+        )
+    click.echo(
+        _("{added} trainee(s) added, {existing} already there.").format(
+            added=0 if dry_run else len(done.added), existing=len(done.existing)
+        )
+    )

@@ -1,0 +1,1 @@
+"""Evidence and referentials in the formats other tools speak."""
