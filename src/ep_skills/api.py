@@ -277,8 +277,6 @@ class Journal:
         """The date used for "in the future" checks and recency rules."""
         return self._today or date.today()
 
-    # -- diplomas ----------------------------------------------------------------------------
-
     # -- who wrote what ------------------------------------------------------------------------
 
     def acting_as(self, author: str) -> AbstractContextManager[None]:
@@ -326,6 +324,8 @@ class Journal:
         self.storage.add_audit(
             [AuditEntry(0, at, author, action, who, subject, detail) for who in people]
         )
+
+    # -- diplomas ----------------------------------------------------------------------------
 
     def diploma(self, diploma_id: str) -> DiplomaInfo:
         """The referential, scale, settings, leaves and tasks of a diploma (cached).
