@@ -273,6 +273,17 @@ def test_the_key_file(tmp_path: Path) -> None:
         load_key(bad)
     with pytest.raises(InvalidValueError, match=r"missing\.jwk"):
         load_key(tmp_path / "missing.jwk")
+    # Halves that do not match (a public part from another key), or a private part that is
+    # not a key: refused before any badge is signed with it, as it would never verify.
+    other = generate_key(tmp_path / "autre.jwk")
+    mixed = tmp_path / "mixed.jwk"
+    mixed.write_text(json.dumps({**key.jwk, "x": other.jwk["x"]}))
+    with pytest.raises(InvalidValueError, match=r"mixed\.jwk"):
+        load_key(mixed)
+    short = tmp_path / "short.jwk"
+    short.write_text(json.dumps({**key.jwk, "d": key.jwk["d"][:20]}))
+    with pytest.raises(InvalidValueError, match=r"short\.jwk"):
+        load_key(short)
 
 
 @pytest.mark.sqlite_only  # the command line on the file
@@ -286,8 +297,8 @@ def test_the_commands(journal: Journal, tmp_path: Path) -> None:
     assert "d" not in json.loads(public.read_text())
     again = runner.invoke(cli, [*base, "key", str(key_path)])
     assert again.exit_code == 1 and "Traceback" not in again.output
-    out = tmp_path / "badges"
-    out.mkdir()
+    assert "never replaced" in again.output and "--force" not in again.output
+    out = tmp_path / "badges" / "2026"  # made when missing
     issue = [*base, "issue", "Léa Martin", "--key", str(key_path), "--out", str(out)]
     issued = runner.invoke(cli, [*issue, "--issuer-url", SCHOOL, "--issuer-name", "EP"])
     assert issued.exit_code == 0, issued.output

@@ -321,6 +321,21 @@ def test_export_then_import_on_the_command_line(tmp_path: Path) -> None:
     assert referential == _shipped("cap-cip")
     printed = runner.invoke(cli, [*command, "export", "cap-cip"])
     assert json.loads(printed.stdout) == package
+    # A byte order mark, as some editors write one: read as the same package.
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + target.read_bytes())
+    bom = runner.invoke(cli, [*command, "import", str(marked), "--out", str(tmp_path / "m.toml")])
+    assert bom.exit_code == 0, bom.output
+    wrong = runner.invoke(cli, [*command, "export", "cap-cip", "--base-uri", "pas une url"])
+    assert wrong.exit_code == 1 and "--base-uri" in wrong.output and "{" not in wrong.output
+    # A document alone (no item): no referential, refused rather than an empty one.
+    alone = tmp_path / "alone.json"
+    alone.write_text(
+        json.dumps({"CFDocument": package["CFDocument"], "CFItems": [], "CFAssociations": []})
+    )
+    empty = runner.invoke(cli, [*command, "import", str(alone), "--out", str(tmp_path / "e.toml")])
+    assert empty.exit_code == 1 and "no competency" in empty.output
+    assert not (tmp_path / "e.toml").exists()
 
 
 @pytest.mark.parametrize(

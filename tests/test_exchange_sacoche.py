@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -343,4 +343,240 @@ def test_cli_round_trip_and_a_bad_file(journal: Journal, tmp_path: Path) -> None
         ],
     )
     assert users.exit_code == 0, users.output
-    assert "1 trainee(s) added, 2 already there." in users.output
+    assert "1 trainee added, 2 already there." in users.output
+
+
+# -- the review's findings -----------------------------------------------------------------
+
+
+def _cli(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--lang", "en", "--db", str(db), "exchange", "sacoche", *args])
+
+
+def test_sacoches_other_exports_of_people_are_refused(journal: Journal, tmp_path: Path) -> None:
+    # export_fichier.ajax.php, infos_eleves: it starts with SACOCHE_ID too, other columns.
+    infos = tmp_path / "infos.csv"
+    infos.write_text(
+        "SACOCHE_ID;ID_ENT;ID_GEPI;SCONET_ID;SCONET_NUM;REFERENCE;LOGIN;GENRE;NOM;PRENOM;"
+        "DATE_NAISSANCE;COURRIEL;CLASSE_REF;CLASSE_NOM\r\n\r\n"
+        "301;ent42;;1234567;8901;R301;lmartin;Fille;MARTIN;Léa;01/02/2009;;CAP1;CAP 1\r\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidValueError, match=r"infos.csv, line 1: not a SACoche students'"):
+        import_users(journal, infos, diploma="cap-psr")
+    short = tmp_path / "short.csv"
+    short.write_text("nom;prenom;classe\r\nMartin;Zoé;X\r\n", encoding="utf-8")
+    with pytest.raises(InvalidValueError, match="SACOCHE_ID;LOGIN;GENRE;NOM;PRENOM"):
+        import_users(journal, short, diploma="cap-psr")
+    assert len(journal.trainees()) == 2
+
+
+def _marks_file(tmp_path: Path, lines: str, name: str = "s.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(lines.replace("\n", "\r\n").encode("cp1252"))
+    return path
+
+
+_TRAILER = ';"Léa MARTIN";\n\nG\n03/11/2026\nDevoir\n\nCODAGES AUTORISÉS : {keys}A,D,E,F,N,R,P\n'
+
+
+def test_two_items_of_one_competency_marked_differently_are_refused(
+    journal: Journal, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("type;sacoche;ep-skills\r\nitem;501;C1.1\r\nitem;502;C1.1\r\n")
+    trailer = _TRAILER.format(keys="1,2,3,4,")
+    differ = _marks_file(tmp_path, ";7;\n501;1;A\n502;4;B\n" + trailer)
+    corr = read_correspondences(mapping)
+    with pytest.raises(
+        InvalidValueError,
+        match=r"s.csv, lines 2 and 3: items 501 and 502 are both C1.1, and Léa Martin has a "
+        r"different mark on each \(1 and 4\)",
+    ):
+        import_saisie(journal, differ, correspondences=corr)
+    assert journal.imports() == []
+    # By reference too: C1.1 and PRO.C1.1 are the same competency.
+    by_ref = _marks_file(tmp_path, ";7;\n1;2;C1.1 [S] [1] a\n2;3;PRO.C1.1 [S] [1] b\n" + trailer)
+    with pytest.raises(InvalidValueError, match=r"items 1 and 2 are both C1\.1"):
+        import_saisie(journal, by_ref)
+    same = _marks_file(tmp_path, ";7;\n501;3;A\n502;3;B\n" + trailer, "same.csv")
+    done = import_saisie(journal, same, correspondences=corr)
+    assert _levels(journal, "Léa Martin") == {"C1.1": ["V"]} and len(done.result.written) == 1
+
+
+def test_a_file_whose_mark_keys_are_not_the_scales_levels_is_refused(
+    journal: Journal, tmp_path: Path
+) -> None:
+    three = _marks_file(tmp_path, ";7;\n1;3;C1.1 [S] [1] a\n" + _TRAILER.format(keys="1,2,3,"))
+    assert parse_saisie(three.read_bytes()).scoring_keys == 3
+    with pytest.raises(InvalidValueError, match="gives 3 mark keys, the scale of cap-psr has 4"):
+        import_saisie(journal, three)
+    assert journal.imports() == [] and _levels(journal, "Léa Martin") == {}
+    # A file with no codes line says nothing of its keys: SACoche's default, 1 to 4.
+    bare = _marks_file(tmp_path, ';7;\n1;3;C1.1 [S] [1] a\n;"Léa MARTIN";\n\nG\n03/11/2026\n')
+    assert parse_saisie(bare.read_bytes()).scoring_keys is None
+    import_saisie(journal, bare)
+    assert _levels(journal, "Léa Martin") == {"C1.1": ["V"]}
+
+
+def test_ids_are_ascii_digits_of_bounded_length(journal: Journal, tmp_path: Path) -> None:
+    # « ² » is a digit to str.isdigit; 5000 digits are past int()'s limit: neither is an id.
+    saisie = parse_saisie(";²;7;\n1;3;3;C1.1 [S] [1] a\n".encode(), "f.csv")
+    assert [s.id for s in saisie.students] == [7]
+    with pytest.raises(InvalidValueError, match="no student id"):
+        parse_saisie(b";" + b"9" * 5000 + b";\r\n1;3;x\r\n", "f.csv")
+    with pytest.raises(InvalidValueError, match="give a SACoche id"):
+        read_correspondences(
+            _marks_file(tmp_path, "type;sacoche;ep-skills\nitem;" + "1" * 19 + ";C1.1\n", "m.csv")
+        )
+    listing = tmp_path / "listing.csv"
+    listing.write_text(
+        "SACOCHE_ID;LOGIN;GENRE;NOM;PRENOM;DATE_NAISSANCE;GROUPE\r\n\r\n²;z;F;ZED;Ann;;G\r\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidValueError, match=r"line 3: '²' is not a SACoche id"):
+        import_users(journal, listing, diploma="cap-psr")
+    assert len(journal.trainees()) == 2
+    listing.write_text(
+        "SACOCHE_ID;LOGIN;GENRE;NOM;PRENOM;DATE_NAISSANCE;GROUPE\r\n\r\n0042;z;F;ZED;Ann;;G\r\n",
+        encoding="utf-8",
+    )
+    assert read_users(listing)[0].sacoche_id == "42"
+    journal.update_trainee("Léa Martin", external_id="²")
+    journal.update_trainee("Noah Petit", metadata={"sacoche_id": "9" * 1900})
+    made = export_saisie(journal, ["Léa Martin", "Noah Petit"], day=DAY, blank=True)
+    assert made.without_sacoche_id == ("Léa Martin", "Noah Petit")
+
+
+def test_a_tab_separated_file_is_read_in_its_columns(journal: Journal, tmp_path: Path) -> None:
+    raw = (FIXTURES / "saisie_deportee_rempli.csv").read_bytes()
+    assert b"\t" not in raw
+    tabbed = raw.replace(b";", b"\t")
+    assert tabbed.startswith(b"\t1201\t")
+    assert parse_saisie(tabbed, "t.csv") == parse_saisie(raw, "f.csv")
+    path = tmp_path / "t.csv"
+    path.write_bytes(tabbed)
+    import_saisie(
+        journal, path, correspondences=read_correspondences(FIXTURES / "correspondances.csv")
+    )
+    assert _levels(journal, "Léa Martin") == {"C1.1": ["V"], "C1.2": ["ABS"], "C1.3": ["VV"]}
+
+
+def test_export_writes_a_trainee_named_twice_once(journal: Journal, tmp_path: Path) -> None:
+    made = export_saisie(journal, ["Noah Petit", "Léa Martin", "Noah Petit"], day=DAY, blank=True)
+    assert [s.name for s in made.saisie.students] == ["Noah PETIT", "Léa MARTIN"]
+    journal.close()
+    out = tmp_path / "s.csv"
+    done = _cli(
+        tmp_path / "j.db",
+        "export",
+        "Noah Petit",
+        "--cohort",
+        "2026",
+        "--blank",
+        "--date",
+        "03/11/2026",
+        "--out",
+        str(out),
+    )
+    assert done.exit_code == 0, done.output
+    assert [s.name for s in parse_saisie(out.read_bytes()).students] == [
+        "Noah PETIT",
+        "Léa MARTIN",
+    ]
+
+
+def test_a_group_or_description_opening_with_a_quote_is_read(
+    journal: Journal, tmp_path: Path
+) -> None:
+    # evaluation_gestion.ajax.php writes $groupe_nom and $description bare.
+    raw = (FIXTURES / "saisie_deportee_rempli.csv").read_bytes()
+    quoted = raw.replace(b"R\xe9ception", '"Équerres" série 2'.encode("cp1252")).replace(
+        b"CAP PSR 1", b'"CAP" 1; B'
+    )
+    saisie = parse_saisie(quoted, "q.csv")
+    assert (saisie.group, saisie.description) == ('"CAP" 1; B', '"Équerres" série 2')
+    assert saisie.day == DAY and saisie.scoring_keys == 4
+    path = tmp_path / "q.csv"
+    path.write_bytes(quoted)
+    done = import_saisie(
+        journal, path, correspondences=read_correspondences(FIXTURES / "correspondances.csv")
+    )
+    assert len(done.result.written) == 2
+    # ep-skills writes such a text quoted whole (or a spreadsheet adds separators): the same.
+    again = SaisieFile(saisie.students, saisie.items, saisie.group, DAY, saisie.description)
+    assert parse_saisie(format_saisie(again)) == again
+    assert parse_saisie(quoted.replace(b"03/11/2026", b"03/11/2026;;;")).day == DAY
+
+
+def test_a_date_given_against_the_files_own_is_refused(journal: Journal, tmp_path: Path) -> None:
+    fixture = FIXTURES / "saisie_deportee_rempli.csv"
+    corr = read_correspondences(FIXTURES / "correspondances.csv")
+    with pytest.raises(InvalidValueError, match="the file's date is 2026-11-03, not 2026-11-04"):
+        import_saisie(journal, fixture, correspondences=corr, day=date(2026, 11, 4))
+    assert journal.imports() == []
+    assert import_saisie(journal, fixture, correspondences=corr, day=DAY).day == DAY
+    undated = tmp_path / "u.csv"
+    undated.write_bytes(fixture.read_bytes().replace(b"03/11/2026", b""))
+    done = import_saisie(journal, undated, correspondences=corr, day=date(2026, 11, 4))
+    assert done.day == date(2026, 11, 4)
+
+
+def test_messages_say_what_happened(journal: Journal, tmp_path: Path) -> None:
+    db = tmp_path / "j.db"
+    journal.close()
+    unheld = _marks_file(tmp_path, ";7;\n1;F;C1.1 [S] [1] a\n" + _TRAILER.format(keys="1,2,3,4,"))
+    done = _cli(db, "import", str(unheld), "--map", str(FIXTURES / "correspondances.csv"))
+    assert done.exit_code == 0, done.output
+    assert "Nothing new" not in done.output
+    assert f"{unheld}: no mark ep-skills can write was found: nothing was written." in done.output
+    assert "F (not done) not carried over" in done.output
+    for command in ("users-export", "export"):
+        nope = _cli(db, command, "--cohort", "nope", "--out", str(tmp_path / "n.csv"))
+        assert nope.exit_code != 0
+        assert nope.output.strip() == "Error: no trainee in cohort 'nope'"
+        assert not (tmp_path / "n.csv").exists()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("REFERENCE;GENRE;NOM;PRENOM;DATE_NAISSANCE;COURRIEL;CLASSE;GROUPES\r\n")
+    refused = _cli(db, "users-import", str(empty), "--diploma", "cap-psr")
+    assert refused.exit_code != 0
+    assert refused.output.strip() == f"Error: {empty}: the file holds no student"
+    listing = str(FIXTURES / "export_listing-eleves.csv")
+    dry = _cli(db, "users-import", listing, "--diploma", "cap-psr", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.splitlines()[-1] == ("Dry run: 1 trainee would be added, 2 already there.")
+    done = _cli(db, "users-import", listing, "--diploma", "cap-psr")
+    assert done.output.splitlines()[-1] == "1 trainee added, 2 already there."
+    written = _cli(db, "users-export", "--out", str(tmp_path / "u.csv"))
+    assert written.output.splitlines() == [f"3 students written: {tmp_path / 'u.csv'}"]
+
+
+def test_an_unknown_competency_of_the_correspondences_names_their_line(
+    journal: Journal, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("type;sacoche;ep-skills\r\neleve;9;Noah Petit\r\nitem;1;ZZ99\r\n")
+    marks = _marks_file(tmp_path, ";7;\n1;3;C1.1 [S] [1] a\n" + _TRAILER.format(keys="1,2,3,4,"))
+    with pytest.raises(InvalidValueError) as refused:
+        import_saisie(journal, marks, correspondences=read_correspondences(mapping))
+    assert str(refused.value) == f"{mapping}, line 3: 'ZZ99' is no competency of cap-psr " + (
+        "(SACoche item 1)"
+    )
+    with pytest.raises(InvalidValueError, match="map SACoche item 1 to 'ZZ99'"):
+        import_saisie(journal, marks, correspondences=Correspondences(items={1: "ZZ99"}))
+
+
+def test_users_export_warns_of_what_sacoche_cuts(journal: Journal, tmp_path: Path) -> None:
+    # administrateur_fichier_user.ajax.step20.php: a class of 8 characters, a reference of 11.
+    journal.update_trainee("Léa Martin", cohort="demo-cap-cip", external_id="INE-123456789")
+    journal.close()
+    out = tmp_path / "u.csv"
+    done = _cli(tmp_path / "j.db", "users-export", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    assert done.stderr.splitlines() == [
+        "Warning: SACoche keeps 8 characters of a class, upper-cased: demo-cap-cip → DEMO-CAP "
+        "(shorten the cohort to keep its name)",
+        "Warning: SACoche keeps 11 characters of a reference, upper-cased: INE-123456789 → "
+        "INE-1234567 (shorten the external id to keep it)",
+    ]
+    assert done.stdout.splitlines() == [f"2 students written: {out}"]

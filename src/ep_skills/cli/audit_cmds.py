@@ -43,8 +43,7 @@ def audit(
 
     with app.journal() as journal:
         entries = journal.audit(name, author=author, since=since, until=until, limit=last)
-        names = {t.id: t.name for t in journal.trainees(archived=True)}
-        names |= {t.id: t.name for t in journal.trainees()}
+        names = {t.id: t.name for t in journal.trainees(archived=True)}  # those who left too
     if as_json:
         for entry in entries:
             click.echo(json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=True))

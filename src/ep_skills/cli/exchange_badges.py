@@ -35,9 +35,20 @@ def badges_key(path: str, public_path: str | None) -> None:
     """Create the school's signing key at PATH (a JWK file readable by its owner only; an
     existing file is never replaced). Keep it safe: whoever holds it can issue badges in the
     school's name."""
+    from ep_skills.errors import AlreadyExistsError
     from ep_skills.exchange.badges import generate_key
     from ep_skills.outputs import check_target, replacing
 
+    for target in (path, public_path):
+        if target is not None and Path(target).exists():
+            # Never replaced, not even with a --force: a new key would make every badge
+            # issued with the old one fail against the published public key.
+            raise AlreadyExistsError(
+                _("{path} already exists: a key is never replaced; choose another name").format(
+                    path=target
+                ),
+                field="path",
+            )
     if public_path is not None:
         check_target(public_path)  # before the key is made, not after
     key = generate_key(path)
@@ -173,13 +184,22 @@ def badges_verify(path: str, public_key: str, schema_path: str | None) -> None:
     """Check a badge file offline: the school's signature, and the Open Badges 3.0 schema."""
     from ep_skills.errors import InvalidValueError
     from ep_skills.exchange.badges import load_public_key, load_schema, verify
+    from ep_skills.importing import check_regular_file
 
+    check_regular_file(path, 1024 * 1024)  # missing, a folder, a pipe: said plainly
     try:
         token = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+    except UnicodeDecodeError:
         raise InvalidValueError(
-            _("cannot read the badge {file}: {reason}").format(file=path, reason=reason),
+            _("{file} is not a badge: a badge is a text file (a JSON Web Token)").format(file=path),
+            field="badge",
+            value=path,
+        ) from None
+    except OSError as exc:
+        raise InvalidValueError(
+            _("cannot read the badge {file}: {reason}").format(
+                file=path, reason=exc.strerror or exc
+            ),
             field="badge",
             value=path,
         ) from None
@@ -188,7 +208,9 @@ def badges_verify(path: str, public_key: str, schema_path: str | None) -> None:
     try:
         credential = verify(token, jwk, schema=schema)
     except InvalidValueError as exc:
-        raise InvalidValueError(f"{path}: {exc}", field="badge", value=path) from None
+        raise InvalidValueError(
+            _("{file}: {reason}").format(file=path, reason=exc), field="badge", value=path
+        ) from None
     achievement = credential["credentialSubject"]["achievement"]
     issuer = credential["issuer"]
     click.echo(

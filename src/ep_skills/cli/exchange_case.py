@@ -48,6 +48,13 @@ def case_export(
     from ep_skills.exchange.case import export_case
     from ep_skills.outputs import check_target, replacing
 
+    if base_uri is not None and not base_uri.startswith(("https://", "http://")):
+        from ep_skills.errors import InvalidValueError
+
+        raise InvalidValueError(
+            _("--base-uri must be a web address (https://…), not {value!r}").format(value=base_uri),
+            field="base_uri",
+        )
     if out is not None:
         check_target(out, force=force)  # before the work, not only at the end
     # The registry merges the included fragments' blocs: the package holds them itself.
@@ -114,7 +121,9 @@ def case_import(file: str, out: str | None, force: bool, diploma_id: str | None)
 def _read_json(file: str) -> Any:
     """The JSON document in ``file``; every failure is one message naming the file."""
     from ep_skills.errors import InvalidValueError
+    from ep_skills.importing import check_regular_file
 
+    check_regular_file(file, 64 * 1024 * 1024)  # missing, a folder, a pipe: said plainly
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
@@ -124,7 +133,7 @@ def _read_json(file: str) -> Any:
             value=file,
         ) from None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8-sig"))  # a byte order mark, as some editors add
     except UnicodeDecodeError:
         raise InvalidValueError(
             _("{file} is not UTF-8 text: save it as UTF-8").format(file=file),

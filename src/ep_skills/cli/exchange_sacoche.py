@@ -9,7 +9,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.params import DATE
-from ep_skills.i18n import _, format_day
+from ep_skills.i18n import _, format_day, ngettext
 
 __all__ = ["sacoche"]
 
@@ -51,7 +51,7 @@ def sacoche_export(
     force: bool,
 ) -> None:
     """Write a group's assessments of one day as SACoche's « saisie déportée » CSV."""
-    from ep_skills.errors import InvalidValueError
+    from ep_skills.errors import InvalidValueError, NotFoundError
     from ep_skills.exchange.sacoche import export_saisie, read_correspondences, write_saisie
     from ep_skills.outputs import check_target
 
@@ -59,7 +59,14 @@ def sacoche_export(
     with app.journal() as journal:
         people: list[str | int] = list(trainees)
         if cohort is not None:
-            people += [t.id for t in journal.trainees(cohort)]
+            members = journal.trainees(cohort)
+            if not members:
+                raise NotFoundError(
+                    _("no trainee in cohort {cohort!r}").format(cohort=cohort),
+                    field="cohort",
+                    value=cohort,
+                )
+            people += [t.id for t in members]
         if not people:
             raise InvalidValueError(_("name trainees or a cohort (--cohort)"), field="trainee")
         made = export_saisie(
@@ -143,14 +150,17 @@ def sacoche_import(
         message = _("Dry run: {records} record(s), {marks} mark(s) of {day} would be written.")
     elif result.batch is not None:
         message = _("Import #{id}: {records} record(s), {marks} mark(s) of {day} written.")
-    else:
+    elif result.existing or done.already:
         message = _("Nothing new: the marks of {day} are already in the journal.")
+    else:  # every mark of the file is one ep-skills has no level for: see the warnings
+        message = _("{file}: no mark ep-skills can write was found: nothing was written.")
     click.echo(
         message.format(
             id=result.batch.id if result.batch else 0,
             records=len(result.written),
             marks=marks,
             day=format_day(done.day),
+            file=file,
         )
     )
     if result.existing or done.already:
@@ -170,14 +180,35 @@ def sacoche_import(
 @pass_app
 def sacoche_users_export(app: AppContext, cohort: str | None, target: str, force: bool) -> None:
     """Write the trainees as the students' file SACoche's administrator imports."""
-    from ep_skills.exchange.sacoche import students_of, write_users
+    from ep_skills.exchange.sacoche import sacoche_cuts, students_of, write_users
     from ep_skills.outputs import check_target
 
     check_target(target, force=force)
     with app.journal() as journal:
         students = students_of(journal, cohort)
     write_users(students, target, force=force)
-    click.echo(_("{n} student(s) written: {path}").format(n=len(students), path=Path(target)))
+    click.echo(
+        ngettext(
+            "{n} student written: {path}", "{n} students written: {path}", len(students)
+        ).format(n=len(students), path=Path(target))
+    )
+    classes, references = sacoche_cuts(students)
+    if classes:
+        click.echo(
+            _(
+                "Warning: SACoche keeps 8 characters of a class, upper-cased: {changes} "
+                "(shorten the cohort to keep its name)"
+            ).format(changes=", ".join(f"{a} → {b}" for a, b in classes.items())),
+            err=True,
+        )
+    if references:
+        click.echo(
+            _(
+                "Warning: SACoche keeps 11 characters of a reference, upper-cased: {changes} "
+                "(shorten the external id to keep it)"
+            ).format(changes=", ".join(f"{a} → {b}" for a, b in references.items())),
+            err=True,
+        )
 
 
 @sacoche.command("users-import")
@@ -207,8 +238,17 @@ def sacoche_users_import(
         click.echo(
             (_("would add {name}") if dry_run else _("added {name}")).format(name=person.name)
         )
-    click.echo(
-        _("{added} trainee(s) added, {existing} already there.").format(
-            added=0 if dry_run else len(done.added), existing=len(done.existing)
+    added = len(done.added)
+    if dry_run:
+        summary = ngettext(
+            "Dry run: {added} trainee would be added, {existing} already there.",
+            "Dry run: {added} trainees would be added, {existing} already there.",
+            added,
         )
-    )
+    else:
+        summary = ngettext(
+            "{added} trainee added, {existing} already there.",
+            "{added} trainees added, {existing} already there.",
+            added,
+        )
+    click.echo(summary.format(added=added, existing=len(done.existing)))

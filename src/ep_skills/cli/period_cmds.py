@@ -86,8 +86,7 @@ def period_show(app: AppContext, name: str) -> None:
         found = get_period(journal, name)
         changed = set(check(journal, name))
         signed = sign_offs(journal, name)
-        names = {t.id: t.name for t in journal.trainees(archived=True)}
-        names |= {t.id: t.name for t in journal.trainees()}
+        names = {t.id: t.name for t in journal.trainees(archived=True)}  # those who left too
     click.echo(
         _("Period « {name} » to {end}, fingerprint {digest}").format(
             name=found.name, end=format_day(found.end), digest=found.digest

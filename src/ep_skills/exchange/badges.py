@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from ep_skills.errors import InvalidValueError
+from ep_skills.errors import EpSkillsError, InvalidValueError
 from ep_skills.i18n import _
 
 if TYPE_CHECKING:
@@ -151,6 +151,12 @@ def generate_key(path: str | Path) -> IssuerKey:
 
 
 def _read_jwk(path: str | Path) -> dict[str, Any]:
+    from ep_skills.importing import check_regular_file
+
+    try:
+        check_regular_file(path, 1024 * 1024)  # missing, a folder, a pipe: said plainly
+    except EpSkillsError as exc:
+        raise InvalidValueError(str(exc), field="key", value=str(path)) from None
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -194,7 +200,33 @@ def load_key(path: str | Path) -> IssuerKey:
             field="key",
             value=str(path),
         )
-    return IssuerKey({k: str(v) for k, v in data.items()})
+    key = IssuerKey({k: str(v) for k, v in data.items()})
+    # The private part must be a real Ed25519 key, and the public part in the file its own:
+    # a key whose two halves do not match signs badges that never verify.
+    if _public_of(str(data["d"])) != data["x"]:
+        raise InvalidValueError(
+            _("{file} is not an Ed25519 key (JWK with kty OKP, crv Ed25519)").format(file=path),
+            field="key",
+            value=str(path),
+        )
+    return key
+
+
+def _public_of(private: str) -> str | None:
+    """The public half (``x``) an Ed25519 private half (``d``) makes, or None if ``d`` is not
+    one."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    try:
+        raw = base64.urlsafe_b64decode(private + "=" * (-len(private) % 4))
+        public = Ed25519PrivateKey.from_private_bytes(raw).public_key()
+    except ValueError:
+        return None
+    made = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.urlsafe_b64encode(made).rstrip(b"=").decode()
 
 
 def load_public_key(path: str | Path) -> dict[str, str]:

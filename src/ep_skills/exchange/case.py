@@ -533,6 +533,8 @@ def import_case(
         data["id"] = diploma_id
     builder = _Builder(reader, items, tree, foreign=own is None)
     data["blocs"], data["epreuves"] = builder.build()
+    if not data["blocs"]:
+        raise reader.fail("CFItems", _("no competency: the package describes no referential"))
     return _checked(_dated(data), name)
 
 

@@ -55,8 +55,8 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
-from ep_skills.errors import EvidenceError, InvalidValueError
-from ep_skills.i18n import N_, _
+from ep_skills.errors import EvidenceError, InvalidValueError, NotFoundError
+from ep_skills.i18n import N_, _, format_day, ngettext
 from ep_skills.journal.model import Role, TaskRecord, Trainee, effective_assessments, name_key
 from ep_skills.referential.settings import Scale
 
@@ -84,6 +84,7 @@ __all__ = [
     "read_correspondences",
     "read_saisie",
     "read_users",
+    "sacoche_cuts",
     "sacoche_keys",
     "students_of",
     "write_saisie",
@@ -106,6 +107,13 @@ _SEPARATORS = (";", ",", ":", "\t")
 _DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _CODES_LINE = "CODAGES AUTORISÉS"
 _MAX_BYTES = 20_000_000  # a class of 40 × a referential of 500 items is under a megabyte
+_ID = re.compile(r"[0-9]{1,18}")  # Clean::entier's ids: digits only, and a bounded int
+# Blanks trimmed around a file's text and a line: never a separator. SACoche's own
+# extraire_lignes_csv trims with PHP's trim(), which takes a tab too — a tab-separated « saisie
+# déportée » would lose its first (empty) cell and every column would shift.
+_BLANKS = " \r\n\x0b\x0c\x00"
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 _NO_SOCLE = "[–]"  # an item tied to no socle component (SACoche's ' [–]', an en dash)
 
 
@@ -145,33 +153,46 @@ def _rows(text: str, file: str, *, leading: bool = False) -> list[tuple[int, lis
     with, as SACoche writes it, and another file with the most frequent in its first line
     (``;`` first on a tie).
     """
-    text = text.strip()
-    first = text.split("\n", 1)[0]
-    if leading and first[:1] in _SEPARATORS:
-        separator = first[0]
-    else:
-        separator = max(_SEPARATORS, key=first.count)
+    skipped = _skipped_lines(text)
+    text = text.strip(_BLANKS)
+    separator = _separator(text.split("\n", 1)[0], leading=leading)
     reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
     rows = []
     try:
-        start = 1
+        start = 1 + skipped
         for cells in reader:
             rows.append((start, cells))
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skipped
     except csv.Error as exc:
         raise InvalidValueError(
             _("{file}, line {line}: cannot read the CSV ({reason})").format(
-                file=file, line=reader.line_num, reason=exc
+                file=file, line=reader.line_num + skipped, reason=exc
             ),
             field="file",
         ) from None
     return rows
 
 
+def _skipped_lines(text: str) -> int:
+    """How many blank lines :data:`_BLANKS` takes from the start (for the lines' numbers)."""
+    return text[: len(text) - len(text.lstrip(_BLANKS))].count("\n")
+
+
+def _separator(first: str, *, leading: bool) -> str:
+    if leading and first[:1] in _SEPARATORS:
+        return first[0]
+    return max(_SEPARATORS, key=first.count)
+
+
 def _positive(cell: str) -> int | None:
-    """A SACoche id: a whole number above 0 (``Clean::entier``), else None."""
+    """A SACoche id: a whole number above 0 (``Clean::entier``), else None.
+
+    ASCII digits only (``str.isdigit`` takes ``²``) and at most 18 of them (a MySQL
+    ``MEDIUMINT``/``INT`` id, far from Python's limit on converting long digit strings)."""
     cell = cell.strip()
-    return int(cell) if cell.isdigit() and int(cell) > 0 else None
+    if _ID.fullmatch(cell) is None:
+        return None
+    return int(cell) or None
 
 
 # -- the saisie déportée file -----------------------------------------------------------------
@@ -212,8 +233,10 @@ class SaisieFile:
     group: str = ""
     day: date | None = None
     description: str = ""
-    scoring_keys: int = 4
-    """How many mark keys (``1``…) the codes line lists: the school's active notes."""
+    scoring_keys: int | None = 4
+    """How many mark keys (``1``…) the codes line lists: the school's active notes (SACoche
+    lists ``$_SESSION['NOTE_ACTIF']``'s keys, evaluation_gestion.ajax.php); None when the
+    file has no codes line."""
 
 
 def _code(cell: str, file: str, line: int, column: int) -> str | None:
@@ -235,12 +258,22 @@ def _code(cell: str, file: str, line: int, column: int) -> str | None:
 def parse_saisie(raw: bytes, file: str = "<saisie>") -> SaisieFile:
     """Read a « saisie déportée » file as SACoche does (see the module's docstring).
 
+    The first line, the items' lines and the students' names are CSV; the lines after them
+    (the group, the date, the description, the codes) are text SACoche writes bare
+    (``$groupe_nom."\\r\\n".$date_fr."\\r\\n".$description``, evaluation_gestion.ajax.php), so
+    they are read as text: a description may start with a ``"``.
+
     :raises InvalidValueError: not such a file, or a cell whose code SACoche does not know.
     """
-    rows = _rows(_decode(raw, file), file, leading=True)
-    if not rows:
+    text = _decode(raw, file)
+    skipped = _skipped_lines(text)
+    text = text.strip(_BLANKS)
+    if not text:
         raise InvalidValueError(_("{file}: the file is empty").format(file=file), field="file")
-    first_line, first = rows[0]
+    lines = _LINE_END.split(text)
+    separator = _separator(lines[0], leading=True)
+    first_line = 1 + skipped
+    first = _csv_line(lines[0], separator, file, first_line)
     columns = [(j, _positive(cell)) for j, cell in enumerate(first) if j > 0]
     ids = [(j, sid) for j, sid in columns if sid is not None]
     if not ids:
@@ -262,12 +295,13 @@ def parse_saisie(raw: bytes, file: str = "<saisie>") -> SaisieFile:
         seen.add(sid)
     text_column = max(j for j, _sid in ids) + 1
     items: list[SaisieItem] = []
-    rest: list[tuple[int, list[str]]] = []
-    for line, cells in rows[1:]:
+    k = 1
+    while k < len(lines):
+        line = k + 1 + skipped
+        cells = _item_cells(lines[k], separator, text_column)
         item_id = _positive(cells[0]) if cells else None
-        if item_id is None or rest:
-            rest.append((line, cells))
-            continue
+        if item_id is None:
+            break
         if any(item.id == item_id for item in items):
             raise InvalidValueError(
                 _("{file}, line {line}: item {id} is given twice").format(
@@ -278,12 +312,16 @@ def parse_saisie(raw: bytes, file: str = "<saisie>") -> SaisieFile:
         codes = tuple(
             _code(cells[j], file, line, j + 1) if j < len(cells) else None for j, _sid in ids
         )
-        text = cells[text_column].strip() if text_column < len(cells) else ""
-        items.append(SaisieItem(item_id, text, codes, line))
+        text_cell = cells[text_column].strip() if text_column < len(cells) else ""
+        items.append(SaisieItem(item_id, text_cell, codes, line))
+        k += 1
     names = {sid: "" for _j, sid in ids}
-    if rest and rest[0][1] and not rest[0][1][0].strip():
-        cells = rest[0][1]
-        names = {sid: (cells[j].strip() if j < len(cells) else "") for j, sid in ids}
+    if k < len(lines):
+        cells = _names_cells(lines[k], separator)
+        if len(cells) > 1 and not cells[0].strip():
+            names = {sid: (cells[j].strip() if j < len(cells) else "") for j, sid in ids}
+            k += 1
+    rest = [(i + 1 + skipped, _bare(lines[i], separator)) for i in range(k, len(lines))]
     group, day, description, keys = _trailer(rest, file)
     return SaisieFile(
         students=tuple(SaisieStudent(sid, names[sid]) for _j, sid in ids),
@@ -295,16 +333,55 @@ def parse_saisie(raw: bytes, file: str = "<saisie>") -> SaisieFile:
     )
 
 
-def _trailer(rest: list[tuple[int, list[str]]], file: str) -> tuple[str, date | None, str, int]:
-    """The group, the date, the description and the number of mark keys after the items."""
-    # A text SACoche wrote bare may hold the separator: its cells are joined back.
-    lines = [(line, ";".join(cells).strip()) for line, cells in rest]
-    keys = 4
-    for _line, text in lines:
+def _csv_line(text: str, separator: str, file: str, line: int) -> list[str]:
+    """The cells of one line, read strictly."""
+    try:
+        return next(csv.reader([text], delimiter=separator, strict=True), [])
+    except csv.Error as exc:
+        raise InvalidValueError(
+            _("{file}, line {line}: cannot read the CSV ({reason})").format(
+                file=file, line=line, reason=exc
+            ),
+            field="file",
+        ) from None
+
+
+def _item_cells(text: str, separator: str, text_column: int) -> list[str]:
+    """An item's line: its id, one code a student, then its text. SACoche writes the text
+    bare (``$csv_colonne_texte``), so one that a CSV reader refuses (a ``"`` opening it) is
+    taken whole after the codes."""
+    try:
+        return next(csv.reader([text], delimiter=separator, strict=True), [])
+    except csv.Error:
+        return text.split(separator, text_column)
+
+
+def _names_cells(text: str, separator: str) -> list[str]:
+    """The students' names line (``"Prénom NOM"`` each), read leniently."""
+    try:
+        return next(csv.reader([text], delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def _bare(text: str, separator: str) -> str:
+    """A line SACoche writes as bare text (the group, the date, the description, the codes):
+    the separators a spreadsheet adds after it dropped, and a cell quoted whole (as ep-skills
+    writes one holding a separator or a ``"``) unquoted."""
+    text = text.strip(_BLANKS + "\t").rstrip(separator).strip(_BLANKS + "\t")
+    quoted = _QUOTED.fullmatch(text)
+    return quoted[1].replace('""', '"') if quoted else text
+
+
+def _trailer(rest: list[tuple[int, str]], file: str) -> tuple[str, date | None, str, int | None]:
+    """The group, the date, the description and the number of mark keys after the names (the
+    number None when the file has no codes line)."""
+    keys: int | None = None
+    for _line, text in rest:
         if text.upper().startswith(_CODES_LINE):
             listed = re.findall(r"\b\d\b", text.split(":", 1)[-1])
             keys = len(listed) or keys
-    for i, (line, text) in enumerate(lines):
+    for i, (line, text) in enumerate(rest):
         found = _DAY.fullmatch(text)
         if found is None:
             continue
@@ -317,8 +394,8 @@ def _trailer(rest: list[tuple[int, list[str]]], file: str) -> tuple[str, date | 
                 ),
                 field="date",
             ) from None
-        group = lines[i - 1][1] if i > 1 else ""
-        after = lines[i + 1][1] if i + 1 < len(lines) else ""
+        group = rest[i - 1][1] if i >= 1 else ""
+        after = rest[i + 1][1] if i + 1 < len(rest) else ""
         description = "" if after.upper().startswith(_CODES_LINE) else after
         return group, day, description, keys
     return "", None, "", keys
@@ -345,8 +422,10 @@ def _quoted(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    """A text cell, quoted only when it must be (SACoche writes item texts bare)."""
-    return _quoted(text) if any(c in text for c in ';"\r\n,:\t') else text
+    """A text cell on one line, quoted only when it must be (SACoche writes item texts
+    bare)."""
+    text = " ".join(_LINE_END.split(text))
+    return _quoted(text) if any(c in text for c in ';",:\t') else text
 
 
 def _cp1252(text: str) -> bytes:
@@ -363,12 +442,15 @@ def format_saisie(saisie: SaisieFile) -> bytes:
     for item in saisie.items:
         cells = "".join(f"{code or ''};" for code in item.codes)
         out.append(f"{item.id};{cells}{_cell(item.text)}")
-    out.append(";" + "".join(f"{_quoted(s.name)};" for s in saisie.students))
+    out.append(
+        ";" + "".join(f"{_quoted(' '.join(_LINE_END.split(s.name)))};" for s in saisie.students)
+    )
     out.append("")
     day = saisie.day.strftime("%d/%m/%Y") if saisie.day else ""
-    out += [_cell(saisie.group), day, _cell(saisie.description), ""]
-    keys = [str(k) for k in range(1, saisie.scoring_keys + 1)] + list(SACOCHE_SPECIAL)
-    out.append(f"{_CODES_LINE} : {','.join(keys)}")
+    out += [_cell(saisie.group), day, _cell(saisie.description)]
+    if saisie.scoring_keys is not None:
+        keys = [str(k) for k in range(1, saisie.scoring_keys + 1)] + list(SACOCHE_SPECIAL)
+        out += ["", f"{_CODES_LINE} : {','.join(keys)}"]
     return _cp1252("\r\n".join(out) + "\r\n")
 
 
@@ -396,6 +478,10 @@ class Correspondences:
 
     items: Mapping[int, str] = {}
     students: Mapping[int, str] = {}
+    file: str = field(default="", eq=False)
+    """The correspondence file read (for messages)."""
+    item_lines: Mapping[int, int] = field(factory=dict, eq=False)
+    """The line of the file that gives each item (for messages)."""
 
 
 _ITEM_WORDS = ("item",)
@@ -421,6 +507,7 @@ def read_correspondences(path: str | Path) -> Correspondences:
         )
     items: dict[int, str] = {}
     students: dict[int, str] = {}
+    item_lines: dict[int, int] = {}
     for line, cells in rows[1:]:
         if not "".join(cells).strip():
             continue
@@ -450,7 +537,9 @@ def read_correspondences(path: str | Path) -> Correspondences:
                 field="file",
             )
         table[sid] = value
-    return Correspondences(items=items, students=students)
+        if table is items:
+            item_lines[sid] = line
+    return Correspondences(items=items, students=students, file=file, item_lines=item_lines)
 
 
 # -- marks: SACoche keys ↔ the diploma's levels -----------------------------------------------
@@ -596,15 +685,27 @@ def import_saisie(
     item they were marked on. All or nothing, and idempotent: importing the file again writes
     nothing (:meth:`Journal.import_records`).
 
-    :param day: the day of the work, when the file has none or it is wrong.
+    :param day: the day of the work, when the file has none (a file's own date is not
+        overridden: another ``day`` is refused).
     :raises InvalidValueError: a bad file, an unknown student or item, a level the diploma
-        does not have; nothing is written.
+        does not have, a file whose mark keys are not the scale's levels, two items of one
+        competency marked differently for a student, a ``day`` that is not the file's;
+        nothing is written.
     """
     target = Path(path)
     file = str(target)
     raw = _read(target)
     saisie = parse_saisie(raw, file)
     correspondences = correspondences or Correspondences()
+    if day is not None and saisie.day is not None and day != saisie.day:
+        raise InvalidValueError(
+            _(
+                "{file}: the file's date is {file_day}, not {day}: a date (--date) is only "
+                "for a file that gives none"
+            ).format(file=file, file_day=format_day(saisie.day), day=format_day(day)),
+            field="date",
+            value=day,
+        )
     when = day or saisie.day
     if when is None:
         raise InvalidValueError(
@@ -628,6 +729,28 @@ def import_saisie(
         )
     info = journal.diploma(diplomas[0])
     levels_of = {key: code for code, key in sacoche_keys(info.scale).items()}
+    scoring = sum(1 for key in levels_of if key.isdigit())
+    if saisie.scoring_keys is not None and saisie.scoring_keys != scoring:
+        # Keys 1…n are the school's active notes from the lowest up (NOTE_ACTIF in the codes
+        # line, evaluation_gestion.ajax.php); on another number of levels a key is no level.
+        raise InvalidValueError(
+            ngettext(
+                "{file}: the file's codes line (CODAGES AUTORISÉS) gives {keys} mark key, "
+                "the scale of {diploma} has {levels} scoring levels: ep-skills cannot tell "
+                "which level a key is",
+                "{file}: the file's codes line (CODAGES AUTORISÉS) gives {keys} mark keys, "
+                "the scale of {diploma} has {levels} scoring levels: ep-skills cannot tell "
+                "which level a key is",
+                saisie.scoring_keys,
+            ).format(
+                file=file,
+                keys=saisie.scoring_keys,
+                diploma=info.referential.id,
+                levels=scoring,
+            ),
+            field="level",
+            value=saisie.scoring_keys,
+        )
     chosen: dict[int, dict[str, str]] = {j: {} for j in people}
     unheld: list[Unheld] = []
     # A file exported from ep-skills and sent back (changed or not in SACoche) holds marks
@@ -636,10 +759,13 @@ def import_saisie(
         j: set() if again else _marks_of(journal, person, when) for j, person in people.items()
     }
     already = 0
+    given: dict[tuple[int, str], tuple[SaisieItem, str]] = {}
     for item in saisie.items:
         if not any(item.codes[j] for j in people):
             continue
         code = _item_code(item, info.leaves, correspondences)
+        if item.id in correspondences.items and code not in info.leaves:
+            raise _unknown_mapped(correspondences, item.id, code or "", info.referential.id)
         if code is None or code not in info.leaves:
             raise InvalidValueError(
                 _(
@@ -659,6 +785,30 @@ def import_saisie(
             mark = item.codes[j]
             if mark is None:
                 continue
+            earlier = given.get((j, code))
+            if earlier is not None:
+                if earlier[1] == mark:
+                    continue  # the same mark twice: written once
+                raise InvalidValueError(
+                    _(
+                        "{file}, lines {first_line} and {line}: items {first} and {id} are both "
+                        "{code}, and {name} has a different mark on each ({first_mark} and "
+                        "{mark}): keep one mark, or map one item to another competency"
+                    ).format(
+                        file=file,
+                        first_line=earlier[0].line,
+                        line=item.line,
+                        first=earlier[0].id,
+                        id=item.id,
+                        code=code,
+                        name=person.name,
+                        first_mark=earlier[1],
+                        mark=mark,
+                    ),
+                    field="competencies",
+                    value=code,
+                )
+            given[(j, code)] = (item, mark)
             if mark in levels_of:
                 if (code, levels_of[mark]) in there[j]:
                     already += 1
@@ -705,6 +855,22 @@ def import_saisie(
     return SaisieImport(result=result, day=when, unheld=tuple(unheld), already=already)
 
 
+def _unknown_mapped(
+    correspondences: Correspondences, item: int, code: str, diploma: str
+) -> InvalidValueError:
+    """The correspondence file maps an item to no competency of the diploma: say where."""
+    line = correspondences.item_lines.get(item)
+    if correspondences.file and line:
+        message = _(
+            "{file}, line {line}: {code!r} is no competency of {diploma} (SACoche item {id})"
+        ).format(file=correspondences.file, line=line, code=code, diploma=diploma, id=item)
+    else:
+        message = _(
+            "the correspondences map SACoche item {id} to {code!r}, no competency of {diploma}"
+        ).format(id=item, code=code, diploma=diploma)
+    return InvalidValueError(message, field="competencies", value=code)
+
+
 def _marks_of(journal: Journal, person: Trainee, day: date) -> set[tuple[str, str]]:
     """(competency, level) of the trainee's assessments of ``day`` that still count."""
     return {
@@ -735,8 +901,9 @@ def _student_id(person: Trainee, reverse: Mapping[int, int]) -> tuple[int, bool]
     if person.id in reverse:
         return reverse[person.id], True
     for value in (person.metadata.get("sacoche_id"), person.external_id):
-        if value and value.isdigit() and int(value) > 0:
-            return int(value), True
+        sid = _positive(value) if value else None
+        if sid is not None:
+            return sid, True
     return person.id, False
 
 
@@ -763,7 +930,9 @@ def export_saisie(
         competency.
     """
     correspondences = correspondences or Correspondences()
-    people = [journal.trainee(t) for t in trainees]
+    # A trainee named twice (by name and through their cohort) is one column, at its first
+    # place.
+    people = list({p.id: p for p in (journal.trainee(t) for t in trainees)}.values())
     if not people:
         raise InvalidValueError(_("name at least one trainee"), field="trainee")
     diplomas = sorted({p.diploma for p in people})
@@ -874,9 +1043,14 @@ USERS_HEADER = (
 """The columns of SACoche's « tableur_eleves » import, in its order (it skips line 1)."""
 
 LISTING_HEADER = ("SACOCHE_ID", "LOGIN", "GENRE", "NOM", "PRENOM", "DATE_NAISSANCE", "GROUPE")
-"""The header of the students' list SACoche exports (``listing_eleves``)."""
+"""The header of the students' list SACoche exports (``listing_eleves``). SACoche's other
+exports of people (``infos_eleves``, ``infos_parents``, ``infos_professeurs``: ``SACOCHE_ID;
+ID_ENT;ID_GEPI;SCONET_ID;SCONET_NUM;REFERENCE;LOGIN;…``, export_fichier.ajax.php) start with
+the same word but not the same columns: they are refused, never read by position."""
 
-_REFERENCE_MAX = 11  # Clean::ref, mb_substr(…, 0, 11)
+# administrateur_fichier_user.ajax.step20.php: mb_substr(Clean::ref($reference),0,11) and
+# mb_substr(Clean::ref($classe),0,8), Clean::ref upper-casing (_inc/class.Clean.php).
+_REFERENCE_MAX = 11
 _CLASS_MAX = 8
 
 
@@ -908,21 +1082,52 @@ def parse_users(raw: bytes, file: str = "<users>") -> list[SacocheStudent]:
     layout (``reference;genre;nom;prenom;naissance;courriel;classe;groupes`` after a header
     line), as SACoche itself reads it: rows without a name and a first name are skipped.
 
-    :raises InvalidValueError: not such a file.
+    :raises InvalidValueError: not such a file — another header (SACoche's other exports of
+        people included: their columns are not these), a student's line too short, a
+        ``SACOCHE_ID`` that is no id.
     """
     rows = _rows(_decode(raw, file), file)
     if not rows:
         raise InvalidValueError(_("{file}: the file is empty").format(file=file), field="file")
     header = [c.strip().upper() for c in rows[0][1]]
-    listing = header[:1] == ["SACOCHE_ID"]
+    named = list(header)
+    while named and not named[-1]:
+        named.pop()
+    listing = tuple(named) == LISTING_HEADER
+    # The import layout's header words are free (SACoche skips line 1), its columns are not.
+    layout = len(header) >= len(USERS_HEADER) >= len(named) >= len(USERS_HEADER) - 1
+    if not listing and (not layout or named[:1] == ["SACOCHE_ID"]):
+        raise InvalidValueError(
+            _(
+                "{file}, line {line}: not a SACoche students' file: its header must be "
+                "{listing} (SACoche's list of a group's students) or the 8 columns {layout} "
+                "(SACoche's students' import)"
+            ).format(
+                file=file,
+                line=rows[0][0],
+                listing=";".join(LISTING_HEADER),
+                layout=";".join(USERS_HEADER),
+            ),
+            field="file",
+        )
     found = []
     for line, given in rows[1:]:
         stripped = [c.strip() for c in given]
         cells = stripped + [""] * 8
         if listing:
             sid, login, genre, nom, prenom, birth, groupe = cells[:7]
+            number = _positive(sid)
+            if number is None and any(stripped):
+                raise InvalidValueError(
+                    _(
+                        "{file}, line {line}: {id!r} is not a SACoche id (a whole number "
+                        "above 0, at most 18 digits)"
+                    ).format(file=file, line=line, id=sid),
+                    field="sacoche_id",
+                    value=sid,
+                )
             student = SacocheStudent(
-                nom, prenom, "", sid, login, genre, birth, "", groupe, (), line
+                nom, prenom, "", str(number or ""), login, genre, birth, "", groupe, (), line
             )
         else:
             if any(stripped) and len(stripped) < 6:  # SACoche skips such a line: we say so
@@ -966,9 +1171,17 @@ def read_users(path: str | Path) -> list[SacocheStudent]:
 
 def students_of(journal: Journal, cohort: str | None = None) -> list[SacocheStudent]:
     """The trainees (of one cohort if given) as SACoche students: the external id as the
-    school's reference, the cohort as the class."""
+    school's reference, the cohort as the class.
+
+    :raises NotFoundError: a cohort with no trainee.
+    """
+    people = journal.trainees(cohort)
+    if cohort is not None and not people:
+        raise NotFoundError(
+            _("no trainee in cohort {cohort!r}").format(cohort=cohort), field="cohort", value=cohort
+        )
     found = []
-    for person in journal.trainees(cohort):
+    for person in people:
         first, last = _split_name(person)
         found.append(
             SacocheStudent(
@@ -980,6 +1193,21 @@ def students_of(journal: Journal, cohort: str | None = None) -> list[SacocheStud
             )
         )
     return found
+
+
+def sacoche_cuts(students: Iterable[SacocheStudent]) -> tuple[dict[str, str], dict[str, str]]:
+    """The classes longer than SACoche keeps (8 characters) and the references longer than
+    it keeps (11), each → what SACoche makes of it (upper-cased and cut,
+    administrateur_fichier_user.ajax.step20.php): a cohort or external id to shorten before
+    SACoche imports the file, or SACoche's classes will not be ep-skills's cohorts."""
+    classes: dict[str, str] = {}
+    references: dict[str, str] = {}
+    for s in students:
+        if len(s.classe.strip()) > _CLASS_MAX:
+            classes[s.classe] = s.classe.strip().upper()[:_CLASS_MAX]
+        if len(s.reference.strip()) > _REFERENCE_MAX:
+            references[s.reference] = s.reference.strip().upper()[:_REFERENCE_MAX]
+    return classes, references
 
 
 def format_users(students: Iterable[SacocheStudent]) -> bytes:
@@ -1049,6 +1277,10 @@ def import_users(
     target = Path(path)
     file = str(target)
     students = read_users(target)
+    if not students:
+        raise InvalidValueError(
+            _("{file}: the file holds no student").format(file=file), field="file"
+        )
     everyone = journal.trainees(archived=True)
     by_sacoche = {t.metadata.get("sacoche_id"): t for t in everyone if t.metadata.get("sacoche_id")}
     by_external = {t.external_id: t for t in everyone if t.external_id}
