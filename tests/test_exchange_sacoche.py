@@ -196,6 +196,12 @@ def test_export_then_import_carries_the_days_levels(journal: Journal, tmp_path: 
     made = export_saisie(journal, ["Léa Martin", "Noah Petit"], day=DAY, description="Devoir")
     assert [i.text.split(" ")[0] for i in made.saisie.items] == ["C1.1", "C1.2", "C2.1"]
     assert made.without_sacoche_id == ("Léa Martin", "Noah Petit")
+    # No correspondence file: each item carries its rank, which SACoche cannot file: said.
+    assert made.items_by_rank == ("C1.1", "C1.2", "C2.1")
+    mapped = Correspondences(items={7001: "C1.1", 7002: "C1.2", 7003: "C2.1"}, students={})
+    assert (
+        export_saisie(journal, ["Léa Martin"], day=DAY, correspondences=mapped).items_by_rank == ()
+    )
     path = write_saisie(made.saisie, tmp_path / "s.csv")
     with pytest.raises(Exception, match="already exists"):
         write_saisie(made.saisie, path)
@@ -272,6 +278,16 @@ def test_sacoches_listing_export_creates_the_missing_trainees_once(journal: Jour
     again = import_users(journal, path, diploma="cap-psr")
     assert again.added == () and len(again.existing) == 3
     assert len(journal.trainees()) == 3
+    # Léa and Noah, recognised by name, now carry their SACoche ids (once: the import again
+    # links no one), each change in their history and the audit; an export names them so.
+    assert [t.name for t in done.linked] == ["Léa Martin", "Noah Petit"]
+    assert journal.trainee("Léa Martin").metadata["sacoche_id"] == "1201"
+    assert journal.trainee("Noah Petit").metadata["sacoche_login"] == "npetit"
+    assert again.linked == ()
+    assert journal.trainee_changes("Léa Martin")[-1].kind == "update"
+    assert "trainee.change" in [e.action for e in journal.audit("Léa Martin")]
+    made = export_saisie(journal, [journal.trainee("Léa Martin")], day=TODAY, blank=True)
+    assert made.without_sacoche_id == ()
 
 
 def test_homonyms_in_the_file_need_references(journal: Journal, tmp_path: Path) -> None:
@@ -544,9 +560,15 @@ def test_messages_say_what_happened(journal: Journal, tmp_path: Path) -> None:
     listing = str(FIXTURES / "export_listing-eleves.csv")
     dry = _cli(db, "users-import", listing, "--diploma", "cap-psr", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert dry.output.splitlines()[-1] == ("Dry run: 1 trainee would be added, 2 already there.")
+    assert dry.output.splitlines()[-2:] == [
+        "Dry run: 1 trainee would be added, 2 already there.",
+        "2 trainees already there would be given their SACoche id.",
+    ]
     done = _cli(db, "users-import", listing, "--diploma", "cap-psr")
-    assert done.output.splitlines()[-1] == "1 trainee added, 2 already there."
+    assert done.output.splitlines()[-2:] == [
+        "1 trainee added, 2 already there.",
+        "2 trainees already there now carry their SACoche id.",
+    ]
     written = _cli(db, "users-export", "--out", str(tmp_path / "u.csv"))
     assert written.output.splitlines() == [f"3 students written: {tmp_path / 'u.csv'}"]
 

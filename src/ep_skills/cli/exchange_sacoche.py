@@ -98,6 +98,15 @@ def sacoche_export(
             ).format(names=", ".join(made.without_sacoche_id)),
             err=True,
         )
+    if made.items_by_rank and not blank:
+        click.echo(
+            _(
+                "Warning: no SACoche item is given for {codes}: their rows carry their rank, "
+                "which SACoche files under no item of the devoir; give each its SACoche item in "
+                "a correspondence file (--map)"
+            ).format(codes=", ".join(made.items_by_rank)),
+            err=True,
+        )
 
 
 @sacoche.command("import")
@@ -252,3 +261,17 @@ def sacoche_users_import(
             added,
         )
     click.echo(summary.format(added=added, existing=len(done.existing)))
+    if done.linked:
+        click.echo(
+            ngettext(
+                "{n} trainee already there now carries their SACoche id.",
+                "{n} trainees already there now carry their SACoche id.",
+                len(done.linked),
+            ).format(n=len(done.linked))
+            if not dry_run
+            else ngettext(
+                "{n} trainee already there would be given their SACoche id.",
+                "{n} trainees already there would be given their SACoche id.",
+                len(done.linked),
+            ).format(n=len(done.linked))
+        )

@@ -895,6 +895,10 @@ class SaisieExport:
     """Trainees SACoche does not know yet (no ``sacoche_id``, no numeric external id, not in
     the correspondence file): their column carries their ep-skills number, which SACoche
     cannot match — import the students' list into SACoche first."""
+    items_by_rank: tuple[str, ...] = ()
+    """Competencies the correspondence file gives no SACoche item for: their row carries its
+    rank (1, 2…), which SACoche files under no item of the devoir — give them in the
+    correspondence file."""
 
 
 def _student_id(person: Trainee, reverse: Mapping[int, int]) -> tuple[int, bool]:
@@ -1007,7 +1011,8 @@ def export_saisie(
         description=description,
         scoring_keys=sum(1 for k in keys.values() if k.isdigit()),
     )
-    return SaisieExport(saisie, tuple(unheld), tuple(unknown_to_sacoche))
+    by_rank = tuple(code for code in codes if code not in reverse_items)
+    return SaisieExport(saisie, tuple(unheld), tuple(unknown_to_sacoche), by_rank)
 
 
 def _shown_name(person: Trainee) -> str:
@@ -1252,6 +1257,9 @@ class UsersImport:
     """The trainees created (in a dry run: as they would be, numbered 0)."""
     existing: tuple[tuple[int, Trainee], ...]
     """(line of the file, the trainee it is) for each student already in the journal."""
+    linked: tuple[Trainee, ...] = ()
+    """Trainees already there who were given their SACoche id (and login), so that an
+    export for SACoche names them as SACoche knows them (in a dry run: who would be)."""
 
 
 def import_users(
@@ -1323,6 +1331,14 @@ def import_users(
             )
         names_in_file[key] = student
         new.append(student)
+    # Trainees recognised by their name or reference but not yet by their SACoche id: they
+    # get it, so that a file exported for SACoche afterwards names them as SACoche does.
+    students_at = {student.line: student for student in students}
+    to_link = [
+        (students_at[line], person)
+        for line, person in existing
+        if students_at[line].sacoche_id and not person.metadata.get("sacoche_id")
+    ]
     added: list[Trainee] = []
     if dry_run:
         added = [
@@ -1338,8 +1354,20 @@ def import_users(
             for s in new
         ]
         journal.registry.get(diploma)  # an unknown diploma is said in a dry run too
-        return UsersImport(tuple(added), tuple(existing))
+        return UsersImport(tuple(added), tuple(existing), tuple(p for _s, p in to_link))
+    linked: list[Trainee] = []
     with journal.storage.transaction():
+        for student, person in to_link:
+            ids = {"sacoche_id": student.sacoche_id}
+            if student.login:
+                ids["sacoche_login"] = student.login
+            linked.append(
+                journal.update_trainee(
+                    person.id,
+                    metadata={**person.metadata, **ids},
+                    note=_("SACoche id from {file}").format(file=target.name),
+                )
+            )
         for student in new:
             try:
                 added.append(
@@ -1360,7 +1388,7 @@ def import_users(
                     field=exc.field,
                     value=exc.value,
                 ) from None
-    return UsersImport(tuple(added), tuple(existing))
+    return UsersImport(tuple(added), tuple(existing), tuple(linked))
 
 
 def _metadata(student: SacocheStudent) -> dict[str, str]:
