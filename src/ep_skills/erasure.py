@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from attrs import frozen
 
-from ep_skills.errors import ConflictError, EpSkillsError
+from ep_skills.errors import ConflictError
 from ep_skills.i18n import _
 from ep_skills.journal.audit import current_author
-from ep_skills.journal.erasure import Rewrite
+from ep_skills.journal.erasure import Erasing, Rewrite
 from ep_skills.journal.model import name_key
 
 if TYPE_CHECKING:
@@ -197,15 +197,8 @@ def erase_trainee(journal: Journal, who: str | int | Trainee) -> Erased:
     Refused while the journal shows signs of tampering (``ep-skills verify``).
     """
     person = journal.trainee(who)
-    erase = getattr(journal.storage, "erase", None)
-    if erase is None:
-        raise EpSkillsError(
-            _(
-                "erasing a trainee is not available on a school's server yet: export their "
-                "data, then ask the network's administrator"
-            )
-        )
-    problems = journal.storage.verify()  # type: ignore[attr-defined]
+    storage = cast("Erasing", journal.storage)
+    problems = storage.verify()
     if problems:
         raise ConflictError(
             _(
@@ -215,7 +208,7 @@ def erase_trainee(journal: Journal, who: str | int | Trainee) -> Erased:
         )
     with journal.storage.transaction():
         rewrite, pseudonym = plan_erasure(journal, journal.trainee(person.id))
-        erase(rewrite)
+        storage.erase(rewrite)
         # An event of its own: the trainee's history says they were erased, and every copy
         # of the trainee kept in memory (other threads, other processes) is read again.
         now = journal.storage.trainee_by_id(person.id)
@@ -227,7 +220,5 @@ def erase_trainee(journal: Journal, who: str | int | Trainee) -> Erased:
             rows=len(rewrite.updates),
             removed=len(rewrite.removals),
         )
-    forget = getattr(journal.storage, "forget_freed", None)
-    if forget is not None:
-        forget()
+    storage.forget_freed()
     return Erased(person.id, pseudonym, len(rewrite.updates), len(rewrite.removals))

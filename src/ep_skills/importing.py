@@ -78,6 +78,7 @@ __all__ = [
     "column_name",
     "column_names",
     "import_file",
+    "read_bytes",
     "read_rows",
     "write_template",
 ]
@@ -266,6 +267,21 @@ def check_regular_file(file: str | Path, max_bytes: int) -> Path:
             )
         )
     return path
+
+
+def read_bytes(file: str | Path, max_bytes: int) -> bytes:
+    """The content of ``file``, checked first as :func:`check_regular_file` does; every
+    failure is one message in the user's language naming the file.
+
+    :raises EpSkillsError: missing, not a regular file, too large, or unreadable.
+    """
+    path = check_regular_file(file, max_bytes)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise EpSkillsError(
+            _("cannot read the file {file}: {reason}").format(file=file, reason=exc.strerror or exc)
+        ) from None
 
 
 def _zip_directory(handle: IO[bytes]) -> tuple[int, int] | None:

@@ -130,9 +130,9 @@ def as_of(journal: Journal, period: str | Period) -> Journal:
 
 
 def snapshot(frozen: Journal, person: Trainee) -> dict[str, Any]:
-    """A trainee's states and the evidence they rest on, in a journal as of a period."""
+    """A trainee's leaf states and the evidence they rest on, in a journal as of a period
+    (everything above the leaves — blocs, épreuves — is computed from these)."""
     leaves = frozen.leaf_states(person.id)
-    progress = frozen.progress(person.id)
     return {
         "trainee": person.id,
         "diploma": person.diploma,
@@ -140,7 +140,6 @@ def snapshot(frozen: Journal, person: Trainee) -> dict[str, Any]:
             code: [state.state, state.score, state.acquired]
             for code, state in sorted(leaves.items())
         },
-        "blocs": {b.id: [b.acquired, b.total] for b in progress.blocs},
         "evidence": sorted(r.id for r in frozen.storage.assessments(person.id)),
     }
 

@@ -184,22 +184,13 @@ def badges_verify(path: str, public_key: str, schema_path: str | None) -> None:
     """Check a badge file offline: the school's signature, and the Open Badges 3.0 schema."""
     from ep_skills.errors import InvalidValueError
     from ep_skills.exchange.badges import load_public_key, load_schema, verify
-    from ep_skills.importing import check_regular_file
+    from ep_skills.importing import read_bytes
 
-    check_regular_file(path, 1024 * 1024)  # missing, a folder, a pipe: said plainly
     try:
-        token = Path(path).read_text(encoding="utf-8")
+        token = read_bytes(path, 1024 * 1024).decode("utf-8")  # missing, a folder: said plainly
     except UnicodeDecodeError:
         raise InvalidValueError(
             _("{file} is not a badge: a badge is a text file (a JSON Web Token)").format(file=path),
-            field="badge",
-            value=path,
-        ) from None
-    except OSError as exc:
-        raise InvalidValueError(
-            _("cannot read the badge {file}: {reason}").format(
-                file=path, reason=exc.strerror or exc
-            ),
             field="badge",
             value=path,
         ) from None

@@ -8,7 +8,6 @@ export DIPLOMA`` and ``ep-skills exchange case import FILE``. The format itself 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -121,17 +120,9 @@ def case_import(file: str, out: str | None, force: bool, diploma_id: str | None)
 def _read_json(file: str) -> Any:
     """The JSON document in ``file``; every failure is one message naming the file."""
     from ep_skills.errors import InvalidValueError
-    from ep_skills.importing import check_regular_file
+    from ep_skills.importing import read_bytes
 
-    check_regular_file(file, 64 * 1024 * 1024)  # missing, a folder, a pipe: said plainly
-    try:
-        raw = Path(file).read_bytes()
-    except OSError as exc:
-        raise InvalidValueError(
-            _("cannot read {file}: {reason}").format(file=file, reason=exc.strerror or exc),
-            field="file",
-            value=file,
-        ) from None
+    raw = read_bytes(file, 64 * 1024 * 1024)
     try:
         return json.loads(raw.decode("utf-8-sig"))  # a byte order mark, as some editors add
     except UnicodeDecodeError:

@@ -151,20 +151,14 @@ def generate_key(path: str | Path) -> IssuerKey:
 
 
 def _read_jwk(path: str | Path) -> dict[str, Any]:
-    from ep_skills.importing import check_regular_file
+    from ep_skills.importing import read_bytes
 
     try:
-        check_regular_file(path, 1024 * 1024)  # missing, a folder, a pipe: said plainly
+        raw = read_bytes(path, 1024 * 1024)  # missing, a folder, a pipe: said plainly
     except EpSkillsError as exc:
         raise InvalidValueError(str(exc), field="key", value=str(path)) from None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidValueError(
-            _("cannot read the key {file}: {reason}").format(file=path, reason=exc.strerror or exc),
-            field="key",
-            value=str(path),
-        ) from None
+        data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise InvalidValueError(
             _("{file} is not a JSON Web Key (JWK) file").format(file=path),

@@ -512,12 +512,7 @@ def parse_framework(
 
 def import_framework(path: str | Path, **options: Any) -> MoodleImport:
     """:func:`parse_framework` of a file (same options)."""
+    from ep_skills.importing import read_bytes
+
     target = Path(path)
-    try:
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise InvalidValueError(
-            _("cannot read {file}: {reason}").format(file=target, reason=exc.strerror or exc),
-            field="file",
-        ) from None
-    return parse_framework(raw, str(target), **options)
+    return parse_framework(read_bytes(target, _MAX_BYTES), str(target), **options)

@@ -408,13 +408,9 @@ def read_saisie(path: str | Path) -> SaisieFile:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidValueError(
-            _("cannot read {file}: {reason}").format(file=path, reason=exc.strerror or exc),
-            field="file",
-        ) from None
+    from ep_skills.importing import read_bytes
+
+    return read_bytes(path, _MAX_BYTES)
 
 
 def _quoted(text: str) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from attrs import field, frozen
@@ -57,6 +58,7 @@ ACTIONS: Mapping[str, str] = {
 """Every action the audit names, with the words it is shown with."""
 
 
+@cache  # the process's user does not change; every write asks
 def _os_user() -> str:
     try:
         return getpass.getuser()

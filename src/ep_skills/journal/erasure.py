@@ -10,10 +10,11 @@ statistics and every other trainee's states do not move.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from attrs import frozen
 
-__all__ = ["ERASABLE", "REMOVABLE", "Rewrite"]
+__all__ = ["ERASABLE", "REMOVABLE", "Erasing", "Rewrite"]
 
 ERASABLE: Mapping[str, frozenset[str]] = {
     "trainee": frozenset({"name", "name_key", "external_id", "metadata"}),
@@ -49,3 +50,16 @@ class Rewrite:
         for table, _key in self.removals:
             if table not in REMOVABLE:
                 raise ValueError(f"an erasure may not remove rows of {table}")
+
+
+class Erasing(Protocol):
+    """What a backend brings to erase (both of ep-skills' do: SQLite and PostgreSQL)."""
+
+    def verify(self) -> list[str]:
+        """Every sign of tampering: an erasure is refused while there is one."""
+
+    def erase(self, rewrite: Rewrite) -> None:
+        """Apply ``rewrite`` inside the caller's write transaction."""
+
+    def forget_freed(self) -> None:
+        """After the commit: what the rewrite freed out of the database's files."""

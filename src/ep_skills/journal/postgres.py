@@ -1276,6 +1276,10 @@ class PostgresStorage(SqlStorage):
                 (json.dumps(updates), json.dumps(removals)),
             )
 
+    def forget_freed(self) -> None:
+        """Nothing to do here: PostgreSQL's autovacuum reclaims the rows an erasure rewrote
+        (their old versions are invisible at once, and gone at its next pass)."""
+
     def repair(self) -> int:
         raise JournalUnavailableError(
             _(
