@@ -49,7 +49,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import PRESETS, Preset, copy_to_server, generate  # noqa: E402
+from generate import PRESETS, Preset, copy_to_server, generate, replicate_school  # noqa: E402
 
 from ep_skills import open_journal  # noqa: E402
 from ep_skills.api import Journal  # noqa: E402
@@ -714,6 +714,13 @@ class Server:
         self.loads[name] = copy_to_server(source, self.admin, self.app, f"{self.prefix}-{name}")
         return self.url(name)
 
+    def replicate(self, source: str, name: str) -> str:
+        """A new school holding a copy of a loaded school's journal, copied by the server."""
+        self.loads[name] = replicate_school(
+            self.admin, self.app, f"{self.prefix}-{source}", f"{self.prefix}-{name}"
+        )
+        return self.url(name)
+
     def connect(self, name: str) -> Any:
         """A bare connection as the application's role, the school set once (the floors')."""
         import psycopg
@@ -1012,19 +1019,83 @@ def run_on_server(
     return figures
 
 
+def database_figures(server: Server) -> dict[str, Any]:
+    """The whole database as its administrator sees it: rows of evidence, schools, size."""
+    import psycopg
+
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM ep_skills.assessment), "
+            "(SELECT count(*) FROM ep_skills.trainee), "
+            "(SELECT count(*) FROM ep_skills.school), "
+            "pg_database_size(current_database())"
+        ).fetchone()
+    assert row is not None
+    return {"assessments": row[0], "trainees": row[1], "schools": row[2], "bytes": row[3]}
+
+
+def federation_figures(server: Server) -> dict[str, Any]:
+    """The federation's two views over every school, read as the network role (cold: the
+    first read after the load; then warm)."""
+    import psycopg
+
+    from ep_skills.journal import postgres
+
+    figures: dict[str, Any] = {}
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {postgres.NETWORK_ROLE}")
+        for view in ("network_progress", "network_activity"):
+            started = time.perf_counter()
+            rows = conn.execute(f"SELECT * FROM ep_skills.{view}").fetchall()
+            first = time.perf_counter() - started
+            # At a network's size a read takes minutes: read it once more, not five times.
+            figures[view] = {
+                "rows": len(rows),
+                "first_s": first,
+                "warm_s": _time(
+                    lambda v=view: conn.execute(f"SELECT * FROM ep_skills.{v}").fetchall(), 1
+                ),
+            }
+    return figures
+
+
 def _network_like(
     server: Server, args: argparse.Namespace, source: Path, url: str, repeat: int
 ) -> dict[str, Any]:
-    """More schools (copies of the same file) in the same tables; one school measured again."""
-    for i in range(1, args.schools):
-        print(f"loading school {i + 1} of {args.schools} …", flush=True)
-        server.load(source, f"{args.preset}-copy{i}")
+    """More schools in the same tables (copies of the first, made by the server), then the
+    first school measured again: a network's server when ``--schools 67``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def copy(i: int) -> None:
+        server.replicate(args.preset, f"{args.preset}-copy{i}")
+        print(f"copied school {i + 1} of {args.schools}", flush=True)
+
+    started = time.perf_counter()
+    # One copy per core at a time: each is bound by the server's index maintenance.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(copy, range(1, args.schools)))
+    loading_s = time.perf_counter() - started
+    import psycopg
+
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        conn.execute("ANALYZE")  # as autovacuum would, in time, on a school's server
+    # The copies carry the states computed for the first school: check one against a
+    # recompute of its own rows (the same rows and settings must give the same states).
+    copy = open_journal(server.url(f"{args.preset}-copy1"), today=END)
+    carried = ours(copy)
+    copy.recompute()
+    if ours(copy) != carried:
+        raise SystemExit("a copied school's states differ from a recompute of its rows")
+    copy.close()
     conn = server.connect(args.preset)
     total = conn.execute("SELECT count(*) FROM assessment").fetchone()
     conn.close()
     return {
         "schools": args.schools,
+        "copy_s": loading_s,
         "school_assessments": total[0] if total else 0,
+        "database": database_figures(server),
+        "federation": federation_figures(server),
         "progress": pg_progress_figures(server, args.preset, repeat),
         "memory": pg_memory_figures(url),
         "load": load_figures(
@@ -1157,6 +1228,27 @@ def _ratio_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"{n_like['memory']['peak_rss_mib']:.0f} MiB",
                 )
             )
+            db = section.get("database")
+            if db:
+                rows.append(
+                    (
+                        "network-like: the whole database",
+                        f"{db['assessments']:,} assessments",
+                        "—",
+                        f"{db['schools']} schools, {db['trainees']:,} trainees, "
+                        f"{db['bytes'] / 2**30:.1f} GiB; the copies made in "
+                        f"{section['copy_s'] / 60:.0f} min",
+                    )
+                )
+            for view, seen in section.get("federation", {}).items():
+                rows.append(
+                    (
+                        f"network-like: the federation's {view} (network role)",
+                        f"{seen['warm_s']:.2f} s",
+                        "—",
+                        f"{seen['rows']:,} rows; first read {seen['first_s']:.2f} s",
+                    )
+                )
             section = section["load"]
         loaded, idle = section["loaded"], section["idle"]
         rows.append(

@@ -20,9 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ep_skills.api import EvidenceError, Journal, open_journal
-from ep_skills.engine.compute import CompetencyState, compute_state
+from ep_skills.engine.compute import CompetencyState, compute_state, summarise
 from ep_skills.engine.layers import SchoolConfig, resolve
 from ep_skills.engine.methods import BUILTIN_METHODS, round_score
+from ep_skills.engine.missing import still_missing
 from ep_skills.journal.model import Assessment, Role
 from ep_skills.plugins.manager import make_plugin_manager
 from ep_skills.plugins.registry import Registry
@@ -192,6 +193,38 @@ def test_deferred_states_equal_states_kept_record_by_record(
         with deferred.deferred_states():
             play(deferred, ops[split:])
         assert view(deferred) == view(kept)
+
+
+@PROFILE
+@given(
+    school=st.sampled_from(
+        (*SCHOOLS, SchoolConfig(settings=CalculationSettings(scope="school-year", limit=4)))
+    ),
+    ops=operations,
+)
+def test_what_is_still_missing_equals_it_computed_from_all_the_evidence(
+    school: SchoolConfig, ops: list[tuple[Any, ...]]
+) -> None:
+    # still_missing reads only the evidence of competencies not acquired: the others are
+    # known from the states. Both ways must agree, stored states or computed on read.
+    with new_journal(school, stored=False) as journal:
+        play(journal, ops)
+        info = journal.diploma(DIPLOMA)
+        for name in TRAINEES:
+            rows = journal.evidence_by_competency(name)
+            found = journal.still_missing(name)
+            assert found
+            for code, missing in found.items():
+                summary = summarise(
+                    code, rows.get(code, []), scale=info.scale, settings=info.settings, today=TODAY
+                )
+                assert missing == still_missing(
+                    summary,
+                    scale=info.scale,
+                    settings=info.settings,
+                    methods=REGISTRY.methods(),
+                    today=TODAY,
+                )
 
 
 def test_a_load_stopped_half_way_leaves_states_that_are_recomputed_before_use() -> None:

@@ -1679,8 +1679,22 @@ class Journal:
         ]
         if competency is not None and not codes:
             raise _unknown_competency(competency, info.referential.id, info.leaves)
-        rows = self.evidence_by_competency(person)
-        return {code: self._still_missing(info, code, rows.get(code, [])) for code in codes}
+        from ep_skills.engine.missing import StillMissing
+
+        # An acquired competency misses nothing: only the others' evidence is read (a
+        # trainee in their third year has thousands of rows, most behind acquired ones).
+        leaves = self.states.leaf_states([person])[person.id]
+        done = {code for code in codes if code in leaves and leaves[code].acquired}
+        sources = sorted({s for code in codes if code not in done for s in info.sources(code)})
+        rows = info.remap(self.storage.assessments_on(person.id, sources))
+        return {
+            code: StillMissing(code, acquired=True)
+            if code in done
+            else self._still_missing(
+                info, code, sorted(rows.get(code, []), key=lambda r: (r.day, r.id))
+            )
+            for code in codes
+        }
 
     def set_exam_session(
         self,

@@ -549,11 +549,17 @@ class StateKeeper:
 
     def ensure_fresh(self, diplomas: Iterable[str]) -> None:
         """Recompute everything if the settings or referential changed since states were stored."""
-        stale = [
-            d
-            for d in sorted(diplomas)
-            if self.storage.get_meta(f"states:{d}") != self._fingerprint(d)
-        ]
+        wanted = sorted(diplomas)
+        if not wanted:
+            return
+        # One read for every diploma (a school has several; on a server each read is an
+        # exchange), the fingerprints of a few diplomas.
+        stored = (
+            {f"states:{wanted[0]}": self.storage.get_meta(f"states:{wanted[0]}")}
+            if len(wanted) == 1
+            else self.storage.meta_items("states:")
+        )
+        stale = [d for d in wanted if stored.get(f"states:{d}") != self._fingerprint(d)]
         if stale:
             self.recompute()
 
