@@ -106,6 +106,8 @@ def test_benchmark_runs_on_the_server_and_its_states_agree(
             str(tmp_path / "work"),
             "--output",
             str(output),
+            "--schools",
+            "2",
         ],
         capture_output=True,
         text=True,
@@ -115,6 +117,13 @@ def test_benchmark_runs_on_the_server_and_its_states_agree(
     figures = json.loads(output.read_text(encoding="utf-8"))
     assert figures["recompute"]["agree"] is True
     assert "load" in json.dumps(figures)
+    # A second school copied by the server (its states checked against a recompute), the
+    # first measured again among them, the federation's views read as the network role.
+    network = figures["network_like"]
+    assert network["database"]["schools"] >= 2
+    assert network["school_assessments"] == network["memory"]["assessments"]
+    assert all(view["rows"] > 0 for view in network["federation"].values())
+    assert network["load"]["write_errors"] == 0
 
 
 @pytest.mark.sqlite_only  # the bench page's benchmark serves a generated file

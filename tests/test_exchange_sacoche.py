@@ -337,7 +337,27 @@ def test_cli_round_trip_and_a_bad_file(journal: Journal, tmp_path: Path) -> None
         cli, [*base, "export", "--cohort", "2026", "--date", "03/11/2026", "--out", str(out)]
     )
     assert made.exit_code == 0, made.output
-    assert "1 item(s) × 2 student(s)" in made.output
+    assert "1 item × 2 students" in made.output
+    french = runner.invoke(
+        cli,
+        [
+            "--lang",
+            "fr",
+            "--db",
+            db,
+            "exchange",
+            "sacoche",
+            "export",
+            "--cohort",
+            "2026",
+            "--date",
+            "03/11/2026",
+            "--out",
+            str(tmp_path / "fr.csv"),
+        ],
+    )
+    assert french.exit_code == 0, french.output
+    assert "1 item × 2 élèves" in french.output and "(s)" not in french.output
     done = runner.invoke(cli, [*base, "import", str(out)])
     assert done.exit_code == 0, done.output
     assert "Nothing new" in done.output  # the marks came from this journal

@@ -709,3 +709,29 @@ def test_an_order_reference_with_a_control_character_is_refused(journal: Journal
     with pytest.raises(EvidenceError, match="invisible character U\\+0001"):
         journal.add_order("2026\x01042", customer="Client", title="Commande")
     assert [o.ref for o in journal.orders()] == ["2026-041"]
+
+
+def test_stored_states_are_read_only_under_the_settings_they_were_stored_with(
+    journal: Journal,
+) -> None:
+    # fresh_states: the states and the fingerprints they were stored under, read together
+    # (one exchange with a server); a fingerprint that differs or is missing means stale.
+    journal.record(["Léa Martin"], description="service", levels={"C1.1": "V", "C1.2": "VV"})
+    lea = journal.trainee("Léa Martin")
+    key = f"states:{lea.diploma}"
+    stored = journal.storage.get_meta(key)
+    assert stored is not None
+    rows = journal.storage.fresh_states([lea.id], {key: stored})
+    assert rows is not None
+    assert sorted(rows) == sorted(journal.storage.states([lea.id]))
+    assert {r.competency for r in rows} == {"C1.1", "C1.2"}
+    assert journal.storage.fresh_states([lea.id], {key: stored + "x"}) is None
+    assert journal.storage.fresh_states([lea.id], {key: stored, "states:other": "x"}) is None
+    assert journal.storage.fresh_states([], {key: stored}) == []
+    assert journal.storage.fresh_states([], {key: "x"}) is None
+    assert journal.storage.fresh_states([lea.id], {}) == journal.storage.states([lea.id])
+    # Stale fingerprints (settings changed by another program): progress recomputes first.
+    with journal.storage.transaction():
+        journal.storage.set_meta(key, "stale")
+    assert journal.progress(lea.id).node("C1.1") is not None
+    assert journal.storage.get_meta(key) == stored

@@ -574,7 +574,6 @@ class StateKeeper:
             # Recency and school-year rules depend on today's date: compute on read.
             grouped = self._diploma(person.diploma).remap(self.storage.assessments(person.id))
             result[person.id] = {c: self.compute(person, c, rows) for c, rows in grouped.items()}
-        self.ensure_fresh({p.diploma for p in stored})
         # A school's progress reads thousands of rows: the method of each trainee's diploma
         # is looked up once per trainee, not once per row.
         settings_of = {d: self._diploma(d).settings for d in {p.diploma for p in stored}}
@@ -584,7 +583,14 @@ class StateKeeper:
         people_by_id = {p.id: p for p in stored}
         today = self._today()
         by_trainee: dict[int, list[StateRow]] = {p.id: [] for p in stored}
-        for saved in self.storage.states(list(method_of)):
+        # The states, if they were stored under the settings in force (checked in the same
+        # read: one exchange with a server); else recomputed first.
+        wanted = {f"states:{d}": self._fingerprint(d) for d in settings_of}
+        saved_rows = self.storage.fresh_states(list(method_of), wanted)
+        if saved_rows is None:
+            self.recompute()
+            saved_rows = self.storage.states(list(method_of))
+        for saved in saved_rows:
             by_trainee[saved.trainee].append(saved)
         for trainee_id, rows in by_trainee.items():
             # A school's progress reads thousands of states and, between two reads, a few

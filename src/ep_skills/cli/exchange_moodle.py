@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ep_skills.cli.app import AppContext, pass_app
-from ep_skills.i18n import _
+from ep_skills.i18n import _, ngettext
 
 __all__ = ["moodle"]
 
@@ -73,11 +73,12 @@ def moodle_import(
     )
     with replacing(target, force=force, private=False) as scratch:
         scratch.write_text(dumps_referential(done.referential), encoding="utf-8")
+    blocs, leaves = len(done.referential.blocs), len(done.referential.all_competencies())
     click.echo(
-        _("{id}: {blocs} bloc(s), {n} competencies written: {path}").format(
+        _("{id}: {blocs}, {competencies} written: {path}").format(
             id=done.referential.id,
-            blocs=len(done.referential.blocs),
-            n=len(done.referential.all_competencies()),
+            blocs=ngettext("{n} bloc", "{n} blocs", blocs).format(n=blocs),
+            competencies=ngettext("{n} competency", "{n} competencies", leaves).format(n=leaves),
             path=target,
         )
     )

@@ -19,6 +19,14 @@ _MAP_HELP = (
 )
 
 
+def _records(n: int) -> str:
+    return ngettext("{n} record", "{n} records", n).format(n=n)
+
+
+def _marks(n: int) -> str:
+    return ngettext("{n} mark", "{n} marks", n).format(n=n)
+
+
 @click.group("sacoche")
 def sacoche() -> None:
     """SACoche (Sésamath): marks entered offline (« saisie déportée ») and the students'
@@ -80,10 +88,11 @@ def sacoche_export(
             description=description,
         )
     write_saisie(made.saisie, target, force=force)
+    items, students = len(made.saisie.items), len(made.saisie.students)
     click.echo(
-        _("{items} item(s) × {students} student(s) of {day} written: {path}").format(
-            items=len(made.saisie.items),
-            students=len(made.saisie.students),
+        _("{items} × {students} of {day} written: {path}").format(
+            items=ngettext("{n} item", "{n} items", items).format(n=items),
+            students=ngettext("{n} student", "{n} students", students).format(n=students),
             day=format_day(made.saisie.day) if made.saisie.day else "—",
             path=target,
         )
@@ -156,9 +165,9 @@ def sacoche_import(
     result = done.result
     marks = sum(len(r.assessments) for r in result.written)
     if dry_run:
-        message = _("Dry run: {records} record(s), {marks} mark(s) of {day} would be written.")
+        message = _("Dry run: {records} and {marks} of {day} would be written.")
     elif result.batch is not None:
-        message = _("Import #{id}: {records} record(s), {marks} mark(s) of {day} written.")
+        message = _("Import #{id}: {records} and {marks} of {day} written.")
     elif result.existing or done.already:
         message = _("Nothing new: the marks of {day} are already in the journal.")
     else:  # every mark of the file is one ep-skills has no level for: see the warnings
@@ -166,16 +175,16 @@ def sacoche_import(
     click.echo(
         message.format(
             id=result.batch.id if result.batch else 0,
-            records=len(result.written),
-            marks=marks,
+            records=_records(len(result.written)),
+            marks=_marks(marks),
             day=format_day(done.day),
             file=file,
         )
     )
     if result.existing or done.already:
         click.echo(
-            _("Already in the journal: {records} record(s), {marks} mark(s).").format(
-                records=len(result.existing), marks=done.already
+            _("Already in the journal: {records}, {marks}.").format(
+                records=_records(len(result.existing)), marks=_marks(done.already)
             )
         )
     for entry in done.unheld:

@@ -9,7 +9,7 @@ import click
 
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.params import DATE
-from ep_skills.i18n import _
+from ep_skills.i18n import ngettext
 
 __all__ = ["xapi"]
 
@@ -55,4 +55,8 @@ def xapi_export(
 
     with app.journal() as journal:
         count = write_statements(target, journal, home, name, since, force=force)
-    click.echo(_("{n} xAPI statement(s) written: {path}").format(n=count, path=target))
+    click.echo(
+        ngettext(
+            "{n} xAPI statement written: {path}", "{n} xAPI statements written: {path}", count
+        ).format(n=count, path=target)
+    )

@@ -13,7 +13,7 @@ import click
 from ep_skills.cli.app import AppContext, pass_app
 from ep_skills.cli.output import console, echo_json, format_option
 from ep_skills.cli.params import DATE, IntRange
-from ep_skills.i18n import _, format_day
+from ep_skills.i18n import _, format_day, ngettext
 
 __all__ = ["register"]
 
@@ -197,9 +197,11 @@ def trainee_availability(
         person = journal.trainee(name)
         journal.set_availability(person, hours_per_week=hours_per_week, away=periods)
     click.echo(
-        _("{name}: {hours} h a week, {n} period(s) away.").format(
-            name=person.name, hours=f"{hours_per_week:g}", n=len(periods)
-        )
+        ngettext(
+            "{name}: {hours} h a week, {n} period away.",
+            "{name}: {hours} h a week, {n} periods away.",
+            len(periods),
+        ).format(name=person.name, hours=f"{hours_per_week:g}", n=len(periods))
     )
 
 

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -41,7 +41,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ep_skills.errors import JournalUnavailableError
 from ep_skills.i18n import _
 from ep_skills.journal.erasure import Rewrite
-from ep_skills.journal.sql import _STATE_COLUMNS, SqlStorage
+from ep_skills.journal.sql import _STATE_COLUMNS, SqlStorage, _stale, _state_row
+from ep_skills.journal.storage import StateRow
 
 __all__ = [
     "APP_ROLE",
@@ -1069,18 +1070,27 @@ class PostgresStorage(SqlStorage):
             yield conn
 
     def _query(self, sql: str, params: Sequence[Any], factory: Any = dict_row) -> list[Any]:
-        """The rows of one query. Outside a write, the transaction's begin, the school, the
-        query and the commit go to the server together: one exchange."""
+        """The rows of one query (see :meth:`_queries`)."""
+        return self._queries([(sql, params, factory)])[0]
+
+    def _queries(self, queries: Sequence[tuple[str, Sequence[Any], Any]]) -> list[list[Any]]:
+        """The rows of each query, read in one transaction. Outside a write, the
+        transaction's begin, the school, the queries and the commit go to the server
+        together: one exchange, however many queries."""
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if conn is not None:
-            return conn.cursor(row_factory=factory).execute(_pg(sql), params).fetchall()
+            return [
+                conn.cursor(row_factory=factory).execute(_pg(sql), params).fetchall()
+                for sql, params, factory in queries
+            ]
         with self._checkout() as conn:
-            cursor = conn.cursor(row_factory=factory)
+            cursors = [conn.cursor(row_factory=factory) for _sql, _params, factory in queries]
             try:
                 with conn.pipeline():
                     conn.execute("BEGIN")
                     conn.execute(_SET_SCHOOL, (self.school,))
-                    cursor.execute(_pg(sql), params)
+                    for cursor, (sql, params, _factory) in zip(cursors, queries, strict=True):
+                        cursor.execute(_pg(sql), params)
                     conn.execute("COMMIT")
             except BaseException:
                 # Leave the connection as the pool lends it: outside any transaction.
@@ -1088,7 +1098,7 @@ class PostgresStorage(SqlStorage):
                     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                         conn.execute("ROLLBACK")
                 raise
-            return cursor.fetchall()
+            return [cursor.fetchall() for cursor in cursors]
 
     @property
     def _pool(self) -> ConnectionPool[Any]:
@@ -1176,6 +1186,20 @@ class PostgresStorage(SqlStorage):
             cursor.itersize = 5000
             cursor.execute(_pg(sql), params)
             yield from cursor
+
+    def fresh_states(
+        self, trainees: Sequence[int], fingerprints: Mapping[str, str]
+    ) -> list[StateRow] | None:
+        if not trainees or not fingerprints:
+            return super().fresh_states(trainees, fingerprints)
+        # The fingerprints and the states in one exchange: every progress view reads both.
+        meta, rows = self._queries(
+            [
+                (*self._meta_query([*fingerprints]), dict_row),
+                (*self._states_query(trainees), tuple_row),
+            ]
+        )
+        return None if _stale(meta, fingerprints) else [_state_row(r) for r in rows]
 
     def _new_ids(self, table: str, count: int) -> Sequence[int]:
         # The school's next numbers: safe, writers of a school take turns (transaction()).

@@ -112,6 +112,17 @@ def _picture(row: Mapping[str, Any]) -> dict[str, str | None]:
     }
 
 
+def _state_row(r: Sequence[Any]) -> StateRow:
+    """A stored state from its columns in the order of ``_STATE_COLUMNS``."""
+    return StateRow._make((*r[:4], bool(r[4]), *r[5:]))
+
+
+def _stale(meta: Iterable[Mapping[str, Any]], fingerprints: Mapping[str, str]) -> bool:
+    """Whether the ``meta`` rows read (key, value) differ from the fingerprints wanted."""
+    found = {str(r["key"]): str(r["value"]) for r in meta}
+    return any(found.get(key) != value for key, value in fingerprints.items())
+
+
 _STATE_COLUMNS = (
     "trainee",
     "competency",
@@ -1298,13 +1309,27 @@ class SqlStorage:
         if not trainees:
             return []
         # Plain tuples, in the column order of StateRow: a school's progress reads thousands.
-        rows = self._stream(
+        rows = self._stream(*self._states_query(trainees), tuples=True)
+        return [_state_row(r) for r in rows]
+
+    @staticmethod
+    def _states_query(trainees: Sequence[int]) -> tuple[str, list[Any]]:
+        return (
             f"SELECT {', '.join(_STATE_COLUMNS)} FROM competency_state "
             f"WHERE trainee IN ({','.join('?' * len(trainees))})",
             list(trainees),
-            tuples=True,
         )
-        return [StateRow._make((*r[:4], bool(r[4]), *r[5:])) for r in rows]
+
+    @staticmethod
+    def _meta_query(keys: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(keys))})", [*keys]
+
+    def fresh_states(
+        self, trainees: Sequence[int], fingerprints: Mapping[str, str]
+    ) -> list[StateRow] | None:
+        if fingerprints and _stale(self._read(*self._meta_query([*fingerprints])), fingerprints):
+            return None
+        return self.states(trainees)
 
     def clear_states(self, trainees: Sequence[int] | None = None) -> None:
         if trainees is None:

@@ -292,5 +292,11 @@ class Storage(Protocol):
     def states(self, trainees: Sequence[int]) -> list[StateRow]:
         """The stored leaf states of these trainees."""
 
+    def fresh_states(
+        self, trainees: Sequence[int], fingerprints: Mapping[str, str]
+    ) -> list[StateRow] | None:
+        """The stored leaf states of these trainees if every key of ``fingerprints`` holds
+        its value in ``meta`` (the states were stored under these settings), else None."""
+
     def clear_states(self, trainees: Sequence[int] | None = None) -> None:
         """Forget stored states (of these trainees, or all)."""
