@@ -79,6 +79,13 @@ def test_out_of_reach_or_a_passed_exam_is_behind(journal: Journal) -> None:
     assert {item.status for item in passed} == {Status.BEHIND}
     unknown = outlook(progress, still, rates, exam=None, today=TODAY)
     assert {item.status for item in unknown} == {Status.UNKNOWN}
+    # Days before the exam, and after it: said as such, never « dans 0 semaine ».
+    soon = outlook(progress, still, rates, exam=TODAY + timedelta(days=3), today=TODAY)
+    with using_language("fr"):
+        before = outlook_words(soon[0], TODAY + timedelta(days=3))
+        after = outlook_words(passed[0], TODAY - timedelta(days=1))
+    assert "dans moins d'une semaine" in before and "0 semaine" not in before
+    assert "examen passé" in after and "0 semaine" not in after
 
 
 def test_sessions_per_cohort_overridden_per_trainee_append_only(journal: Journal) -> None:

@@ -21,6 +21,7 @@ from ep_skills.api import Journal, open_journal
 from ep_skills.cli import cli
 from ep_skills.demo import DEMO_END, DEMO_MACHINE, build_demo
 from ep_skills.errors import InvalidValueError
+from ep_skills.journal.model import Trainee
 from ep_skills.planning import Assignment, Plan, check, score
 from ep_skills.planning.proposal import Proposal, accepted_plans, propose
 from ep_skills.views import trainee_gaps
@@ -323,3 +324,17 @@ def test_personal_gaps_put_the_open_orders_first(journal: Journal, tmp_path: Pat
     )
     assert result.exit_code == 0, result.output
     assert "commandes ouvertes" in result.stdout
+
+
+def test_a_line_says_how_far_the_exam_is_even_when_days_or_past() -> None:
+    from ep_skills.i18n import using_language
+    from ep_skills.planning.proposal import _why
+
+    person = Trainee(id=1, name="Léa Martin", diploma="cap-cip")
+    with using_language("fr"):
+        said = {weeks: _why(person, [], {}, weeks) for weeks in (-1, 0, 3, None)}
+    assert said[3].endswith("examen dans 3 semaines")
+    assert said[0].endswith("examen dans moins d'une semaine")
+    assert said[-1].endswith("date d'examen passée")
+    assert said[None].endswith("pas de date d'examen")
+    assert not any("0 semaine" in words for words in said.values())

@@ -175,10 +175,16 @@ def outlook_words(item: EpreuveOutlook, exam: date | None) -> str:
             ).format(n=weeks)
         )
     if item.weeks_left is not None and exam is not None:
-        left = max(0, math.floor(item.weeks_left))
-        parts.append(
-            ngettext("exam on {day}, in {n} week", "exam on {day}, in {n} weeks", left).format(
-                day=format_day(exam), n=left
+        left = math.floor(item.weeks_left)
+        day = format_day(exam)
+        if item.weeks_left < 0:
+            parts.append(_("exam was on {day}").format(day=day))
+        elif left == 0:  # « dans 0 semaine » says nothing: the exam is days away
+            parts.append(_("exam on {day}, within the week").format(day=day))
+        else:
+            parts.append(
+                ngettext("exam on {day}, in {n} week", "exam on {day}, in {n} weeks", left).format(
+                    day=day, n=left
+                )
             )
-        )
     return _("{verdict}: {reasons}").format(verdict=verdict, reasons=_("; ").join(parts))

@@ -182,7 +182,8 @@ def propose(
             if not m.acquired and m.reachable and max(m.assessments, m.orders) > 0
         }
         session = journal.exam_session(person)
-        weeks = None if session is None else max(0, (session.day - start).days // 7)
+        # Negative once the exam day is past (said so; as urgent as an exam this week).
+        weeks = None if session is None else (session.day - start).days // 7
         weeks_left[person.id] = weeks
         if session is None:
             warnings.append(
@@ -283,11 +284,14 @@ def _why(person: Trainee, codes: Sequence[str], missing: dict[str, Any], weeks: 
     parts = [f"{code} : {missing_short(missing[code])}" for code in codes if code in missing]
     if not parts:
         parts.append(_("practice, and the order made"))
-    exam = (
-        ngettext("exam in {n} week", "exam in {n} weeks", weeks).format(n=weeks)
-        if weeks is not None
-        else _("no exam date")
-    )
+    if weeks is None:
+        exam = _("no exam date")
+    elif weeks < 0:
+        exam = _("exam day passed")
+    elif weeks == 0:
+        exam = _("exam within the week")
+    else:
+        exam = ngettext("exam in {n} week", "exam in {n} weeks", weeks).format(n=weeks)
     return "; ".join(parts) + f" — {exam}"
 
 
