@@ -549,19 +549,13 @@ class StateKeeper:
 
     def ensure_fresh(self, diplomas: Iterable[str]) -> None:
         """Recompute everything if the settings or referential changed since states were stored."""
-        wanted = sorted(diplomas)
-        if not wanted:
-            return
-        # One read for every diploma (a school has several; on a server each read is an
-        # exchange), the fingerprints of a few diplomas.
-        stored = (
-            {f"states:{wanted[0]}": self.storage.get_meta(f"states:{wanted[0]}")}
-            if len(wanted) == 1
-            else self.storage.meta_items("states:")
-        )
-        stale = [d for d in wanted if stored.get(f"states:{d}") != self._fingerprint(d)]
-        if stale:
+        wanted = self._fresh_marks(diplomas)
+        if wanted and self.storage.fresh_states([], wanted) is None:
             self.recompute()
+
+    def _fresh_marks(self, diplomas: Iterable[str]) -> dict[str, str]:
+        """What ``meta`` holds for the states of these diplomas when they are fresh."""
+        return {f"states:{d}": self._fingerprint(d) for d in sorted(set(diplomas))}
 
     def leaf_states(self, people: Sequence[Trainee]) -> dict[int, dict[str, CompetencyState]]:
         result: dict[int, dict[str, CompetencyState]] = {p.id: {} for p in people}
@@ -585,8 +579,7 @@ class StateKeeper:
         by_trainee: dict[int, list[StateRow]] = {p.id: [] for p in stored}
         # The states, if they were stored under the settings in force (checked in the same
         # read: one exchange with a server); else recomputed first.
-        wanted = {f"states:{d}": self._fingerprint(d) for d in settings_of}
-        saved_rows = self.storage.fresh_states(list(method_of), wanted)
+        saved_rows = self.storage.fresh_states(list(method_of), self._fresh_marks(settings_of))
         if saved_rows is None:
             self.recompute()
             saved_rows = self.storage.states(list(method_of))
