@@ -67,8 +67,10 @@ def two_schools(postgresql_server: str) -> Iterator[tuple[Journal, Journal, str,
     a_url, b_url = new_school(postgresql_server, "a"), new_school(postgresql_server, "b")
     a = open_journal(a_url, create=True, registry=REGISTRY, today=TODAY)
     b = open_journal(b_url, create=True, registry=REGISTRY, today=TODAY)
-    fill(a, "Alice")
-    fill(b, "Bruno")
+    with a.acting_as("account:alice-school"):  # each school's audit names its own author
+        fill(a, "Alice")
+    with b.acting_as("account:bruno-school"):
+        fill(b, "Bruno")
     yield a, b, a_url, b_url
     a.close()
     b.close()
@@ -100,8 +102,12 @@ def test_a_school_reads_no_row_of_another_school(
         [b.trainee_changes(t) for t in b.trainees(archived=True)],
         [b.evidence(t, "C1.1") for t in b.trainees()],
         list(b.iter_states()),
+        [b.still_missing(t) for t in b.trainees()],
+        [b.outlook(t) for t in b.trainees()],
+        b.audit(),
     ]
     assert "Alice" not in _texts(seen)
+    assert "alice-school" not in _texts(seen) and "bruno-school" in _texts(b.audit())
     for who in ("Alice Martin", alice.name.lower()):
         with pytest.raises(NotFoundError):
             b.trainee(who)
@@ -126,6 +132,9 @@ def test_a_school_reads_no_row_of_another_school(
         list(s.iter_assessments()),
         s.records(alice.id),
         s.states([alice.id]),
+        s.fresh_states([alice.id], {}),
+        s.meta_items(""),
+        s.audit(trainee=alice.id),
         s.records_between(date(2026, 1, 1), TODAY),
         s.imports(),
         list(
@@ -142,6 +151,7 @@ def test_a_school_reads_no_row_of_another_school(
         ),
     ]
     assert "Alice" not in _texts(seen_by_number)
+    assert "alice-school" not in _texts(seen_by_number)
     assert "Client de Alice" not in _texts(b.orders())
     bruno_ids = {t.id for t in b.trainees(archived=True)}
     assert {r.trainee for r in s.iter_assessments()} <= bruno_ids
